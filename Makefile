@@ -1,0 +1,52 @@
+# sessionkit — every target installs what it needs or says clearly what is missing.
+# `make test` is what CI runs (.ci/run); `make demo` shows the whole session lifecycle.
+
+GO        ?= go
+GOTEST    ?= $(GO) test
+BENCHTIME ?= 1s
+BENCHCOUNT ?= 6
+FUZZTIME  ?= 30s
+STATICCHECK_VERSION ?= v0.8.2
+
+.PHONY: all test unit bench lint fuzz setup tools
+
+all: lint test
+
+## test: everything CI runs — launcher deps, program rebuild check, the whole suite with -race.
+test: setup programs-check
+	$(GOTEST) -race -count=1 -timeout 20m ./...
+
+## unit: the suite without the embedded runtime (integration tests skip when CI is unset).
+unit:
+	SESSIONKIT_LOCALNET=off $(GOTEST) -race -count=1 ./...
+
+## bench: benchstat-friendly benchmarks of every package (see docs/benchmarks.md).
+bench:
+	$(GOTEST) -run='^$$' -bench=. -benchmem -benchtime=$(BENCHTIME) -count=$(BENCHCOUNT) ./...
+
+## lint: gofmt, go vet and staticcheck (installed from the Go proxy when missing).
+lint: tools
+	@out="$$(gofmt -l $$(git ls-files '*.go'))"; if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	"$$($(GO) env GOPATH)/bin/staticcheck" ./...
+
+tools:
+	@test -x "$$($(GO) env GOPATH)/bin/staticcheck" || $(GO) install honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION)
+
+## fuzz: run every fuzz target for FUZZTIME each.
+fuzz:
+	@set -e; for pkg in $$($(GO) list ./...); do \
+	  for f in $$($(GOTEST) -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$f"; $(GOTEST) -run='^$$' -fuzz="^$$f$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## setup: install the embedded runtime's npm packages (npm ci from the committed lockfile).
+# Without node, integration tests skip outside CI (and fail in CI), so only CI stops here.
+setup:
+	@if command -v node >/dev/null && command -v npm >/dev/null; then $(GO) run ./localnet/cmd/setup; \
+	elif [ -n "$$CI" ]; then echo "setup: node/npm missing: install Node.js 20+ (Debian: apt-get install -y nodejs npm)" >&2; exit 1; \
+	else echo "setup: node/npm missing: integration tests will be skipped; install Node.js 20+ (Debian: apt-get install -y nodejs npm)" >&2; fi
+
+# make programs / programs-check / sbfld-fixtures: C programs built with clang + sbfld.
+include program/build.mk
