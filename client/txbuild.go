@@ -1,0 +1,208 @@
+package client
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+)
+
+// ErrCompile means instructions that cannot form a legacy message (none, a nil account
+// meta, more than 256 distinct keys).
+var ErrCompile = errors.New("cannot compile message")
+
+// ErrSigner means signing keys that do not match the message's required signers.
+var ErrSigner = errors.New("signer mismatch")
+
+// LegacyMessage is a compiled legacy transaction message, ready to sign.
+type LegacyMessage struct {
+	bytes    []byte
+	nSigners int
+	keysAt   int // offset of the first account key in bytes
+}
+
+type msgKey struct {
+	key              solana.PublicKey
+	signer, writable bool
+}
+
+// less orders keys as the runtime expects: signers first, writable before read-only
+// within each group, then by key bytes (Agave's CompiledKeys sorts by key too).
+func (a *msgKey) less(b *msgKey) bool {
+	if a.signer != b.signer {
+		return a.signer
+	}
+	if a.writable != b.writable {
+		return a.writable
+	}
+	return string(a.key[:]) < string(b.key[:])
+}
+
+// CompileLegacy compiles instructions into a legacy message paid by feePayer. The bytes
+// equal those of solana.NewTransaction(ixs, blockhash, solana.TransactionPayer(feePayer))
+// with Message.MarshalBinary, except in one case where solana-go is wrong: a key that
+// is a read-only signer in one place and writable in another is written as a writable
+// signer but ordered among the read-only ones. Here flags are merged before sorting, as
+// in Agave. Unlike solana-go, the instructions' metas are never modified.
+func CompileLegacy(feePayer solana.PublicKey, blockhash solana.Hash, ixs ...solana.Instruction) (LegacyMessage, error) {
+	if len(ixs) == 0 {
+		return LegacyMessage{}, fmt.Errorf("client: %w: no instructions", ErrCompile)
+	}
+	var stack [16]msgKey
+	keys := append(stack[:0], msgKey{key: feePayer, signer: true, writable: true})
+	add := func(k solana.PublicKey, signer, writable bool) {
+		for i := range keys {
+			if keys[i].key == k {
+				keys[i].signer = keys[i].signer || signer
+				keys[i].writable = keys[i].writable || writable
+				return
+			}
+		}
+		keys = append(keys, msgKey{key: k, signer: signer, writable: writable})
+	}
+	dataLen := 0
+	for i, ix := range ixs {
+		for j, m := range ix.Accounts() {
+			if m == nil {
+				return LegacyMessage{}, fmt.Errorf("client: %w: instruction %d account %d is nil", ErrCompile, i, j)
+			}
+			add(m.PublicKey, m.IsSigner, m.IsWritable)
+		}
+		add(ix.ProgramID(), false, false)
+		data, err := ix.Data()
+		if err != nil {
+			return LegacyMessage{}, fmt.Errorf("client: %w: instruction %d data: %w", ErrCompile, i, err)
+		}
+		dataLen += 3 + 3 + len(ix.Accounts()) + 3 + len(data)
+	}
+	if len(keys) > 256 {
+		return LegacyMessage{}, fmt.Errorf("client: %w: %d account keys, a legacy message holds 256", ErrCompile, len(keys))
+	}
+	// Insertion sort: a handful of keys, and no allocation.
+	rest := keys[1:]
+	for i := 1; i < len(rest); i++ {
+		for j := i; j > 0 && rest[j].less(&rest[j-1]); j-- {
+			rest[j], rest[j-1] = rest[j-1], rest[j]
+		}
+	}
+
+	var nSigners, roSigned, roUnsigned byte
+	for i := range keys {
+		switch {
+		case keys[i].signer:
+			nSigners++
+			if !keys[i].writable {
+				roSigned++
+			}
+		case !keys[i].writable:
+			roUnsigned++
+		}
+	}
+	index := func(k solana.PublicKey) byte {
+		for i := range keys {
+			if keys[i].key == k {
+				return byte(i)
+			}
+		}
+		return 0 // unreachable: every key was added above
+	}
+
+	b := make([]byte, 0, 3+3+32*len(keys)+32+3+dataLen)
+	b = append(b, nSigners, roSigned, roUnsigned)
+	b = appendCompactU16(b, len(keys))
+	keysAt := len(b)
+	for i := range keys {
+		b = append(b, keys[i].key[:]...)
+	}
+	b = append(b, blockhash[:]...)
+	b = appendCompactU16(b, len(ixs))
+	for _, ix := range ixs {
+		b = append(b, index(ix.ProgramID()))
+		metas := ix.Accounts()
+		b = appendCompactU16(b, len(metas))
+		for _, m := range metas {
+			b = append(b, index(m.PublicKey))
+		}
+		data, _ := ix.Data() // checked above
+		b = appendCompactU16(b, len(data))
+		b = append(b, data...)
+	}
+	return LegacyMessage{bytes: b, nSigners: int(nSigners), keysAt: keysAt}, nil
+}
+
+// appendCompactU16 writes Solana's short_vec length (7 bits per byte, high bit = more).
+func appendCompactU16(b []byte, n int) []byte {
+	for n >= 0x80 {
+		b = append(b, byte(n)|0x80)
+		n >>= 7
+	}
+	return append(b, byte(n))
+}
+
+// Bytes returns the serialized message, the bytes every signer signs. Do not modify it.
+func (m LegacyMessage) Bytes() []byte { return m.bytes }
+
+// Signers returns the required signers in signature order (the fee payer first).
+func (m LegacyMessage) Signers() []solana.PublicKey {
+	out := make([]solana.PublicKey, m.nSigners)
+	for i := range out {
+		out[i] = m.signer(i)
+	}
+	return out
+}
+
+func (m LegacyMessage) signer(i int) solana.PublicKey {
+	return solana.PublicKey(m.bytes[m.keysAt+32*i : m.keysAt+32*(i+1)])
+}
+
+// Sign signs the message with keys (in any order; each required signer exactly once, no
+// others) and returns the wire transaction: signature count, signatures, message.
+// wire[1:65] is the fee payer's signature, the transaction's id.
+func (m LegacyMessage) Sign(keys ...*SessionKey) ([]byte, error) {
+	if m.nSigners == 0 {
+		return nil, fmt.Errorf("client: %w: message not compiled", ErrSigner)
+	}
+	if len(keys) != m.nSigners {
+		return nil, fmt.Errorf("client: %w: %d keys for %d required signers %v", ErrSigner, len(keys), m.nSigners, m.Signers())
+	}
+	wire, sigAt := m.wireBuffer()
+	for i := 0; i < m.nSigners; i++ {
+		want := m.signer(i)
+		var key *SessionKey
+		for _, k := range keys {
+			if k != nil && k.pub == want {
+				key = k
+				break
+			}
+		}
+		if key == nil {
+			return nil, fmt.Errorf("client: %w: no key for required signer %s", ErrSigner, want)
+		}
+		sig := key.Sign(m.bytes)
+		copy(wire[sigAt+64*i:], sig[:])
+	}
+	return wire, nil
+}
+
+// Assemble builds the wire transaction from signatures made elsewhere, given in
+// Signers order. It does not verify them.
+func (m LegacyMessage) Assemble(sigs []solana.Signature) ([]byte, error) {
+	if m.nSigners == 0 || len(sigs) != m.nSigners {
+		return nil, fmt.Errorf("client: %w: %d signatures for %d required signers", ErrSigner, len(sigs), m.nSigners)
+	}
+	wire, sigAt := m.wireBuffer()
+	for i := range sigs {
+		copy(wire[sigAt+64*i:], sigs[i][:])
+	}
+	return wire, nil
+}
+
+// wireBuffer allocates the transaction with zeroed signature slots and the message in
+// place, returning where the first signature goes.
+func (m LegacyMessage) wireBuffer() ([]byte, int) {
+	prefix := appendCompactU16(make([]byte, 0, 3), m.nSigners)
+	wire := make([]byte, len(prefix)+64*m.nSigners+len(m.bytes))
+	n := copy(wire, prefix)
+	copy(wire[n+64*m.nSigners:], m.bytes)
+	return wire, n
+}
