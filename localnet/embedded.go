@@ -1,0 +1,196 @@
+//go:build unix
+
+package localnet
+
+import (
+	"bufio"
+	"context"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"time"
+
+	"github.com/sessionkit/sessionkit/localnet/internal/txn"
+)
+
+// launcherConfig is the file the launcher reads from its first argument.
+type launcherConfig struct {
+	Programs []launcherProgram `json:"programs"`
+	// OwnDir is removed by the launcher when it exits.
+	OwnDir string `json:"ownDir"`
+}
+
+type launcherProgram struct {
+	ProgramID string `json:"programId"`
+	SoPath    string `json:"soPath"`
+}
+
+// launcherReady is the one JSON line the launcher prints on stdout.
+type launcherReady struct {
+	RPCURL   string  `json:"rpcUrl"`
+	WSURL    string  `json:"wsUrl"`
+	PID      int     `json:"pid"`
+	StartMs  float64 `json:"startMs"`
+	ReadyMs  float64 `json:"readyMs"`
+	Surfpool string  `json:"surfpool"`
+	Error    string  `json:"error"`
+}
+
+func startEmbedded(ctx context.Context, cfg Config) (_ *Net, err error) {
+	dir, err := Install(ctx, cfg.CacheDir, cfg.Log)
+	if err != nil {
+		return nil, err
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		return nil, ErrNodeMissing
+	}
+	timeout := cfg.StartTimeout
+	if timeout <= 0 {
+		timeout = 30 * time.Second
+	}
+	ctx, cancel := context.WithTimeoutCause(ctx, timeout, ErrStartTimeout)
+	defer cancel()
+
+	tmp, err := os.MkdirTemp("", "sessionkit-localnet-")
+	if err != nil {
+		return nil, fmt.Errorf("localnet: %w", err)
+	}
+	n := &Net{tmpDir: tmp, faucet: newFaucet()}
+	out := newTail(16<<10, cfg.Log)
+	defer func() {
+		if err != nil {
+			_ = n.Close()
+			var se *StartError
+			if !errors.As(err, &se) {
+				err = &StartError{Backend: Embedded, Err: err, Output: out.String()}
+			}
+		}
+	}()
+
+	lc := launcherConfig{Programs: []launcherProgram{}, OwnDir: tmp}
+	for _, p := range cfg.Programs {
+		path := filepath.Join(tmp, p.ID.String()+".so")
+		if err := os.WriteFile(path, p.ELF, 0o600); err != nil {
+			return nil, err
+		}
+		lc.Programs = append(lc.Programs, launcherProgram{ProgramID: p.ID.String(), SoPath: path})
+	}
+	cfgPath := filepath.Join(tmp, "launcher.json")
+	b, err := json.Marshal(lc)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(cfgPath, b, 0o600); err != nil {
+		return nil, err
+	}
+
+	// Plain pipes rather than exec's helpers: stdin must stay open for the
+	// runtime's whole life (its EOF is the launcher's signal that we died),
+	// and stdout is read independently of Wait.
+	stdinR, stdinW, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	stdoutR, stdoutW, err := os.Pipe()
+	if err != nil {
+		_ = stdinR.Close()
+		_ = stdinW.Close()
+		return nil, err
+	}
+	cmd := exec.Command(node, filepath.Join(dir, "launcher.js"), cfgPath)
+	cmd.Dir = tmp
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinR, stdoutW, out
+	proc, err := startProcess(cmd, out)
+	_ = stdinR.Close()
+	_ = stdoutW.Close()
+	if err != nil {
+		_ = stdinW.Close()
+		_ = stdoutR.Close()
+		return nil, err
+	}
+	proc.stdin = stdinW
+	n.proc = proc
+
+	ready := make(chan launcherReady, 1)
+	go func() {
+		defer stdoutR.Close()
+		r := bufio.NewReader(stdoutR)
+		line, err := r.ReadBytes('\n')
+		var msg launcherReady
+		if err == nil {
+			if jerr := json.Unmarshal(line, &msg); jerr != nil {
+				msg.Error = fmt.Sprintf("unexpected launcher output %q", line)
+			}
+		} else {
+			msg.Error = "launcher exited before it was ready"
+		}
+		ready <- msg
+		_, _ = io.Copy(out, r)
+	}()
+
+	var msg launcherReady
+	select {
+	case msg = <-ready:
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+	if msg.Error != "" {
+		// Give the launcher a moment to flush the reason to stderr.
+		select {
+		case <-proc.done:
+		case <-time.After(time.Second):
+		}
+		return nil, errors.New(msg.Error)
+	}
+
+	n.info = Info{RPCURL: msg.RPCURL, WSURL: msg.WSURL, PID: proc.pid()}
+	n.client, n.http = newClient(msg.RPCURL)
+	n.hashes = txn.NewBlockhashes(n.client, 0, 0)
+	if err := n.setupEmbedded(ctx, cfg); err != nil {
+		return nil, err
+	}
+	return n, nil
+}
+
+// setupEmbedded applies what the launcher does not: program authorities and
+// accounts, through surfpool's cheatcode RPC methods.
+func (n *Net) setupEmbedded(ctx context.Context, cfg Config) error {
+	for _, p := range cfg.Programs {
+		// Without an explicit authority the program is made immutable, like
+		// test-validator's --bpf-program.
+		var auth any
+		if p.UpgradeAuthority != nil {
+			auth = p.UpgradeAuthority.String()
+		}
+		var out any
+		if err := n.client.RPCCallForInto(ctx, &out, "surfnet_setProgramAuthority", []any{p.ID.String(), auth}); err != nil {
+			return fmt.Errorf("setting upgrade authority of %s: %w", p.ID, err)
+		}
+	}
+	for _, a := range cfg.startAccounts(n.faucet.PublicKey()) {
+		if err := n.setAccount(ctx, a); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (n *Net) setAccount(ctx context.Context, a Account) error {
+	var out any
+	err := n.client.RPCCallForInto(ctx, &out, "surfnet_setAccount", []any{a.Address.String(), map[string]any{
+		"lamports":   a.Lamports,
+		"owner":      a.Owner.String(),
+		"data":       hex.EncodeToString(a.Data),
+		"executable": a.Executable,
+	}})
+	if err != nil {
+		return fmt.Errorf("creating account %s: %w", a.Address, err)
+	}
+	return nil
+}

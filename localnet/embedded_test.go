@@ -1,0 +1,520 @@
+package localnet
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/programs/system"
+	"github.com/gagliardetto/solana-go/rpc"
+	"github.com/gorilla/websocket"
+)
+
+const fee = 5000 // lamports per signature
+
+var memoID = solana.MustPublicKeyFromBase58("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr")
+
+func testContext(t *testing.T, d time.Duration) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), d)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+func balance(t *testing.T, n *Net, pk solana.PublicKey) uint64 {
+	t.Helper()
+	res, err := n.RPC().GetBalance(context.Background(), pk, rpc.CommitmentConfirmed)
+	if err != nil {
+		t.Fatalf("getBalance %s: %v", pk, err)
+	}
+	return res.Value
+}
+
+func transferTx(t *testing.T, n *Net, from solana.PrivateKey, to solana.PublicKey, lamports uint64) *solana.Transaction {
+	t.Helper()
+	h, err := n.RecentBlockhash(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := solana.NewTransaction([]solana.Instruction{
+		system.NewTransferInstruction(lamports, from.PublicKey(), to).Build(),
+	}, h, solana.TransactionPayer(from.PublicKey()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Sign(func(solana.PublicKey) *solana.PrivateKey { return &from }); err != nil {
+		t.Fatal(err)
+	}
+	return tx
+}
+
+// pollConfirmed waits for sig with getSignatureStatuses alone.
+func pollConfirmed(t *testing.T, ctx context.Context, n *Net, sig solana.Signature) *rpc.SignatureStatusesResult {
+	t.Helper()
+	for {
+		res, err := n.RPC().GetSignatureStatuses(ctx, false, sig)
+		if err != nil {
+			t.Fatalf("getSignatureStatuses: %v", err)
+		}
+		if st := res.Value[0]; st != nil && (st.ConfirmationStatus == rpc.ConfirmationStatusConfirmed || st.ConfirmationStatus == rpc.ConfirmationStatusFinalized) {
+			return st
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s not confirmed: %v", sig, ctx.Err())
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+func TestStartStopLeavesNothing(t *testing.T) {
+	cfg := embeddedOnly(t)
+	ctx := testContext(t, 2*time.Minute)
+	// A private TMPDIR, so that runtimes of other processes do not count.
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	for i := range 20 {
+		n, err := Start(ctx, cfg)
+		if err != nil {
+			failStart(t, err)
+		}
+		pid, dir := n.Info().PID, n.tmpDir
+		if !processAlive(pid) {
+			t.Fatalf("run %d: launcher %d not running after Start", i, pid)
+		}
+		if h, err := n.RPC().GetHealth(ctx); err != nil || h != "ok" {
+			t.Fatalf("run %d: getHealth = %q, %v", i, h, err)
+		}
+		if !strings.HasPrefix(n.RPCURL(), "http://127.0.0.1:") || !strings.HasPrefix(n.WSURL(), "ws://127.0.0.1:") {
+			t.Fatalf("run %d: endpoints %s %s are not loopback-only", i, n.RPCURL(), n.WSURL())
+		}
+		if err := n.Close(); err != nil {
+			t.Fatalf("run %d: %v", i, err)
+		}
+		// Close waits for the process, so it must be gone at once.
+		if processAlive(pid) {
+			t.Fatalf("run %d: launcher %d alive after Close", i, pid)
+		}
+		assertNoPath(t, dir)
+	}
+	assertEmptyDir(t, tmp)
+}
+
+func TestParentSIGKILLStopsRuntime(t *testing.T) {
+	embeddedOnly(t)
+	if _, err := exec.LookPath("node"); err != nil {
+		failStart(t, ErrNodeMissing)
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	child := exec.Command(exe)
+	child.Env = append(os.Environ(), roleEnv+"=sigkill-child")
+	var stderr bytes.Buffer
+	child.Stderr = &stderr
+	out, err := child.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := child.Start(); err != nil {
+		t.Fatal(err)
+	}
+	line, err := bufio.NewReader(out).ReadString('\n')
+	if err != nil {
+		_ = child.Wait()
+		t.Fatalf("child did not report its runtime: %v\n%s", err, stderr.String())
+	}
+	var pid int
+	var dir string
+	if _, err := fmt.Sscanf(line, "%d %s", &pid, &dir); err != nil {
+		t.Fatalf("child said %q: %v", line, err)
+	}
+	if !processAlive(pid) {
+		t.Fatalf("launcher %d not running", pid)
+	}
+	if err := child.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = child.Wait()
+	waitGone(t, pid, 15*time.Second)
+	assertNoPath(t, dir)
+}
+
+func TestParallelRuntimes(t *testing.T) {
+	urls := make(chan string, 2)
+	for i := range 2 {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			t.Parallel()
+			ctx := testContext(t, time.Minute)
+			n := StartForTest(t, Config{})
+			from, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL)
+			if err != nil {
+				t.Fatal(err)
+			}
+			to := solana.NewWallet().PublicKey()
+			if _, err := n.Send(ctx, from, []solana.Instruction{system.NewTransferInstruction(2_000_000, from.PublicKey(), to).Build()}); err != nil {
+				t.Fatal(err)
+			}
+			if got := balance(t, n, to); got != 2_000_000 {
+				t.Fatalf("recipient balance %d, want 2000000", got)
+			}
+			urls <- n.RPCURL()
+		})
+	}
+	t.Cleanup(func() {
+		close(urls)
+		var got []string
+		for u := range urls {
+			got = append(got, u)
+		}
+		if len(got) == 2 && got[0] == got[1] {
+			t.Errorf("both runtimes at %s", got[0])
+		}
+	})
+}
+
+func TestAirdropTransferConfirm(t *testing.T) {
+	n := ForTest(t)
+	ctx := testContext(t, time.Minute)
+	alice := solana.NewWallet().PrivateKey
+	bob := solana.NewWallet().PublicKey()
+
+	sig, err := n.RPC().RequestAirdrop(ctx, alice.PublicKey(), 3*solana.LAMPORTS_PER_SOL, rpc.CommitmentConfirmed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st := pollConfirmed(t, ctx, n, sig); st.Err != nil {
+		t.Fatalf("airdrop failed: %v", st.Err)
+	}
+	if got := balance(t, n, alice.PublicKey()); got != 3*solana.LAMPORTS_PER_SOL {
+		t.Fatalf("alice after airdrop: %d", got)
+	}
+
+	t.Run("getSignatureStatuses", func(t *testing.T) {
+		tx := transferTx(t, n, alice, bob, 1_000_000)
+		sig, err := n.RPC().SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{PreflightCommitment: rpc.CommitmentConfirmed})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if sig != tx.Signatures[0] {
+			t.Fatalf("send returned %s, tx signature %s", sig, tx.Signatures[0])
+		}
+		st := pollConfirmed(t, ctx, n, sig)
+		if st.Err != nil || st.Slot == 0 {
+			t.Fatalf("status %+v", st)
+		}
+		if got := balance(t, n, bob); got != 1_000_000 {
+			t.Fatalf("bob: %d, want 1000000", got)
+		}
+		if got := balance(t, n, alice.PublicKey()); got != 3*solana.LAMPORTS_PER_SOL-1_000_000-fee {
+			t.Fatalf("alice: %d", got)
+		}
+	})
+
+	t.Run("signatureSubscribe", func(t *testing.T) {
+		// Raw JSON-RPC over WebSocket rather than solana-go's rpc/ws: its
+		// SignatureSubscribe returns before the server acknowledges, and
+		// surfpool may notify before the acknowledgement, which solana-go
+		// then drops. Waiting for the ack makes the order deterministic.
+		conn, _, err := websocket.DefaultDialer.DialContext(ctx, n.WSURL(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if deadline, ok := ctx.Deadline(); ok {
+			_ = conn.SetReadDeadline(deadline)
+		}
+		tx := transferTx(t, n, alice, bob, 500_000)
+		err = conn.WriteJSON(map[string]any{
+			"jsonrpc": "2.0", "id": 1, "method": "signatureSubscribe",
+			"params": []any{tx.Signatures[0].String(), map[string]any{"commitment": "confirmed"}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ack struct {
+			ID     int             `json:"id"`
+			Result *uint64         `json:"result"`
+			Error  json.RawMessage `json:"error"`
+		}
+		if err := conn.ReadJSON(&ack); err != nil || ack.ID != 1 || ack.Result == nil {
+			t.Fatalf("subscribe ack %+v, %v", ack, err)
+		}
+		if _, err := n.RPC().SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{PreflightCommitment: rpc.CommitmentConfirmed}); err != nil {
+			t.Fatal(err)
+		}
+		var note struct {
+			Method string `json:"method"`
+			Params struct {
+				Subscription uint64 `json:"subscription"`
+				Result       struct {
+					Context struct{ Slot uint64 } `json:"context"`
+					Value   struct {
+						Err any `json:"err"`
+					} `json:"value"`
+				} `json:"result"`
+			} `json:"params"`
+		}
+		if err := conn.ReadJSON(&note); err != nil {
+			t.Fatal(err)
+		}
+		if note.Method != "signatureNotification" || note.Params.Subscription != *ack.Result ||
+			note.Params.Result.Value.Err != nil || note.Params.Result.Context.Slot == 0 {
+			t.Fatalf("notification %+v", note)
+		}
+		if got := balance(t, n, bob); got != 1_500_000 {
+			t.Fatalf("bob: %d, want 1500000", got)
+		}
+	})
+}
+
+func TestGetProgramAccountsFilters(t *testing.T) {
+	owner := solana.NewWallet().PublicKey()
+	acct := func(prefix byte, size int) Account {
+		data := make([]byte, size)
+		data[0], data[1] = prefix, 0xAA
+		return Account{Address: solana.NewWallet().PublicKey(), Lamports: 10_000_000, Owner: owner, Data: data}
+	}
+	a1, a2, a3 := acct(1, 40), acct(2, 40), acct(1, 64)
+	n := StartForTest(t, Config{Accounts: []Account{a1, a2, a3}})
+	ctx := testContext(t, time.Minute)
+
+	// One more, created by a real System program transaction.
+	payer, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a4 := solana.NewWallet().PrivateKey
+	rent, err := n.RPC().GetMinimumBalanceForRentExemption(ctx, 48, rpc.CommitmentConfirmed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	create := system.NewCreateAccountInstruction(rent, 48, owner, payer.PublicKey(), a4.PublicKey()).Build()
+	if _, err := n.Send(ctx, payer, []solana.Instruction{create}, a4); err != nil {
+		t.Fatal(err)
+	}
+
+	memcmp := func(b ...byte) rpc.RPCFilter {
+		return rpc.RPCFilter{Memcmp: &rpc.RPCFilterMemcmp{Offset: 0, Bytes: b}}
+	}
+	tests := []struct {
+		name    string
+		filters []rpc.RPCFilter
+		want    []solana.PublicKey
+	}{
+		{"none", nil, []solana.PublicKey{a1.Address, a2.Address, a3.Address, a4.PublicKey()}},
+		{"dataSize 40", []rpc.RPCFilter{{DataSize: 40}}, []solana.PublicKey{a1.Address, a2.Address}},
+		{"dataSize 48", []rpc.RPCFilter{{DataSize: 48}}, []solana.PublicKey{a4.PublicKey()}},
+		{"memcmp 01aa", []rpc.RPCFilter{memcmp(1, 0xAA)}, []solana.PublicKey{a1.Address, a3.Address}},
+		{"memcmp and dataSize", []rpc.RPCFilter{memcmp(1, 0xAA), {DataSize: 40}}, []solana.PublicKey{a1.Address}},
+		{"no match", []rpc.RPCFilter{memcmp(9)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res, err := n.RPC().GetProgramAccountsWithOpts(ctx, owner, &rpc.GetProgramAccountsOpts{
+				Commitment: rpc.CommitmentConfirmed,
+				Encoding:   solana.EncodingBase64,
+				Filters:    tt.filters,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, ka := range res {
+				got = append(got, ka.Pubkey.String())
+			}
+			var want []string
+			for _, pk := range tt.want {
+				want = append(want, pk.String())
+			}
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("got %v\nwant %v", got, want)
+			}
+		})
+	}
+}
+
+func TestWarpTimeMovesClock(t *testing.T) {
+	// Its own runtime: a warp would leak into tests sharing the package's.
+	n := StartForTest(t, embeddedOnly(t))
+	ctx := testContext(t, time.Minute)
+	now, err := n.ClusterTime(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(now); d < -time.Hour || d > time.Hour {
+		t.Fatalf("cluster time %v is far from wall time", now)
+	}
+	target := now.Add(30 * 24 * time.Hour).Truncate(time.Second)
+	if err := n.WarpTime(ctx, target); err != nil {
+		t.Fatal(err)
+	}
+	got, err := n.ClusterTime(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Before(target) || got.Sub(target) > 5*time.Second {
+		t.Fatalf("clock after warp %v, want %v", got, target)
+	}
+	// Transactions still land after the jump.
+	key, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := balance(t, n, key.PublicKey()); got != solana.LAMPORTS_PER_SOL {
+		t.Fatalf("balance after warp: %d", got)
+	}
+}
+
+func TestProgramsAccountsAndFundingAtStart(t *testing.T) {
+	ctx := testContext(t, time.Minute)
+	shared := ForTest(t)
+	memo, err := shared.RPC().GetAccountInfo(ctx, memoID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	elf := memo.Value.Data.GetBinary()
+
+	fixedID := solana.NewWallet().PublicKey()
+	upgradeable := solana.NewWallet().PublicKey()
+	auth := solana.NewWallet().PublicKey()
+	funded := solana.NewWallet().PrivateKey
+	data := Account{Address: solana.NewWallet().PublicKey(), Lamports: 3_000_000, Owner: fixedID, Data: []byte("sessionkit")}
+	n := StartForTest(t, Config{
+		Programs: []Program{{ID: fixedID, ELF: elf}, {ID: upgradeable, ELF: elf, UpgradeAuthority: &auth}},
+		Accounts: []Account{data},
+		Funded:   map[solana.PublicKey]uint64{funded.PublicKey(): 123_456_789},
+	})
+
+	if got := balance(t, n, funded.PublicKey()); got != 123_456_789 {
+		t.Fatalf("funded balance %d", got)
+	}
+	if err := n.Fund(ctx, funded.PublicKey(), 1_000); err != nil {
+		t.Fatal(err)
+	}
+	if got := balance(t, n, funded.PublicKey()); got != 123_457_789 {
+		t.Fatalf("balance after Fund: %d", got)
+	}
+	acc, err := n.RPC().GetAccountInfo(ctx, data.Address)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if acc.Value.Lamports != 3_000_000 || !acc.Value.Owner.Equals(fixedID) || string(acc.Value.Data.GetBinary()) != "sessionkit" {
+		t.Fatalf("account: lamports %d owner %s data %q", acc.Value.Lamports, acc.Value.Owner, acc.Value.Data.GetBinary())
+	}
+
+	for _, tt := range []struct {
+		id   solana.PublicKey
+		auth *solana.PublicKey
+	}{{fixedID, nil}, {upgradeable, &auth}} {
+		pd, err := n.RPC().GetAccountInfo(ctx, programDataAddress(tt.id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := pd.Value.Data.GetBinary()
+		switch {
+		case tt.auth == nil && b[12] != 0:
+			t.Fatalf("%s: has an upgrade authority, want none", tt.id)
+		case tt.auth != nil && (b[12] != 1 || !solana.PublicKeyFromBytes(b[13:45]).Equals(*tt.auth)):
+			t.Fatalf("%s: authority bytes % x, want %s", tt.id, b[12:45], tt.auth)
+		}
+		sig, err := n.Send(ctx, funded, []solana.Instruction{solana.NewInstruction(tt.id, nil, []byte("at start"))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := uint64(0)
+		tx, err := n.RPC().GetTransaction(ctx, sig, &rpc.GetTransactionOpts{Commitment: rpc.CommitmentConfirmed, MaxSupportedTransactionVersion: &v})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if logs := strings.Join(tx.Meta.LogMessages, "\n"); !strings.Contains(logs, "Program log: at start") {
+			t.Fatalf("logs of %s:\n%s", tt.id, logs)
+		}
+	}
+}
+
+func programDataAddress(program solana.PublicKey) solana.PublicKey {
+	addr, _, err := solana.FindProgramAddress([][]byte{program[:]}, solana.BPFLoaderUpgradeableProgramID)
+	if err != nil {
+		panic(err)
+	}
+	return addr
+}
+
+// TestBlockhashRefresh sends more transactions than one surfpool blockhash
+// survives (about 150), all built from Net.RecentBlockhash.
+func TestBlockhashRefresh(t *testing.T) {
+	n := StartForTest(t, Config{})
+	ctx := testContext(t, 2*time.Minute)
+	from, err := n.NewFundedKey(ctx, 10*solana.LAMPORTS_PER_SOL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := solana.NewWallet().PublicKey()
+	const count, amount = 250, 1_000_000
+	hashes := map[solana.Hash]bool{}
+	for i := range count {
+		tx := transferTx(t, n, from, to, amount+uint64(i))
+		hashes[tx.Message.RecentBlockhash] = true
+		sig, err := n.RPC().SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{SkipPreflight: true})
+		if err != nil {
+			t.Fatalf("tx %d: %v", i, err)
+		}
+		if st := pollConfirmed(t, ctx, n, sig); st.Err != nil {
+			t.Fatalf("tx %d failed: %v", i, st.Err)
+		}
+	}
+	if len(hashes) < count/100 {
+		t.Fatalf("%d transactions used only %d blockhashes", count, len(hashes))
+	}
+	want := uint64(count*amount + count*(count-1)/2)
+	if got := balance(t, n, to); got != want {
+		t.Fatalf("recipient %d, want %d", got, want)
+	}
+}
+
+// TestConcurrentSends checks Net.Send and its shared blockhash under -race.
+func TestConcurrentSends(t *testing.T) {
+	n := ForTest(t)
+	ctx := testContext(t, time.Minute)
+	to := solana.NewWallet().PublicKey()
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for range 8 {
+		wg.Go(func() {
+			from, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL)
+			if err != nil {
+				errs <- err
+				return
+			}
+			// Distinct amounts: an identical transaction would be a duplicate.
+			for i := range 5 {
+				ix := system.NewTransferInstruction(1_000_000+uint64(i), from.PublicKey(), to).Build()
+				if _, err := n.Send(ctx, from, []solana.Instruction{ix}); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if got := balance(t, n, to); got != 8*(5*1_000_000+10) {
+		t.Fatalf("recipient %d, want %d", got, 8*(5*1_000_000+10))
+	}
+}

@@ -1,0 +1,68 @@
+package localnet
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrNodeMissing means node or npm, which run the embedded runtime, are not on PATH.
+	ErrNodeMissing = errors.New("localnet: the embedded runtime needs Node.js 18 or newer with npm on PATH " +
+		"(Debian/Ubuntu: apt-get install nodejs npm; others: https://nodejs.org), " +
+		"or set " + EnvBackend + "=test-validator to use an installed solana-test-validator")
+	// ErrValidatorMissing means the test-validator backend was chosen but its executable is not on PATH.
+	ErrValidatorMissing = errors.New("localnet: solana-test-validator not found on PATH " +
+		"(install the Solana/Agave CLI, or unset " + EnvBackend + " to use the embedded runtime)")
+	// ErrDisabled means the backend is Off, e.g. SESSIONKIT_LOCALNET=off.
+	ErrDisabled = errors.New("localnet: disabled by " + EnvBackend + "=off")
+	// ErrUnsupported means the backend cannot do what was asked.
+	ErrUnsupported = errors.New("not supported")
+	// ErrStartTimeout means the runtime did not become ready within Config.StartTimeout.
+	ErrStartTimeout = errors.New("localnet: runtime not ready before the start timeout")
+)
+
+// ConfigError reports an invalid Config field.
+type ConfigError struct {
+	Field  string
+	Reason string
+}
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("localnet: invalid Config.%s: %s", e.Field, e.Reason)
+}
+
+// StartError reports a runtime that failed to come up, with the end of its output.
+type StartError struct {
+	Backend Backend
+	Err     error
+	// Output is the last part of the runtime's stderr (or validator log).
+	Output string
+}
+
+func (e *StartError) Error() string {
+	msg := fmt.Sprintf("localnet: starting %s runtime: %v", e.Backend, e.Err)
+	if e.Output != "" {
+		msg += "\nruntime output:\n" + e.Output
+	}
+	return msg
+}
+
+func (e *StartError) Unwrap() error { return e.Err }
+
+// InstallError reports a failed first-time install of the embedded launcher.
+type InstallError struct {
+	Dir string
+	Err error
+	// Output is the end of npm's output.
+	Output string
+}
+
+func (e *InstallError) Error() string {
+	msg := fmt.Sprintf("localnet: installing the embedded runtime in %s: %v", e.Dir, e.Err)
+	if e.Output != "" {
+		msg += "\nnpm output:\n" + e.Output
+	}
+	return msg
+}
+
+func (e *InstallError) Unwrap() error { return e.Err }

@@ -1,0 +1,394 @@
+// Package localnet runs a throwaway local Solana cluster for integration tests:
+// an embedded surfpool runtime by default, or solana-test-validator where installed.
+package localnet
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/programs/system"
+	"github.com/gagliardetto/solana-go/rpc"
+	"github.com/gagliardetto/solana-go/rpc/jsonrpc"
+
+	"github.com/sessionkit/sessionkit/localnet/internal/txn"
+)
+
+// Backend names the runtime behind a Net.
+type Backend string
+
+const (
+	// Embedded is surfpool's native Node build run by the bundled launcher.
+	Embedded Backend = "embedded"
+	// TestValidator is solana-test-validator from PATH.
+	TestValidator Backend = "test-validator"
+	// Off starts nothing: Start returns ErrDisabled, and ForTest skips
+	// (outside CI) so that unit tests can run alone.
+	Off Backend = "off"
+)
+
+// EnvBackend selects the backend when Config.Backend is empty.
+const EnvBackend = "SESSIONKIT_LOCALNET"
+
+// Program is an SBF program loaded at Start under a fixed id, so programs
+// whose keypair nobody holds (such as the session-keys program) can be tested
+// at their real address. Loading bypasses the loader's deploy-time verifier
+// (surfpool accepts any bytes; Start only checks the ELF magic), so tests of
+// our own programs must also deploy them once with package deploy.
+type Program struct {
+	ID solana.PublicKey
+	// ELF is the content of the program's .so file.
+	ELF []byte
+	// UpgradeAuthority, when set, makes the program upgradeable by that key;
+	// otherwise the program cannot be upgraded.
+	UpgradeAuthority *solana.PublicKey
+}
+
+// ProgramFile reads a .so file into a Program.
+func ProgramFile(id solana.PublicKey, path string) (Program, error) {
+	elf, err := os.ReadFile(path)
+	if err != nil {
+		return Program{}, fmt.Errorf("localnet: reading program %s: %w", id, err)
+	}
+	return Program{ID: id, ELF: elf}, nil
+}
+
+// Account is an account present from the start.
+type Account struct {
+	Address  solana.PublicKey
+	Lamports uint64
+	// Owner's zero value is the System program.
+	Owner      solana.PublicKey
+	Data       []byte
+	Executable bool
+}
+
+// Config describes the cluster to start. The zero value is a usable empty
+// embedded cluster.
+type Config struct {
+	// Backend defaults to $SESSIONKIT_LOCALNET, then Embedded.
+	Backend Backend
+	// Programs are loaded before Start returns.
+	Programs []Program
+	// Accounts are created before Start returns.
+	Accounts []Account
+	// Funded gives system accounts exactly these balances at start.
+	Funded map[solana.PublicKey]uint64
+	// Log receives the runtime's diagnostic output; nil discards it (the tail
+	// is still reported in start errors).
+	Log io.Writer
+	// StartTimeout bounds start-up after any first-time install
+	// (default 30s embedded, 120s test-validator).
+	StartTimeout time.Duration
+
+	// CacheDir is where the embedded launcher and its npm dependencies are
+	// installed; default $SESSIONKIT_LOCALNET_CACHE, then
+	// os.UserCacheDir()/sessionkit/localnet.
+	CacheDir string
+
+	// ValidatorPath is the test-validator executable (default
+	// "solana-test-validator" looked up in PATH).
+	ValidatorPath string
+	// CloneURL and Clone copy accounts from another cluster at start
+	// (test-validator only: --url, --clone).
+	CloneURL string
+	Clone    []solana.PublicKey
+}
+
+// Info describes a running Net, e.g. for printing as JSON by a CLI.
+type Info struct {
+	Backend Backend `json:"backend"`
+	RPCURL  string  `json:"rpcUrl"`
+	WSURL   string  `json:"wsUrl"`
+	// PID is the runtime's process id (the launcher or the validator).
+	PID int `json:"pid"`
+	// StartupTime is from Start being called to the cluster being ready.
+	StartupTime time.Duration `json:"startupNs"`
+}
+
+// Net is a running local cluster. Its methods are safe for concurrent use.
+type Net struct {
+	info   Info
+	client *rpc.Client
+	http   *http.Client
+	hashes *txn.Blockhashes
+	// faucet is a throwaway key created with a large balance at start; Fund
+	// pays from it so that amounts are exact on every backend.
+	faucet solana.PrivateKey
+	proc   *process
+	tmpDir string
+	// logFile holds the validator's output until Close removes tmpDir.
+	logFile io.Closer
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start launches a fresh cluster and returns once it answers RPC with every
+// configured program and account in place. ctx bounds the start-up only; the
+// cluster runs until Close.
+func Start(ctx context.Context, cfg Config) (*Net, error) {
+	began := time.Now()
+	backend, err := resolveBackend(cfg.Backend)
+	if err != nil {
+		return nil, err
+	}
+	if err := cfg.validate(backend); err != nil {
+		return nil, err
+	}
+	var n *Net
+	switch backend {
+	case Off:
+		return nil, ErrDisabled
+	case Embedded:
+		n, err = startEmbedded(ctx, cfg)
+	case TestValidator:
+		n, err = startValidator(ctx, cfg)
+	}
+	if err != nil {
+		return nil, err
+	}
+	n.info.Backend = backend
+	n.info.StartupTime = time.Since(began)
+	return n, nil
+}
+
+func resolveBackend(b Backend) (Backend, error) {
+	if b == "" {
+		b = Backend(os.Getenv(EnvBackend))
+	}
+	switch b {
+	case "", Embedded:
+		return Embedded, nil
+	case TestValidator, Off:
+		return b, nil
+	}
+	return "", &ConfigError{Field: "Backend", Reason: fmt.Sprintf("unknown backend %q (want %q, %q or %q)", b, Embedded, TestValidator, Off)}
+}
+
+func (cfg *Config) validate(b Backend) error {
+	seen := map[solana.PublicKey]string{}
+	claim := func(pk solana.PublicKey, what string) error {
+		if prev, ok := seen[pk]; ok {
+			return &ConfigError{Field: what, Reason: fmt.Sprintf("%s is also given in %s", pk, prev)}
+		}
+		seen[pk] = what
+		return nil
+	}
+	for _, p := range cfg.Programs {
+		if p.ID.IsZero() {
+			return &ConfigError{Field: "Programs", Reason: "program without ID"}
+		}
+		if len(p.ELF) == 0 {
+			return &ConfigError{Field: "Programs", Reason: fmt.Sprintf("program %s has no ELF", p.ID)}
+		}
+		// surfpool loads any bytes without complaint, so catch the gross
+		// mistakes here; only package deploy runs the full verifier.
+		if !bytes.HasPrefix(p.ELF, []byte("\x7fELF")) {
+			return &ConfigError{Field: "Programs", Reason: fmt.Sprintf("program %s is not an ELF file", p.ID)}
+		}
+		if err := claim(p.ID, "Programs"); err != nil {
+			return err
+		}
+	}
+	for _, a := range cfg.Accounts {
+		if err := claim(a.Address, "Accounts"); err != nil {
+			return err
+		}
+	}
+	for pk := range cfg.Funded {
+		if err := claim(pk, "Funded"); err != nil {
+			return err
+		}
+	}
+	if b == Embedded && (cfg.CloneURL != "" || len(cfg.Clone) > 0) {
+		return fmt.Errorf("localnet: cloning accounts from another cluster: %w on the embedded backend", ErrUnsupported)
+	}
+	if len(cfg.Clone) > 0 && cfg.CloneURL == "" {
+		return &ConfigError{Field: "Clone", Reason: "needs CloneURL"}
+	}
+	return nil
+}
+
+// startAccounts lists every account to create at start, funded ones included.
+func (cfg *Config) startAccounts(faucet solana.PublicKey) []Account {
+	out := append([]Account(nil), cfg.Accounts...)
+	out = append(out, Account{Address: faucet, Lamports: faucetLamports})
+	for pk, lamports := range cfg.Funded {
+		out = append(out, Account{Address: pk, Lamports: lamports, Owner: solana.SystemProgramID})
+	}
+	return out
+}
+
+// faucetLamports is the funding account's balance: 100 million SOL.
+const faucetLamports = 100_000_000 * solana.LAMPORTS_PER_SOL
+
+func newFaucet() solana.PrivateKey {
+	key, err := solana.NewRandomPrivateKey()
+	if err != nil {
+		panic(err) // crypto/rand failed; nothing sensible to do
+	}
+	return key
+}
+
+func newClient(rpcURL string) (*rpc.Client, *http.Client) {
+	// solana-go's default transport allows only 9 connections per host, which
+	// serialises pipelined tests against a local cluster.
+	hc := &http.Client{Transport: &http.Transport{
+		MaxIdleConnsPerHost: 64,
+		IdleConnTimeout:     30 * time.Second,
+	}}
+	return rpc.NewWithCustomRPCClient(jsonrpc.NewClientWithOpts(rpcURL, &jsonrpc.RPCClientOpts{HTTPClient: hc})), hc
+}
+
+// String names the backend and endpoint, never the keys a Net holds.
+func (n *Net) String() string { return fmt.Sprintf("localnet(%s %s)", n.info.Backend, n.info.RPCURL) }
+
+// RPC returns a client for the cluster's JSON-RPC endpoint.
+func (n *Net) RPC() *rpc.Client { return n.client }
+
+// RPCURL is the cluster's HTTP JSON-RPC endpoint.
+func (n *Net) RPCURL() string { return n.info.RPCURL }
+
+// WSURL is the cluster's WebSocket endpoint for subscriptions.
+func (n *Net) WSURL() string { return n.info.WSURL }
+
+// Backend reports which runtime serves this Net.
+func (n *Net) Backend() Backend { return n.info.Backend }
+
+// Info describes the running cluster.
+func (n *Net) Info() Info { return n.info }
+
+// RecentBlockhash returns a blockhash for new transactions. It is shared and
+// refreshed after 50 uses or 2 seconds, well before surfpool expires it
+// (about 150 transactions), so callers need no refresh logic of their own.
+func (n *Net) RecentBlockhash(ctx context.Context) (solana.Hash, error) {
+	h, err := n.hashes.Get(ctx)
+	return h.Hash, err
+}
+
+// RefreshBlockhash fetches a new blockhash now, e.g. after a send failed
+// with "blockhash not found".
+func (n *Net) RefreshBlockhash(ctx context.Context) (solana.Hash, error) {
+	h, err := n.hashes.Refresh(ctx)
+	return h.Hash, err
+}
+
+// Fund transfers exactly lamports to pubkey from the cluster's own funding
+// account, which also pays the fee, and waits until the transfer is
+// confirmed. As on any cluster, a new account must end up rent-exempt.
+func (n *Net) Fund(ctx context.Context, pubkey solana.PublicKey, lamports uint64) error {
+	ix := system.NewTransferInstruction(lamports, n.faucet.PublicKey(), pubkey).Build()
+	if _, err := n.send(ctx, n.faucet, []solana.Instruction{ix}); err != nil {
+		return fmt.Errorf("localnet: funding %s with %d lamports: %w", pubkey, lamports, err)
+	}
+	return nil
+}
+
+// TransactionError reports a transaction that landed but failed on chain.
+type TransactionError = txn.FailedError
+
+// Send signs ixs with payer (the fee payer) and signers, sends them as one
+// transaction and waits for confirmed commitment, re-signing with a fresh
+// blockhash if the first one expires. ixs must not be used concurrently
+// elsewhere: solana-go writes to their account metas.
+func (n *Net) Send(ctx context.Context, payer solana.PrivateKey, ixs []solana.Instruction, signers ...solana.PrivateKey) (solana.Signature, error) {
+	sig, err := n.send(ctx, payer, ixs, signers...)
+	if err != nil {
+		return sig, fmt.Errorf("localnet: send: %w", err)
+	}
+	return sig, nil
+}
+
+func (n *Net) send(ctx context.Context, payer solana.PrivateKey, ixs []solana.Instruction, signers ...solana.PrivateKey) (solana.Signature, error) {
+	keys := map[solana.PublicKey]*solana.PrivateKey{payer.PublicKey(): &payer}
+	for i := range signers {
+		keys[signers[i].PublicKey()] = &signers[i]
+	}
+	return txn.SendAndConfirm(ctx, n.client, n.hashes, func(h solana.Hash) (*solana.Transaction, error) {
+		tx, err := solana.NewTransaction(ixs, h, solana.TransactionPayer(payer.PublicKey()))
+		if err != nil {
+			return nil, err
+		}
+		_, err = tx.Sign(func(pk solana.PublicKey) *solana.PrivateKey { return keys[pk] })
+		return tx, err
+	}, txn.Options{})
+}
+
+// NewFundedKey returns a fresh keypair holding exactly lamports.
+func (n *Net) NewFundedKey(ctx context.Context, lamports uint64) (solana.PrivateKey, error) {
+	key, err := solana.NewRandomPrivateKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := n.Fund(ctx, key.PublicKey(), lamports); err != nil {
+		return nil, err
+	}
+	return key, nil
+}
+
+// WarpTime moves the cluster clock to t, so expiry can be tested without
+// waiting. Only the embedded backend can do it; others return ErrUnsupported.
+func (n *Net) WarpTime(ctx context.Context, t time.Time) error {
+	if n.info.Backend != Embedded {
+		return fmt.Errorf("localnet: WarpTime: %w on %s", ErrUnsupported, n.info.Backend)
+	}
+	var out any
+	err := n.client.RPCCallForInto(ctx, &out, "surfnet_timeTravel", []any{map[string]any{"absoluteTimestamp": t.UnixMilli()}})
+	if err != nil {
+		return fmt.Errorf("localnet: surfnet_timeTravel to %s: %w", t.UTC().Format(time.RFC3339), err)
+	}
+	// Blocks produced before the jump are no longer recent.
+	_, err = n.hashes.Refresh(ctx)
+	return err
+}
+
+// ClusterTime reads unix_timestamp from the Clock sysvar: the time programs see.
+func (n *Net) ClusterTime(ctx context.Context) (time.Time, error) {
+	res, err := n.client.GetAccountInfoWithOpts(ctx, solana.SysVarClockPubkey, &rpc.GetAccountInfoOpts{
+		Encoding:   solana.EncodingBase64,
+		Commitment: rpc.CommitmentConfirmed,
+	})
+	if err != nil {
+		return time.Time{}, fmt.Errorf("localnet: reading Clock sysvar: %w", err)
+	}
+	data := res.Value.Data.GetBinary()
+	// Clock: slot u64, epoch_start_timestamp i64, epoch u64,
+	// leader_schedule_epoch u64, unix_timestamp i64.
+	if len(data) < 40 {
+		return time.Time{}, fmt.Errorf("localnet: Clock sysvar has %d bytes, want 40", len(data))
+	}
+	return time.Unix(int64(binary.LittleEndian.Uint64(data[32:40])), 0), nil
+}
+
+// Close stops the cluster, waits for its process group to exit and removes
+// its temporary files. It is safe to call more than once.
+func (n *Net) Close() error {
+	n.closeOnce.Do(func() {
+		if n.http != nil {
+			n.http.CloseIdleConnections()
+		}
+		var errs []error
+		if n.proc != nil {
+			errs = append(errs, n.proc.stop(5*time.Second))
+		}
+		if n.logFile != nil {
+			errs = append(errs, n.logFile.Close())
+		}
+		if n.tmpDir != "" {
+			errs = append(errs, os.RemoveAll(n.tmpDir))
+		}
+		if err := errors.Join(errs...); err != nil {
+			n.closeErr = fmt.Errorf("localnet: close: %w", err)
+		}
+	})
+	return n.closeErr
+}

@@ -1,0 +1,101 @@
+package localnet
+
+import (
+	"context"
+	"errors"
+	"os"
+	"sync"
+	"testing"
+	"time"
+)
+
+// shared is the per-test-binary cluster that RunMain owns and ForTest hands out.
+var shared struct {
+	mu         sync.Mutex
+	registered bool
+	cfg        Config
+	started    bool
+	net        *Net
+	err        error
+}
+
+// RunMain runs a test package with one cluster shared by all its tests:
+// ForTest starts it with cfg on first use, and RunMain closes it after the
+// tests. A fresh cluster per package keeps each runtime well below the few
+// thousand transactions after which surfpool slows down. Use it as
+//
+//	func TestMain(m *testing.M) { localnet.RunMain(m, localnet.Config{}) }
+//
+// (or os.Exit(localnet.RunMain(m, cfg)) when TestMain does more afterwards).
+func RunMain(m *testing.M, cfg Config) int {
+	shared.mu.Lock()
+	shared.registered = true
+	shared.cfg = cfg
+	shared.mu.Unlock()
+
+	code := m.Run()
+
+	shared.mu.Lock()
+	defer shared.mu.Unlock()
+	if shared.net != nil {
+		if err := shared.net.Close(); err != nil && code == 0 {
+			os.Stderr.WriteString(err.Error() + "\n")
+			code = 1
+		}
+	}
+	return code
+}
+
+// ForTest returns the package's shared cluster when TestMain uses RunMain,
+// and otherwise starts a cluster just for t and closes it when t ends.
+//
+// When the cluster cannot start, t fails with the runtime's output. The
+// exceptions, only while the CI variable is unset: without node on PATH t is
+// skipped with a message saying how to install Node.js, and with
+// SESSIONKIT_LOCALNET=off it is skipped too.
+func ForTest(t testing.TB) *Net {
+	t.Helper()
+	shared.mu.Lock()
+	if !shared.registered {
+		shared.mu.Unlock()
+		return StartForTest(t, Config{})
+	}
+	if !shared.started {
+		shared.started = true
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+		shared.net, shared.err = Start(ctx, shared.cfg)
+		cancel()
+	}
+	n, err := shared.net, shared.err
+	shared.mu.Unlock()
+	if err != nil {
+		failStart(t, err)
+	}
+	return n
+}
+
+// StartForTest starts a cluster with cfg for t alone and closes it when t
+// ends, failing or skipping t as ForTest does.
+func StartForTest(t testing.TB, cfg Config) *Net {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	n, err := Start(ctx, cfg)
+	if err != nil {
+		failStart(t, err)
+	}
+	t.Cleanup(func() {
+		if err := n.Close(); err != nil {
+			t.Error(err)
+		}
+	})
+	return n
+}
+
+func failStart(t testing.TB, err error) {
+	t.Helper()
+	if (errors.Is(err, ErrNodeMissing) || errors.Is(err, ErrDisabled)) && os.Getenv("CI") == "" {
+		t.Skipf("skipping integration test: %v (with CI set this is a failure)", err)
+	}
+	t.Fatal(err)
+}
