@@ -1,0 +1,83 @@
+package program_test
+
+import (
+	"testing"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/localnet/deploy"
+	"github.com/sessionkit/sessionkit/pda"
+	"github.com/sessionkit/sessionkit/program"
+	"github.com/sessionkit/sessionkit/program/examplegame"
+)
+
+// The committed programs pass the upgradeable loader's deploy (ELF checks and
+// verifier) and works at the fresh address: it derives and owns its tokens there. Target
+// programs trust only upstream's id, so the game refuses this deployment's tokens.
+func TestSessionProgramDeployedThroughLoader(t *testing.T) {
+	e := setup(t)
+	now := e.freezeClock()
+	payer := e.wallet(10_000_000_000)
+	id, err := deploy.Deploy(e.ctx, e.net.RPC(), payer, newKey(t), program.SessionELF(), deploy.Options{})
+	require.NoError(t, err)
+	acc := e.account(id)
+	require.NotNil(t, acc)
+	require.Equal(t, solana.BPFLoaderUpgradeableProgramID, acc.Owner)
+	require.True(t, acc.Executable)
+
+	g := e.game()
+	gameAcc := e.account(g.ID)
+	require.NotNil(t, gameAcc)
+	require.Equal(t, solana.BPFLoaderUpgradeableProgramID, gameAcc.Owner)
+	require.True(t, gameAcc.Executable)
+	owner, player := e.newPlayer(g)
+	sponsor := e.wallet(1_000_000_000)
+	rentV1, rentV2 := e.rent(client.SessionTokenLen), e.rent(client.SessionTokenV2Len)
+
+	signerV1, signerV2 := newKey(t), newKey(t)
+	createV1 := must(t)(client.NewCreateSession(client.CreateSessionAccounts{
+		SessionSigner: signerV1.PublicKey(), Authority: owner.PublicKey(), TargetProgram: g.ID,
+	}, client.WithProgramID(id), client.WithTopUp(true)))
+	e.send(owner, ixs(createV1), signerV1)
+	createV2 := must(t)(client.NewCreateSessionV2(client.CreateSessionV2Accounts{
+		SessionSigner: signerV2.PublicKey(), FeePayer: sponsor.PublicKey(), Authority: owner.PublicKey(), TargetProgram: g.ID,
+	}, client.WithProgramID(id)))
+	e.send(sponsor, ixs(createV2), signerV2, owner)
+
+	tokenV1, _, err := pda.Find(pda.V1, id, g.ID, signerV1.PublicKey(), owner.PublicKey())
+	require.NoError(t, err)
+	tokenV2, _, err := pda.Find(pda.V2, id, g.ID, signerV2.PublicKey(), owner.PublicKey())
+	require.NoError(t, err)
+	for _, tc := range []struct {
+		token solana.PublicKey
+		rent  uint64
+		want  client.Token
+	}{
+		{tokenV1, rentV1, client.Token{Version: pda.V1, Authority: owner.PublicKey(), TargetProgram: g.ID, SessionSigner: signerV1.PublicKey(), ValidUntil: now + 3600}},
+		{tokenV2, rentV2, client.Token{Version: pda.V2, Authority: owner.PublicKey(), TargetProgram: g.ID, SessionSigner: signerV2.PublicKey(), FeePayer: sponsor.PublicKey(), ValidUntil: now + 3600}},
+	} {
+		acc := e.account(tc.token)
+		require.NotNil(t, acc)
+		require.Equal(t, id, acc.Owner)
+		require.Equal(t, tc.rent, acc.Lamports)
+		tok, err := client.DecodeToken(id, acc.Owner, acc.Data.GetBinary())
+		require.NoError(t, err)
+		require.Equal(t, tc.want, tok)
+	}
+
+	_, err = e.simulate(signerV1, ixs(g.Move(player, signerV1.PublicKey(), tokenV1, examplegame.Up)))
+	requireProgramError(t, err, g.ID, 3007, client.ErrAccountOwnedByWrongProgram)
+
+	before := e.balances(owner.PublicKey(), sponsor.PublicKey())
+	revokeV1 := must(t)(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: tokenV1, Authority: owner.PublicKey()}, client.WithProgramID(id)))
+	revokeV2 := must(t)(client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{
+		SessionToken: tokenV2, FeePayer: sponsor.PublicKey(), Authority: owner.PublicKey(),
+	}, client.WithProgramID(id)))
+	res := e.send(payer, ixs(revokeV1, revokeV2), owner)
+	require.Equal(t, uint64(2*feePerSignature), res.fee)
+	require.Equal(t, []uint64{before[0] + rentV1, before[1] + rentV2}, e.balances(owner.PublicKey(), sponsor.PublicKey()))
+	e.requireClosed(tokenV1)
+	e.requireClosed(tokenV2)
+}

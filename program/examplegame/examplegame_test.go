@@ -1,0 +1,100 @@
+package examplegame_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"testing"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/program"
+	programidl "github.com/sessionkit/sessionkit/program-idl"
+	"github.com/sessionkit/sessionkit/program/examplegame"
+)
+
+// The builders must say what the IDL says: discriminator, account order and flags.
+func TestBuildersMatchIDL(t *testing.T) {
+	idl, err := programidl.ExampleGame()
+	require.NoError(t, err)
+	g := examplegame.Game{ID: solana.MustPublicKeyFromBase58(idl.Address)}
+	owner, signer, token := solana.PublicKey{1}, solana.PublicKey{2}, solana.PublicKey{3}
+	initIx, err := g.InitPlayer(owner)
+	require.NoError(t, err)
+	player, err := g.Player(owner)
+	require.NoError(t, err)
+	tests := []struct {
+		name string
+		ix   solana.Instruction
+		args []byte
+	}{
+		{"init_player", initIx, nil},
+		{"move_player", g.Move(player, signer, token, examplegame.Left), []byte{2}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			spec, err := idl.Instruction(tc.name)
+			require.NoError(t, err)
+			require.Equal(t, g.ID, tc.ix.ProgramID())
+			data, err := tc.ix.Data()
+			require.NoError(t, err)
+			sum := sha256.Sum256([]byte("global:" + tc.name))
+			require.Equal(t, sum[:8], spec.Discriminator)
+			require.Equal(t, append(append([]byte(nil), spec.Discriminator...), tc.args...), data)
+			metas := tc.ix.Accounts()
+			require.Len(t, metas, len(spec.Accounts))
+			for i, a := range spec.Accounts {
+				require.Equal(t, a.Writable, metas[i].IsWritable, a.Name)
+				require.Equal(t, a.Signer, metas[i].IsSigner, a.Name)
+				if a.Address != "" {
+					require.Equal(t, a.Address, metas[i].PublicKey.String(), a.Name)
+				}
+			}
+		})
+	}
+	acc, err := idl.Account("Player")
+	require.NoError(t, err)
+	sum := sha256.Sum256([]byte("account:Player"))
+	require.Equal(t, sum[:8], acc.Discriminator)
+}
+
+func TestDecodePlayer(t *testing.T) {
+	_, err := examplegame.DecodePlayer(make([]byte, examplegame.PlayerSize))
+	require.ErrorIs(t, err, examplegame.ErrNotPlayer)
+	_, err = examplegame.DecodePlayer(nil)
+	require.ErrorIs(t, err, examplegame.ErrNotPlayer)
+	require.Equal(t, "left", examplegame.Left.String())
+	require.Equal(t, "Direction(9)", examplegame.Direction(9).String())
+}
+
+// On the runtime: an owner creates a player and moves it without a session.
+func TestOwnerMoves(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	g := examplegame.Game{ID: solana.NewWallet().PublicKey()}
+	net := localnet.StartForTest(t, localnet.Config{Programs: []localnet.Program{{ID: g.ID, ELF: program.ExampleGameELF()}}})
+	owner, err := net.NewFundedKey(ctx, 1_000_000_000)
+	require.NoError(t, err)
+	ix, err := g.InitPlayer(owner.PublicKey())
+	require.NoError(t, err)
+	_, err = net.Send(ctx, owner, []solana.Instruction{ix})
+	require.NoError(t, err)
+	player, err := g.Player(owner.PublicKey())
+	require.NoError(t, err)
+	for _, d := range []examplegame.Direction{examplegame.Up, examplegame.Up, examplegame.Left, examplegame.Right, examplegame.Right, examplegame.Down} {
+		// The same move on the same blockhash is the same transaction, which the
+		// cluster runs once.
+		_, err = net.RefreshBlockhash(ctx)
+		require.NoError(t, err)
+		_, err = net.Send(ctx, owner, []solana.Instruction{g.MoveAsOwner(player, owner.PublicKey(), d)})
+		require.NoError(t, err)
+	}
+	res, err := net.RPC().GetAccountInfo(ctx, player)
+	require.NoError(t, err)
+	require.Equal(t, g.ID, res.Value.Owner)
+	p, err := examplegame.DecodePlayer(res.Value.Data.GetBinary())
+	require.NoError(t, err)
+	require.Equal(t, examplegame.PlayerAccount{Owner: owner.PublicKey(), X: 1, Y: 1, Moves: 6}, *p)
+}
