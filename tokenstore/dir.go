@@ -1,0 +1,590 @@
+package tokenstore
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+)
+
+const (
+	headerName   = "store.json"
+	lockName     = "lock"
+	sessionsName = "sessions"
+	tmpName      = "tmp"
+	recordExt    = ".rec"
+)
+
+// errLockBusy is lockFile's answer when a non-waiting lock is held elsewhere.
+var errLockBusy = errors.New("tokenstore: lock busy")
+
+// Dir is a Store kept in a directory, shareable by several processes. See
+// the package documentation for the layout, format and locking protocol.
+// Its methods are safe for concurrent use.
+type Dir struct {
+	dir      string
+	sessions string
+	tmp      string
+	lockPath string
+
+	mu sync.RWMutex
+	s  *sealer // nil once closed
+}
+
+var _ Store = (*Dir)(nil)
+
+// Option configures Create.
+type Option func(*createOptions)
+
+type createOptions struct {
+	argon2 kdfParams
+}
+
+// WithArgon2 sets the Argon2id parameters of a passphrase store: time
+// (passes), memory in KiB and threads. The default is time 3, 64 MiB and 4
+// threads, the second recommendation of RFC 9106; about 200 ms per Open on
+// a 2-core server. Create rejects values outside time 1..100, memory
+// 8*threads KiB..4 GiB. The option is ignored for a MasterKey store.
+func WithArgon2(time, memoryKiB uint32, threads uint8) Option {
+	return func(o *createOptions) {
+		o.argon2.Time, o.argon2.MemoryKiB, o.argon2.Threads = time, memoryKiB, threads
+	}
+}
+
+// Create initialises a new store in dir and returns it open. dir is created
+// with mode 0700 if missing; an existing directory must be empty (or hold
+// what an interrupted Create left) and is set to mode 0700. Creating over an
+// existing store fails with an error wrapping fs.ErrExist.
+func Create(ctx context.Context, dir string, cred Credential, opts ...Option) (*Dir, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := cred.check(); err != nil {
+		return nil, err
+	}
+	o := createOptions{argon2: kdfParams{
+		Name: kdfArgon2id, Time: defaultArgon2Time, MemoryKiB: defaultArgon2MemoryKiB, Threads: defaultArgon2Threads,
+	}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	h := &header{Format: headerFormat, Version: headerVersion, StoreID: make([]byte, storeIDSize)}
+	_, _ = rand.Read(h.StoreID)
+	if cred.kind == kindMasterKey {
+		h.KDF = kdfParams{Name: kdfRaw}
+	} else {
+		h.KDF = o.argon2
+		h.KDF.Salt = make([]byte, saltSize)
+		_, _ = rand.Read(h.KDF.Salt)
+		if err := h.KDF.validate(); err != nil {
+			return nil, fmt.Errorf("tokenstore: create %s: %w", dir, err)
+		}
+	}
+	if err := makeSkeleton(dir); err != nil {
+		return nil, err
+	}
+	s, check, err := deriveSealer(h, cred)
+	if err != nil {
+		return nil, err
+	}
+	h.KeyCheck = check[:]
+	data, err := h.marshal()
+	if err != nil {
+		return nil, err
+	}
+	d := newDir(dir, s)
+	switch err := d.writeNew(filepath.Join(dir, headerName), data); {
+	case errors.Is(err, fs.ErrExist):
+		return nil, fmt.Errorf("tokenstore: create %s: a store already exists: %w", dir, fs.ErrExist)
+	case err != nil:
+		return nil, fmt.Errorf("tokenstore: create %s: %w", dir, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// makeSkeleton creates dir, its sessions and tmp directories and the lock
+// file. A directory left half-made by an interrupted Create is accepted.
+func makeSkeleton(dir string) error {
+	if err := os.Mkdir(dir, 0o700); errors.Is(err, fs.ErrExist) {
+		entries, err := os.ReadDir(dir)
+		if err != nil {
+			return fmt.Errorf("tokenstore: create: %w", err)
+		}
+		for _, e := range entries {
+			switch e.Name() {
+			case sessionsName, tmpName, lockName:
+			case headerName:
+				return fmt.Errorf("tokenstore: create %s: a store already exists: %w", dir, fs.ErrExist)
+			default:
+				return fmt.Errorf("tokenstore: create %s: directory is not empty (holds %q): %w", dir, e.Name(), fs.ErrExist)
+			}
+		}
+		if err := os.Chmod(dir, 0o700); err != nil {
+			return fmt.Errorf("tokenstore: create: %w", err)
+		}
+	} else if err != nil {
+		return fmt.Errorf("tokenstore: create: %w", err)
+	}
+	return ensureWorkFiles(dir)
+}
+
+// ensureWorkFiles creates what a store needs besides its header and
+// records; all of it may be missing from a copied store, since version
+// control keeps neither empty directories nor modes.
+func ensureWorkFiles(dir string) error {
+	for _, sub := range []string{sessionsName, tmpName} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("tokenstore: %w", err)
+		}
+	}
+	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("tokenstore: %w", err)
+	}
+	return f.Close()
+}
+
+// Open opens the store in dir. A credential that does not match fails with
+// ErrWrongPassphrase or ErrWrongKey before any record is read. A missing
+// store fails with an error wrapping fs.ErrNotExist.
+//
+// Open also removes temporary files left by writers that were killed, when
+// no other Put is in flight.
+func Open(ctx context.Context, dir string, cred Credential) (*Dir, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := cred.check(); err != nil {
+		return nil, err
+	}
+	headerPath := filepath.Join(dir, headerName)
+	b, err := readBounded(headerPath, maxHeaderSize)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("tokenstore: open %s: no store here: %w", dir, fs.ErrNotExist)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("tokenstore: open: %w", err)
+	}
+	if len(b) > maxHeaderSize {
+		return nil, &CorruptError{Path: headerPath, Reason: fmt.Sprintf("larger than %d bytes", maxHeaderSize)}
+	}
+	h, err := parseHeader(headerPath, b)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case h.KDF.Name == kdfRaw && cred.kind != kindMasterKey:
+		return nil, fmt.Errorf("%w: store %s is keyed by a master key, not a passphrase", ErrWrongKey, dir)
+	case h.KDF.Name != kdfRaw && cred.kind == kindMasterKey:
+		return nil, fmt.Errorf("%w: store %s is keyed by a passphrase, not a master key", ErrWrongKey, dir)
+	}
+	s, check, err := deriveSealer(h, cred)
+	if err != nil {
+		return nil, err
+	}
+	if !checkMatches(check, [keyCheckSize]byte(h.KeyCheck)) {
+		if cred.kind == kindPassphrase {
+			return nil, fmt.Errorf("%w for store %s", ErrWrongPassphrase, dir)
+		}
+		return nil, fmt.Errorf("%w for store %s", ErrWrongKey, dir)
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := ensureWorkFiles(dir); err != nil {
+		return nil, err
+	}
+	d := newDir(dir, s)
+	if err := d.sweep(); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+func newDir(dir string, s *sealer) *Dir {
+	return &Dir{
+		dir:      dir,
+		sessions: filepath.Join(dir, sessionsName),
+		tmp:      filepath.Join(dir, tmpName),
+		lockPath: filepath.Join(dir, lockName),
+		s:        s,
+	}
+}
+
+func deriveSealer(h *header, cred Credential) (*sealer, [keyCheckSize]byte, error) {
+	var ikm []byte
+	if h.KDF.Name == kdfRaw {
+		ikm = append([]byte(nil), cred.bytes()...)
+	} else {
+		ikm = argon2Key(cred.bytes(), h.KDF)
+	}
+	defer clear(ikm)
+	s, check, err := newSealer(ikm, [storeIDSize]byte(h.StoreID))
+	if err != nil {
+		return nil, check, fmt.Errorf("tokenstore: derive keys: %w", err)
+	}
+	return s, check, nil
+}
+
+// String returns "tokenstore.Dir(<path>)".
+func (d *Dir) String() string { return "tokenstore.Dir(" + d.dir + ")" }
+
+// acquire returns the sealer for one operation; release must be called.
+func (d *Dir) acquire(ctx context.Context) (s *sealer, release func(), err error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	d.mu.RLock()
+	if d.s == nil {
+		d.mu.RUnlock()
+		return nil, nil, ErrClosed
+	}
+	return d.s, d.mu.RUnlock, nil
+}
+
+func (d *Dir) recordPath(token solana.PublicKey) string {
+	return d.sessions + string(os.PathSeparator) + token.String() + recordExt
+}
+
+// Put stores rec and the seed of key. The record is durable when Put
+// returns: its file was fsynced, linked into place and the directory
+// fsynced. A token address already stored fails with ErrExists.
+func (d *Dir) Put(ctx context.Context, rec Record, key *SessionKey) error {
+	s, release, err := d.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	rec, err = normalize(rec, key, time.Now())
+	if err != nil {
+		return err
+	}
+	path := d.recordPath(rec.Token)
+	if _, err := os.Lstat(path); err == nil {
+		return fmt.Errorf("%w: %s", ErrExists, rec.Token)
+	}
+	switch err := d.writeNew(path, s.seal(&rec, key.seed())); {
+	case errors.Is(err, fs.ErrExist):
+		return fmt.Errorf("%w: %s", ErrExists, rec.Token)
+	case err != nil:
+		return fmt.Errorf("tokenstore: put %s: %w", rec.Token, err)
+	}
+	return syncDir(d.sessions)
+}
+
+// writeNew creates path with data, atomically and without replacing an
+// existing file: the data is written and fsynced under a temporary name,
+// then hard-linked to path, which fails if path exists. It holds the shared
+// lock while its temporary file exists, so sweep never removes it.
+func (d *Dir) writeNew(path string, data []byte) error {
+	l, err := lockFile(d.lockPath, false, true)
+	if err != nil {
+		return err
+	}
+	defer l.Close()
+	f, err := os.CreateTemp(d.tmp, "put-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return err
+	}
+	return os.Link(f.Name(), path)
+}
+
+// sweep removes temporary files of killed writers. Live writers hold the
+// shared lock while their temporary file exists, so holding the exclusive
+// lock proves every file in tmp is an orphan; if the lock is busy the sweep
+// waits for a later Open or Prune.
+func (d *Dir) sweep() error {
+	l, err := lockFile(d.lockPath, true, false)
+	if err == errLockBusy {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("tokenstore: %w", err)
+	}
+	defer l.Close()
+	names, err := readNames(d.tmp)
+	if err != nil {
+		return fmt.Errorf("tokenstore: %w", err)
+	}
+	for _, name := range names {
+		if err := os.Remove(filepath.Join(d.tmp, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("tokenstore: %w", err)
+		}
+	}
+	return nil
+}
+
+// Get returns the record and session key stored for token, or ErrNotFound.
+// A file that fails to parse or authenticate, or whose seed does not derive
+// the recorded session signer, is reported as a *CorruptError.
+func (d *Dir) Get(ctx context.Context, token solana.PublicKey) (Record, *SessionKey, error) {
+	s, release, err := d.acquire(ctx)
+	if err != nil {
+		return Record{}, nil, err
+	}
+	defer release()
+	path := d.recordPath(token)
+	b, err := readBounded(path, maxRecordRead)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Record{}, nil, fmt.Errorf("%w: %s", ErrNotFound, token)
+	}
+	if err != nil {
+		return Record{}, nil, fmt.Errorf("tokenstore: get %s: %w", token, err)
+	}
+	p, err := parseRecord(path, b)
+	if err != nil {
+		return Record{}, nil, err
+	}
+	if p.rec.Token != token {
+		return Record{}, nil, &CorruptError{Path: path, Reason: "holds token " + p.rec.Token.String() + ", not the one its name says"}
+	}
+	var buf [sealedSize]byte
+	defer clear(buf[:])
+	seed, err := s.open(path, &p, buf[:])
+	if err != nil {
+		return Record{}, nil, err
+	}
+	key := newSessionKey(ed25519.NewKeyFromSeed(seed))
+	if key.pub != p.rec.SessionSigner {
+		key.Zero()
+		return Record{}, nil, &CorruptError{Path: path, Reason: "seed does not derive the recorded session signer"}
+	}
+	return p.rec, key, nil
+}
+
+// List returns the records matching f, each one authenticated, ordered by
+// ValidUntil then token address. Files that cannot be read,
+// parsed or authenticated are left out and reported together in the error
+// (errors.Join), a *CorruptError for each that is malformed or fails
+// authentication; the records returned alongside are all sound.
+func (d *Dir) List(ctx context.Context, f Filter) ([]Record, error) {
+	recs, corrupt, err := d.list(ctx, f.match)
+	if err != nil {
+		return nil, err
+	}
+	return recs, errors.Join(corrupt...)
+}
+
+// ListExpired returns the records expired at now (see Record.Expired), in
+// the order and with the error semantics of List.
+func (d *Dir) ListExpired(ctx context.Context, now time.Time) ([]Record, error) {
+	recs, corrupt, err := d.listExpired(ctx, now)
+	if err != nil {
+		return nil, err
+	}
+	return recs, errors.Join(corrupt...)
+}
+
+func (d *Dir) listExpired(ctx context.Context, now time.Time) ([]Record, []error, error) {
+	return d.list(ctx, func(r *Record) bool { return r.Expired(now) })
+}
+
+// Reading 10,000 small files is dominated by open/read/close system calls;
+// a few workers per CPU overlap them.
+const listWorkersPerCPU = 2
+
+// list returns the sound records that keep accepts, one error per corrupt
+// file, or a failure of the whole listing.
+func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record, corrupt []error, err error) {
+	s, release, err := d.acquire(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer release()
+	names, err := readNames(d.sessions)
+	if err != nil {
+		return nil, nil, fmt.Errorf("tokenstore: list: %w", err)
+	}
+	names = slices.DeleteFunc(names, func(n string) bool { return !strings.HasSuffix(n, recordExt) })
+
+	type result struct {
+		recs []Record
+		errs []error
+	}
+	const batch = 64
+	workers := min(runtime.GOMAXPROCS(0)*listWorkersPerCPU, (len(names)+batch-1)/batch)
+	results := make([]result, workers)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := range results {
+		wg.Go(func() {
+			res := &results[w]
+			res.recs = make([]Record, 0, len(names)/workers+batch)
+			buf := make([]byte, maxRecordRead+1)
+			var seedBuf [sealedSize]byte
+			defer clear(seedBuf[:])
+			for ctx.Err() == nil {
+				start := int(next.Add(batch)) - batch
+				if start >= len(names) {
+					return
+				}
+				for _, name := range names[start:min(start+batch, len(names))] {
+					rec, err := d.readListed(s, name, buf, seedBuf[:])
+					switch {
+					case errors.Is(err, fs.ErrNotExist):
+						// Deleted since the directory was read.
+					case err != nil:
+						res.errs = append(res.errs, err)
+					case keep(&rec):
+						res.recs = append(res.recs, rec)
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	n := 0
+	for _, r := range results {
+		n += len(r.recs)
+	}
+	if n > 0 {
+		recs = make([]Record, 0, n)
+	}
+	for _, r := range results {
+		recs = append(recs, r.recs...)
+		corrupt = append(corrupt, r.errs...)
+	}
+	sortRecords(recs)
+	slices.SortFunc(corrupt, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	return recs, corrupt, nil
+}
+
+// readListed reads and authenticates one record file for list.
+func (d *Dir) readListed(s *sealer, name string, buf, seedBuf []byte) (Record, error) {
+	path := d.sessions + string(os.PathSeparator) + name
+	b, err := readInto(path, buf)
+	if err != nil {
+		return Record{}, err
+	}
+	p, err := parseRecord(path, b)
+	if err != nil {
+		return Record{}, err
+	}
+	if p.rec.Token.String()+recordExt != name {
+		return Record{}, &CorruptError{Path: path, Reason: "holds token " + p.rec.Token.String() + ", not the one its name says"}
+	}
+	seed, err := s.open(path, &p, seedBuf)
+	clear(seed)
+	return p.rec, err
+}
+
+// Delete removes the session stored for token, or returns ErrNotFound.
+// The removal is durable when Delete returns. The file is unlinked, not
+// overwritten: on journaling or flash storage overwriting would not reach
+// the old blocks anyway, and the seed in them is encrypted.
+func (d *Dir) Delete(ctx context.Context, token solana.PublicKey) error {
+	_, release, err := d.acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer release()
+	if err := os.Remove(d.recordPath(token)); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s", ErrNotFound, token)
+	} else if err != nil {
+		return fmt.Errorf("tokenstore: delete %s: %w", token, err)
+	}
+	return syncDir(d.sessions)
+}
+
+// Prune deletes every record expired at now and returns how many it
+// deleted. Corrupt files are never deleted; they are reported as in List.
+// Prune also removes temporary files left by killed writers.
+//
+// An expired token's session signer may still hold top-up lamports, and
+// once its record is gone so is the only way to sign for them. Recover
+// them first (ListExpired, transfer the lamports back, Delete), or pass a
+// now far enough in the past to leave that work time.
+func (d *Dir) Prune(ctx context.Context, now time.Time) (int, error) {
+	expired, errs, err := d.listExpired(ctx, now)
+	if err != nil {
+		return 0, err
+	}
+	_, release, err := d.acquire(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer release()
+	n := 0
+	for _, r := range expired {
+		switch err := os.Remove(d.recordPath(r.Token)); {
+		case err == nil:
+			n++
+		case !errors.Is(err, fs.ErrNotExist): // already pruned elsewhere
+			errs = append(errs, fmt.Errorf("tokenstore: prune: %w", err))
+		}
+	}
+	if n > 0 {
+		errs = append(errs, syncDir(d.sessions))
+	}
+	errs = append(errs, d.sweep())
+	return n, errors.Join(errs...)
+}
+
+// Close releases the store. It cannot wipe the record key: the AEAD from
+// golang.org/x/crypto keeps its own copy until it is garbage collected.
+// Close is idempotent; other methods return ErrClosed afterwards.
+func (d *Dir) Close() error {
+	d.mu.Lock()
+	d.s = nil
+	d.mu.Unlock()
+	return nil
+}
+
+func syncDir(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("tokenstore: %w", err)
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("tokenstore: sync %s: %w", path, err)
+	}
+	return nil
+}
+
+func readNames(dir string) ([]string, error) {
+	f, err := os.Open(dir)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return f.Readdirnames(-1)
+}
+
+// readBounded reads at most limit+1 bytes of path, so the caller can tell a
+// file longer than limit from one of exactly limit bytes.
+func readBounded(path string, limit int) ([]byte, error) {
+	return readInto(path, make([]byte, limit+1))
+}

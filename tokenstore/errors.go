@@ -1,0 +1,75 @@
+package tokenstore
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrNotFound means the store holds no session for the token address.
+	ErrNotFound = errors.New("tokenstore: session not found")
+
+	// ErrExists means Put was given a token address the store already holds.
+	// Records are immutable: a token address determines its session signer,
+	// so a second Put could only lose the key that is already stored.
+	ErrExists = errors.New("tokenstore: session already stored")
+
+	// ErrWrongKey means the credential does not open the store. It is
+	// returned by Open before any record file is read.
+	ErrWrongKey = errors.New("tokenstore: wrong key")
+
+	// ErrWrongPassphrase is the form of ErrWrongKey returned for a
+	// passphrase; errors.Is(err, ErrWrongKey) holds for it too.
+	ErrWrongPassphrase = fmt.Errorf("%w: wrong passphrase", ErrWrongKey)
+
+	// ErrCorrupt is wrapped by every *CorruptError.
+	ErrCorrupt = errors.New("tokenstore: corrupt file")
+
+	// ErrUnsupportedVersion is wrapped by every *VersionError.
+	ErrUnsupportedVersion = errors.New("tokenstore: unsupported format version")
+
+	// ErrInvalidRecord means Put was given a record that cannot be stored;
+	// the error text names the field.
+	ErrInvalidRecord = errors.New("tokenstore: invalid record")
+
+	// ErrInvalidKey means key material has the wrong size or shape: a master
+	// key that is not 32 bytes, a seed that is not 32 bytes, or a keypair
+	// file that is not a valid Solana CLI keypair.
+	ErrInvalidKey = errors.New("tokenstore: invalid key")
+
+	// ErrZeroed means a SessionKey was used after Zero.
+	ErrZeroed = errors.New("tokenstore: session key was zeroed")
+
+	// ErrClosed means the store was used after Close.
+	ErrClosed = errors.New("tokenstore: store is closed")
+)
+
+// CorruptError reports a store file that cannot be trusted: truncated,
+// malformed, or failing authentication. Other records are unaffected.
+type CorruptError struct {
+	Path   string // the file, as the store opened it
+	Reason string // what is wrong with it, never secret material
+}
+
+func (e *CorruptError) Error() string {
+	return fmt.Sprintf("tokenstore: corrupt file %s: %s", e.Path, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrCorrupt) hold.
+func (e *CorruptError) Unwrap() error { return ErrCorrupt }
+
+// VersionError reports a store header or record written in a format
+// version this package does not read, typically by a newer release.
+type VersionError struct {
+	Path    string
+	Kind    string // "store" for the header, "record" for a session file
+	Version int    // the version found in the file
+}
+
+func (e *VersionError) Error() string {
+	return fmt.Sprintf("tokenstore: %s %s has format version %d, which this release cannot read",
+		e.Kind, e.Path, e.Version)
+}
+
+// Unwrap makes errors.Is(err, ErrUnsupportedVersion) hold.
+func (e *VersionError) Unwrap() error { return ErrUnsupportedVersion }

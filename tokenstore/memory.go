@@ -1,0 +1,151 @@
+package tokenstore
+
+import (
+	"context"
+	"crypto/ed25519"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+)
+
+// Memory is a Store held in process memory, for tests and for code that
+// needs no persistence. It keeps its own copies of records and seeds, so
+// callers cannot alias its state. Its methods are safe for concurrent use.
+type Memory struct {
+	mu       sync.Mutex
+	sessions map[solana.PublicKey]*memoryEntry // nil once closed
+}
+
+type memoryEntry struct {
+	rec  Record
+	seed *[ed25519.SeedSize]byte
+}
+
+var _ Store = (*Memory)(nil)
+
+// NewMemory returns an empty in-memory store.
+func NewMemory() *Memory {
+	return &Memory{sessions: make(map[solana.PublicKey]*memoryEntry)}
+}
+
+// String returns "tokenstore.Memory(<n> sessions)".
+func (m *Memory) String() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return fmt.Sprintf("tokenstore.Memory(%d sessions)", len(m.sessions))
+}
+
+// lock locks m for one operation; the caller unlocks m.mu.
+func (m *Memory) lock(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	if m.sessions == nil {
+		m.mu.Unlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+// Put implements Store.
+func (m *Memory) Put(ctx context.Context, rec Record, key *SessionKey) error {
+	rec, err := normalize(rec, key, time.Now())
+	if err != nil {
+		return err
+	}
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if _, ok := m.sessions[rec.Token]; ok {
+		return fmt.Errorf("%w: %s", ErrExists, rec.Token)
+	}
+	e := &memoryEntry{rec: rec, seed: new([ed25519.SeedSize]byte)}
+	copy(e.seed[:], key.seed())
+	m.sessions[rec.Token] = e
+	return nil
+}
+
+// Get implements Store.
+func (m *Memory) Get(ctx context.Context, token solana.PublicKey) (Record, *SessionKey, error) {
+	if err := m.lock(ctx); err != nil {
+		return Record{}, nil, err
+	}
+	defer m.mu.Unlock()
+	e, ok := m.sessions[token]
+	if !ok {
+		return Record{}, nil, fmt.Errorf("%w: %s", ErrNotFound, token)
+	}
+	return e.rec, newSessionKey(ed25519.NewKeyFromSeed(e.seed[:])), nil
+}
+
+// List implements Store.
+func (m *Memory) List(ctx context.Context, f Filter) ([]Record, error) {
+	return m.list(ctx, f.match)
+}
+
+// ListExpired implements Store.
+func (m *Memory) ListExpired(ctx context.Context, now time.Time) ([]Record, error) {
+	return m.list(ctx, func(r *Record) bool { return r.Expired(now) })
+}
+
+func (m *Memory) list(ctx context.Context, keep func(*Record) bool) ([]Record, error) {
+	if err := m.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	var recs []Record
+	for _, e := range m.sessions {
+		if keep(&e.rec) {
+			recs = append(recs, e.rec)
+		}
+	}
+	sortRecords(recs)
+	return recs, nil
+}
+
+// Delete implements Store.
+func (m *Memory) Delete(ctx context.Context, token solana.PublicKey) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	e, ok := m.sessions[token]
+	if !ok {
+		return fmt.Errorf("%w: %s", ErrNotFound, token)
+	}
+	clear(e.seed[:])
+	delete(m.sessions, token)
+	return nil
+}
+
+// Prune implements Store.
+func (m *Memory) Prune(ctx context.Context, now time.Time) (int, error) {
+	if err := m.lock(ctx); err != nil {
+		return 0, err
+	}
+	defer m.mu.Unlock()
+	n := 0
+	for token, e := range m.sessions {
+		if e.rec.Expired(now) {
+			clear(e.seed[:])
+			delete(m.sessions, token)
+			n++
+		}
+	}
+	return n, nil
+}
+
+// Close zeroes every stored seed. It is idempotent.
+func (m *Memory) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.sessions {
+		clear(e.seed[:])
+	}
+	m.sessions = nil
+	return nil
+}

@@ -1,0 +1,35 @@
+package tokenstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+)
+
+// Store keeps session records and their secret keys. Dir and Memory
+// implement it; code that persists sessions (a session pool, a CLI) should
+// accept a Store, or the subset of it that it uses.
+//
+// Records are immutable: a token address is derived from its session
+// signer, so there is no update, only Put and Delete.
+type Store interface {
+	// Put stores rec with key, whose public key must be rec.SessionSigner.
+	// It fails with ErrExists if rec.Token is already stored and with
+	// ErrInvalidRecord if rec is incomplete.
+	Put(ctx context.Context, rec Record, key *SessionKey) error
+	// Get returns the record and a fresh copy of the key stored for token,
+	// or ErrNotFound. The caller should Zero the key when done.
+	Get(ctx context.Context, token solana.PublicKey) (Record, *SessionKey, error)
+	// List returns the records matching f, earliest ValidUntil first.
+	List(ctx context.Context, f Filter) ([]Record, error)
+	// ListExpired returns the records expired at now, in List's order.
+	ListExpired(ctx context.Context, now time.Time) ([]Record, error)
+	// Delete removes the session for token, or returns ErrNotFound.
+	Delete(ctx context.Context, token solana.PublicKey) error
+	// Prune deletes the records expired at now and returns how many. An
+	// expired session's signer may still hold top-up lamports: see Dir.Prune.
+	Prune(ctx context.Context, now time.Time) (int, error)
+	// Close releases the store; later calls return ErrClosed.
+	Close() error
+}
