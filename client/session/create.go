@@ -1,0 +1,225 @@
+package session
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/pda"
+)
+
+// Kind is the create instruction, and with it the token version and who pays.
+type Kind uint8
+
+const (
+	// KindV1 is create_session: a V1 token; the authority signs and pays rent, top-up and
+	// fee.
+	KindV1 Kind = iota + 1
+	// KindV1WithPayer is create_session_with_payer: a V1 token paid for by
+	// CreateParams.Payer; the rent still returns to the authority on revoke.
+	KindV1WithPayer
+	// KindV2 is create_session_v2: a V2 token that records its payer (CreateParams.Payer,
+	// or the authority) and returns the rent to it on revoke.
+	KindV2
+)
+
+// Version is the token generation the kind creates.
+func (k Kind) Version() pda.Version {
+	if k == KindV2 {
+		return pda.V2
+	}
+	return pda.V1
+}
+
+func (k Kind) String() string {
+	switch k {
+	case KindV1:
+		return "create_session"
+	case KindV1WithPayer:
+		return "create_session_with_payer"
+	case KindV2:
+		return "create_session_v2"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// DefaultValidity is used when CreateParams sets neither ValidFor nor ValidUntil; it
+// matches the program's own default.
+const DefaultValidity = time.Hour
+
+// CreateParams describes a session to create. Kind and Target are required.
+type CreateParams struct {
+	Kind   Kind
+	Target solana.PublicKey
+	// Payer pays the rent, the top-up and the transaction fee: required for
+	// KindV1WithPayer, optional for KindV2 (default: the authority), not allowed for KindV1.
+	Payer solana.PrivateKey
+	// ValidFor counts from the cluster's current unix time; ValidUntil, when set, wins.
+	// The program refuses more than client.MaxValidity; so does Create, before sending
+	// (client.ErrValidityTooLong). Leave a few seconds of margin below the maximum: the
+	// cluster clock moves on between the reading and the execution.
+	ValidFor   time.Duration
+	ValidUntil time.Time
+	// TopUp is how many lamports the payer moves to the ephemeral signer so it can pay
+	// for moves; 0 moves none.
+	TopUp uint64
+	// Signer, when set, is the ephemeral key's seed (a key derived from a wallet
+	// signature, say) instead of a fresh random one.
+	Signer *Seed
+}
+
+// Create makes a session with the authority's key on hand: it generates the ephemeral
+// key, sends the create instruction of p.Kind signed by the authority, the payer and the
+// ephemeral key, and returns the Session once the transaction is confirmed. A token that
+// already exists (possible only with p.Signer) fails with client.ErrSessionExists.
+func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p CreateParams) (*Session, error) {
+	if authority == nil {
+		return nil, fmt.Errorf("%w: no authority key; use PrepareCreate when the wallet holds it", ErrBadParams)
+	}
+	keys, err := sessionKeys(authority, p.Payer)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := m.planCreate(ctx, keys[0].PublicKey(), p)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &wrapConfig{payer: &plan.payer, keys: keys}
+	_, err = m.send(ctx, func(blockhash solana.Hash) (*solana.Transaction, error) {
+		return plan.session.build(blockhash, []solana.Instruction{plan.ix}, cfg)
+	})
+	if err != nil {
+		return nil, plan.explain(err)
+	}
+	return plan.session, nil
+}
+
+// PrepareCreate builds the create transaction for an authority whose key is elsewhere
+// (a browser or phone wallet): the ephemeral key, and p.Payer if set, have signed; the
+// wallet's signature is missing. The wallet pays unless p.Payer is set. Hand the
+// Pending's bytes to the wallet and pass the result to SubmitSigned.
+func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey, p CreateParams) (*Pending, error) {
+	keys, err := sessionKeys(p.Payer)
+	if err != nil {
+		return nil, err
+	}
+	plan, err := m.planCreate(ctx, authority, p)
+	if err != nil {
+		return nil, err
+	}
+	bh, err := m.blockhash(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := &wrapConfig{payer: &plan.payer, keys: keys, external: &authority}
+	tx, err := plan.session.build(bh.Hash, []solana.Instruction{plan.ix}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := newPending(tx, authority, bh.LastValidBlockHeight, plan.session, pendingCreate)
+	if err != nil {
+		return nil, err
+	}
+	plan.session.state.Store(statePending)
+	pending.explain = plan.explain
+	return pending, nil
+}
+
+// createPlan is a create instruction ready to be signed for any blockhash.
+type createPlan struct {
+	session *Session
+	payer   solana.PublicKey // pays rent, top-up and the fee
+	ix      solana.Instruction
+}
+
+func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p CreateParams) (*createPlan, error) {
+	switch {
+	case p.Kind < KindV1 || p.Kind > KindV2:
+		return nil, fmt.Errorf("%w: Kind must be KindV1, KindV1WithPayer or KindV2", ErrBadParams)
+	case p.Target.IsZero():
+		return nil, fmt.Errorf("%w: Target is required", ErrBadParams)
+	case p.Kind == KindV1 && p.Payer != nil:
+		return nil, fmt.Errorf("%w: create_session has no separate payer; use KindV1WithPayer or KindV2", ErrBadParams)
+	case p.Kind == KindV1WithPayer && p.Payer == nil:
+		return nil, fmt.Errorf("%w: create_session_with_payer needs a Payer", ErrBadParams)
+	case p.ValidFor < 0:
+		return nil, fmt.Errorf("%w: negative ValidFor", ErrBadParams)
+	}
+	now, err := m.clock.now(ctx)
+	if err != nil {
+		return nil, err
+	}
+	validUntil := now + int64(cmp.Or(p.ValidFor, DefaultValidity)/time.Second)
+	if !p.ValidUntil.IsZero() {
+		validUntil = p.ValidUntil.Unix()
+	}
+
+	var key *client.SessionKey
+	if p.Signer != nil {
+		key, err = client.NewSessionKey(p.Signer[:])
+	} else {
+		key, err = client.GenerateSessionKey(nil)
+	}
+	if err != nil {
+		return nil, err
+	}
+	signer := key.PublicKey()
+	token, _, err := m.pdas.Find(p.Kind.Version(), m.programID, p.Target, signer, authority)
+	if err != nil {
+		return nil, fmt.Errorf("session: deriving token address: %w", err)
+	}
+	plan := &createPlan{payer: authority}
+	if p.Payer != nil {
+		plan.payer = p.Payer.PublicKey()
+	}
+	opts := []client.Option{
+		client.WithClusterTime(now), client.WithValidUntil(validUntil), client.WithProgramID(m.programID),
+	}
+	if p.TopUp > 0 {
+		opts = append(opts, client.WithTopUp(true), client.WithLamports(p.TopUp))
+	}
+	switch p.Kind {
+	case KindV1:
+		plan.ix, err = client.NewCreateSession(client.CreateSessionAccounts{
+			SessionSigner: signer, Authority: authority, TargetProgram: p.Target, SessionToken: token,
+		}, opts...)
+	case KindV1WithPayer:
+		plan.ix, err = client.NewCreateSessionWithPayer(client.CreateSessionWithPayerAccounts{
+			SessionSigner: signer, Payer: plan.payer, Authority: authority, TargetProgram: p.Target, SessionToken: token,
+		}, opts...)
+	case KindV2:
+		plan.ix, err = client.NewCreateSessionV2(client.CreateSessionV2Accounts{
+			SessionSigner: signer, FeePayer: plan.payer, Authority: authority, TargetProgram: p.Target, SessionToken: token,
+		}, opts...)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p.Signer != nil {
+		// A chosen key can collide with a live token; a random one cannot.
+		if _, err := m.Get(ctx, token); err == nil {
+			return nil, fmt.Errorf("session: %w: %s (target %s, signer %s, authority %s)", client.ErrSessionExists, token, p.Target, signer, authority)
+		} else if !errors.Is(err, ErrNotFound) {
+			return nil, err
+		}
+	}
+	plan.session = &Session{
+		token: token, signer: signer, authority: authority, target: p.Target, feePayer: plan.payer,
+		version: p.Kind.Version(), validUntil: validUntil, key: key, mgr: m,
+	}
+	return plan, nil
+}
+
+// explain names the token when the program found it already in use.
+func (c *createPlan) explain(err error) error {
+	if errors.Is(err, client.ErrSessionExists) {
+		s := c.session
+		return fmt.Errorf("session: token %s (target %s, signer %s, authority %s): %w", s.token, s.target, s.signer, s.authority, err)
+	}
+	return err
+}

@@ -1,0 +1,99 @@
+package session
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/sender"
+)
+
+func TestCreateParamsChecked(t *testing.T) {
+	fc := &fakeClock{}
+	fc.unix.Store(1_700_000_000)
+	m := offlineManager(fc, time.Hour)
+	authority := solana.NewWallet().PublicKey()
+	payer := solana.NewWallet().PrivateKey
+	target := solana.NewWallet().PublicKey()
+	tests := []struct {
+		name string
+		p    CreateParams
+		want error
+		text string
+	}{
+		{name: "no kind", p: CreateParams{Target: target}, want: ErrBadParams, text: "Kind"},
+		{name: "no target", p: CreateParams{Kind: KindV1}, want: ErrBadParams, text: "Target"},
+		{name: "v1 with payer", p: CreateParams{Kind: KindV1, Target: target, Payer: payer}, want: ErrBadParams, text: "KindV1WithPayer"},
+		{name: "with_payer without payer", p: CreateParams{Kind: KindV1WithPayer, Target: target}, want: ErrBadParams, text: "needs a Payer"},
+		{name: "eight days", p: CreateParams{Kind: KindV2, Target: target, ValidFor: 8 * 24 * time.Hour}, want: client.ErrValidityTooLong, text: "691200 s after cluster time 1700000000"},
+		{name: "past", p: CreateParams{Kind: KindV2, Target: target, ValidUntil: time.Unix(1_700_000_000, 0)}, want: client.ErrValidUntilNotAfterNow, text: "cluster time 1700000000"},
+		{name: "negative", p: CreateParams{Kind: KindV2, Target: target, ValidFor: -time.Second}, want: ErrBadParams, text: "negative"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := m.planCreate(t.Context(), authority, tc.p)
+			require.ErrorIs(t, err, tc.want)
+			require.ErrorContains(t, err, tc.text)
+		})
+	}
+
+	plan, err := m.planCreate(t.Context(), authority, CreateParams{Kind: KindV2, Target: target, Payer: payer})
+	require.NoError(t, err)
+	require.Equal(t, int64(1_700_000_000+3600), plan.session.ValidUntil())
+	require.Equal(t, payer.PublicKey(), plan.session.FeePayer())
+	plan, err = m.planCreate(t.Context(), authority, CreateParams{Kind: KindV1, Target: target, ValidUntil: time.Unix(1_700_000_000+maxValiditySeconds, 0)})
+	require.NoError(t, err)
+	require.Equal(t, authority, plan.session.FeePayer())
+}
+
+const maxValiditySeconds = int64(client.MaxValidity / time.Second)
+
+func TestDuplicateAndTooLong(t *testing.T) {
+	e := newEnv(t)
+	authority := e.funded(1_000_000_000)
+	seed := Seed{1, 2, 3}
+	first, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, Signer: &seed})
+	require.NoError(t, err)
+	spent := e.balance(authority.PublicKey())
+
+	_, err = e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, Signer: &seed})
+	require.ErrorIs(t, err, client.ErrSessionExists)
+	require.ErrorContains(t, err, first.Token().String())
+
+	// sendCreate sends a create instruction built past the Manager's checks.
+	authKey, err := client.SessionKeyFromPrivateKey(authority)
+	require.NoError(t, err)
+	pub := authority.PublicKey()
+	sendCreate := func(s *Session, validUntil, clusterTime int64) error {
+		ix, err := client.NewCreateSession(client.CreateSessionAccounts{
+			SessionSigner: s.Signer(), Authority: pub, TargetProgram: gameID,
+		}, client.WithValidUntil(validUntil), client.WithClusterTime(clusterTime))
+		require.NoError(t, err)
+		_, err = e.m.send(e.ctx, func(bh solana.Hash) (*solana.Transaction, error) {
+			return s.build(bh, []solana.Instruction{ix}, &wrapConfig{payer: &pub, keys: []*client.SessionKey{authKey}})
+		})
+		return err
+	}
+
+	// The same duplicate past the client's check: the program's "already in use" comes
+	// back as client.ErrSessionExists, and nothing is charged (preflight).
+	now, err := e.m.ClusterTime(e.ctx)
+	require.NoError(t, err)
+	err = sendCreate(first, first.ValidUntil()+1, now) // not the very same transaction, which would be a replay
+	require.ErrorIs(t, err, client.ErrSessionExists)
+	require.Equal(t, spent, e.balance(authority.PublicKey()))
+
+	// Too long: refused before sending, and by the program when sent anyway.
+	_, err = e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, ValidFor: client.MaxValidity + time.Hour})
+	require.ErrorIs(t, err, client.ErrValidityTooLong)
+	fresh := testSession(t, e.m, 0)
+	err = sendCreate(fresh, now+maxValiditySeconds+3600, now+3600)
+	require.ErrorIs(t, err, client.ErrValidityTooLong)
+	var te *sender.TransactionError
+	require.ErrorAs(t, err, &te)
+	require.True(t, te.Preflight)
+	require.Equal(t, spent, e.balance(authority.PublicKey()))
+}

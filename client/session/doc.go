@@ -1,0 +1,42 @@
+// Package session runs the life of gpl_session session keys over RPC for game backends:
+// create (with the authority's key or through the player's wallet), play, inspect, list,
+// renew, revoke, and a pool of live sessions for many players.
+//
+// A [Manager] talks to the cluster and sends through a [sender.Sender]; a [Session] holds
+// one ephemeral signer and wraps target-program instructions into transactions that the
+// ephemeral key alone signs; a [Pool] keeps the sessions of many players, renews them
+// ahead of expiry and persists them through a [Persister] (see [StorePersister]).
+//
+// # Which kind to create
+//
+// [CreateParams.Kind] is explicit, because it decides who pays, who gets the rent back and
+// who may revoke:
+//
+//   - [KindV1] (create_session): the authority pays rent, top-up and fee and gets the rent
+//     back on revoke. Anyone may revoke a V1 token, so the backend can clean up (and sweep
+//     the unspent top-up back to the player) without asking the wallet again. Choose it when
+//     the player funds the session: the usual wallet flow.
+//   - [KindV1WithPayer] (create_session_with_payer): a sponsor pays, yet the rent returns to
+//     the authority on revoke. Choose it only when the backend sponsors sessions for a target
+//     program that accepts V1 tokens alone (Account<SessionToken>).
+//   - [KindV2] (create_session_v2): the payer is recorded in the token and gets the rent
+//     back; only the authority may revoke an active token, anyone an expired one. Choose it
+//     when the backend sponsors sessions and the target program accepts V2 tokens.
+//
+// Whatever the kind, the target program decides which token versions it accepts.
+//
+// # Time
+//
+// Expiry is judged by the cluster's Clock sysvar, never by the local wall clock alone: a
+// [Session] refuses to sign only when a reading of the cluster clock says the token has
+// expired. Readings are cached for a bounded time ([WithClockMaxAge]) and extrapolated with
+// the local monotonic clock in between, but an extrapolation that crosses valid_until only
+// triggers a new reading; it never refuses by itself.
+//
+// # Errors
+//
+// Refusals are sentinel errors ([ErrExpired], [ErrRevoked], [ErrWrongTarget], ...), with
+// [*InstructionError] naming the offending instruction. Failed transactions carry the
+// client package's typed errors, so errors.Is(err, client.ErrInvalidToken) and friends
+// hold whether or not the sender was given client.ParseTransactionError.
+package session

@@ -1,0 +1,59 @@
+package session
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client"
+)
+
+var (
+	// ErrExpired means a cluster clock reading is at or past the token's valid_until. It
+	// matches client.ErrExpired too.
+	ErrExpired = fmt.Errorf("session: %w by cluster time", client.ErrExpired)
+	// ErrRevoked means the token was revoked through this process or is gone from the chain.
+	ErrRevoked = errors.New("session: token revoked")
+	// ErrWrongTarget means the session would sign for a program other than its target.
+	ErrWrongTarget = errors.New("session: session signer used for a program other than the target")
+	// ErrWrongAuthority means the caller acts for an authority other than the token's.
+	ErrWrongAuthority = errors.New("session: token belongs to another authority")
+	// ErrMissingSigner means a target-program instruction lacks the session signer as signer.
+	ErrMissingSigner = errors.New("session: instruction lacks the session signer as signer")
+	// ErrMissingToken means a target-program instruction lacks the session token account.
+	ErrMissingToken = errors.New("session: instruction lacks the session token account")
+	// ErrMissingKey means the message needs a signature whose key was not supplied.
+	ErrMissingKey = errors.New("session: no key for a required signer")
+	// ErrTampered means a wallet-signed transaction is not the one that was prepared, or its
+	// signatures do not verify.
+	ErrTampered = errors.New("session: signed transaction differs from the prepared one")
+	// ErrNotFound means no session token account exists at the address.
+	ErrNotFound = errors.New("session: token account not found")
+	// ErrMismatch means an on-chain token disagrees with what the caller expected of it.
+	ErrMismatch = errors.New("session: token does not match the session")
+	// ErrNoSweep means the ephemeral signer's lamports could not be swept in the revoke.
+	ErrNoSweep = errors.New("session: ephemeral signer lamports not swept")
+	// ErrDuplicate means a move would repeat an identical transaction that this session
+	// already signed for the same blockhash, and cannot be made distinct.
+	ErrDuplicate = errors.New("session: identical transaction already signed")
+	// ErrBadParams means parameters that contradict each other or the instruction; the
+	// message says how.
+	ErrBadParams = errors.New("session: invalid parameters")
+	// ErrClosed means the pool was closed.
+	ErrClosed = errors.New("session: pool closed")
+)
+
+// InstructionError names the instruction of a transaction that the session refused to
+// sign; Err is one of the sentinel errors above.
+type InstructionError struct {
+	Index   int
+	Program solana.PublicKey
+	Err     error
+}
+
+func (e *InstructionError) Error() string {
+	return fmt.Sprintf("%v: instruction %d (program %s)", e.Err, e.Index, e.Program)
+}
+
+func (e *InstructionError) Unwrap() error { return e.Err }

@@ -1,0 +1,30 @@
+package session_test
+
+import (
+	"bytes"
+	"io"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/localnet"
+)
+
+// Example_gameBackend needs a runtime, so it carries no Output comment (go test would run
+// it even where the runtime is missing); this test runs it where the runtime is
+// available and checks what it prints.
+func TestExampleGameBackend(t *testing.T) {
+	localnet.ForTest(t) // skips or fails as every integration test does
+	r, w, err := os.Pipe()
+	require.NoError(t, err)
+	stdout := os.Stdout
+	os.Stdout = w
+	Example_gameBackend()
+	os.Stdout = stdout
+	require.NoError(t, w.Close())
+	var out bytes.Buffer
+	_, err = io.Copy(&out, r)
+	require.NoError(t, err)
+	require.Equal(t, "20 moves for 100000 lamports of fees; 4895000 lamports swept back to the wallet\n", out.String())
+}

@@ -1,0 +1,108 @@
+package session_test
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/pda"
+	"github.com/sessionkit/sessionkit/program"
+	"github.com/sessionkit/sessionkit/program/examplegame"
+)
+
+// The game-backend flow: the player's wallet signs once to create a session, the backend
+// plays many moves with the ephemeral key alone, then revokes the session and sweeps the
+// unspent top-up back to the wallet.
+func Example_gameBackend() {
+	ctx := context.Background()
+	game := examplegame.Game{ID: program.ExampleGameProgramID}
+
+	// A throwaway local cluster with the session program and the example game; a real
+	// backend uses its RPC provider's endpoints instead.
+	net, err := localnet.Start(ctx, localnet.Config{Programs: []localnet.Program{
+		{ID: pda.MagicBlockProgramID, ELF: program.SessionELF()},
+		{ID: game.ID, ELF: program.ExampleGameELF()},
+	}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer net.Close()
+	wallet, _ := net.NewFundedKey(ctx, 1_000_000_000) // lives in the player's browser
+	initPlayer, _ := game.InitPlayer(wallet.PublicKey())
+	if _, err := net.Send(ctx, wallet, []solana.Instruction{initPlayer}); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	// One sender and one Manager serve every player of the backend.
+	rpcClient := sender.NewRPCClient(net.RPCURL(), nil)
+	snd, err := sender.New(rpcClient, sender.WithWebSocket(net.WSURL()),
+		sender.WithErrorMapper(client.ParseTransactionError))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer snd.Close()
+	m := session.NewManager(rpcClient, snd)
+
+	// 1. The backend prepares the session; the wallet signs it once; the backend checks
+	// that it signed exactly what was prepared and submits it.
+	pending, err := m.PrepareCreate(ctx, wallet.PublicKey(), session.CreateParams{
+		Kind: session.KindV1, Target: game.ID, TopUp: 5_000_000, ValidFor: time.Hour,
+	})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	signed := walletSigns(pending.Base64(), wallet) // in the browser
+	if _, err := m.SubmitSigned(ctx, pending, signed); err != nil {
+		fmt.Println(err)
+		return
+	}
+	sess := pending.Session()
+
+	// 2. Every move is signed by the session's ephemeral key alone.
+	player, _ := game.Player(wallet.PublicKey())
+	for range 20 {
+		move := game.Move(player, sess.Signer(), sess.Token(), examplegame.Right)
+		if _, err := sess.Send(ctx, []solana.Instruction{move}); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+
+	// 3. Revoke: the token's rent and the unspent top-up go back to the wallet, and the
+	// ephemeral key's account is closed.
+	res, err := m.Revoke(ctx, sess, session.RevokeParams{})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("20 moves for %d lamports of fees; %d lamports swept back to the wallet\n", 5_000_000-res.Swept-res.Fee, res.Swept)
+	// 20 moves for 100000 lamports of fees; 4895000 lamports swept back to the wallet
+}
+
+// walletSigns stands in for a wallet adapter's signTransaction: decode, sign, encode.
+func walletSigns(b64 string, wallet solana.PrivateKey) []byte {
+	tx, err := solana.TransactionFromBase64(b64)
+	if err != nil {
+		return nil
+	}
+	if _, err := tx.PartialSign(func(k solana.PublicKey) *solana.PrivateKey {
+		if k == wallet.PublicKey() {
+			return &wallet
+		}
+		return nil
+	}); err != nil {
+		return nil
+	}
+	out, _ := tx.MarshalBinary()
+	return out
+}

@@ -1,0 +1,65 @@
+package session
+
+import (
+	"context"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+
+	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/pda"
+)
+
+// Manager creates, inspects, lists, renews and revokes sessions of one session program
+// over RPC, and sends every transaction through one sender. It is safe for concurrent use
+// and meant to be shared by a whole backend.
+type Manager struct {
+	rpc        *rpc.Client
+	snd        *sender.Sender
+	programID  solana.PublicKey
+	commitment rpc.CommitmentType
+	pdas       *pda.Cache
+	clock      *clusterClock
+}
+
+// Option configures a Manager.
+type Option func(*Manager)
+
+// WithProgramID selects the session program; the default is pda.MagicBlockProgramID.
+func WithProgramID(id solana.PublicKey) Option { return func(m *Manager) { m.programID = id } }
+
+// WithCommitment sets the commitment of reads (accounts, balances, the clock); the
+// default is confirmed, the sender's default. Use the sender's commitment.
+func WithCommitment(c rpc.CommitmentType) Option { return func(m *Manager) { m.commitment = c } }
+
+// WithPDACache memoises token address derivations, worthwhile with many sessions.
+func WithPDACache(c *pda.Cache) Option { return func(m *Manager) { m.pdas = c } }
+
+// WithClockMaxAge bounds how old the cached cluster clock reading may be before a
+// signature waits for a new one; the default is 2s.
+func WithClockMaxAge(d time.Duration) Option { return func(m *Manager) { m.clock.maxAge = d } }
+
+// DefaultClockMaxAge is the default of WithClockMaxAge.
+const DefaultClockMaxAge = 2 * time.Second
+
+// NewManager returns a Manager reading through client and sending through snd. A nil snd
+// makes a read-only Manager: Get, List and ClusterTime work, sending fails with
+// ErrBadParams. Give the sender sender.WithErrorMapper(client.ParseTransactionError) for
+// typed errors on its own sends; the Manager adds them to its sends either way.
+func NewManager(client *rpc.Client, snd *sender.Sender, opts ...Option) *Manager {
+	m := &Manager{rpc: client, snd: snd, programID: pda.MagicBlockProgramID, commitment: rpc.CommitmentConfirmed}
+	m.clock = &clusterClock{maxAge: DefaultClockMaxAge}
+	for _, o := range opts {
+		o(m)
+	}
+	m.clock.fetch = func(ctx context.Context) (int64, error) { return fetchClusterTime(ctx, m.rpc, m.commitment) }
+	return m
+}
+
+// ProgramID is the session program the Manager works with.
+func (m *Manager) ProgramID() solana.PublicKey { return m.programID }
+
+// ClusterTime is the cluster's unix time, from a Clock sysvar reading at most the clock's
+// maximum age old, advanced by the local monotonic time since.
+func (m *Manager) ClusterTime(ctx context.Context) (int64, error) { return m.clock.now(ctx) }

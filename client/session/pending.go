@@ -1,0 +1,116 @@
+package session
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"encoding/base64"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+)
+
+// Pending is a transaction that waits for an external wallet's signature: the message is
+// final and every signature the server holds keys for is already in place. Hand
+// [Pending.Bytes] or [Pending.Base64] to the wallet and pass what it returns to
+// [Manager.SubmitSigned], which accepts it only if the message is byte-for-byte the one
+// prepared here.
+//
+// The message carries a recent blockhash, so the wallet must sign before
+// LastValidBlockHeight (about a minute on public clusters); after that prepare again.
+type Pending struct {
+	tx                   *solana.Transaction
+	message              []byte
+	wire                 []byte
+	wallet               solana.PublicKey
+	lastValidBlockHeight uint64
+	session              *Session
+	kind                 pendingKind
+	explain              func(error) error // create: names a duplicate token
+	revoke               *revokePlan
+}
+
+type pendingKind uint8
+
+const (
+	pendingCreate pendingKind = iota + 1
+	pendingRevoke
+)
+
+// Wallet is the signer whose signature is awaited.
+func (p *Pending) Wallet() solana.PublicKey { return p.wallet }
+
+// Session is the session the transaction creates or revokes.
+func (p *Pending) Session() *Session { return p.session }
+
+// LastValidBlockHeight is the last block height at which the transaction can land.
+func (p *Pending) LastValidBlockHeight() uint64 { return p.lastValidBlockHeight }
+
+// Bytes is the wire form of the partially signed transaction (the wallet's slot is zero).
+func (p *Pending) Bytes() []byte { return bytes.Clone(p.wire) }
+
+// Base64 is Bytes in base64, the form wallet adapters take.
+func (p *Pending) Base64() string {
+	return base64.StdEncoding.EncodeToString(p.wire)
+}
+
+// Transaction is a copy of the partially signed transaction.
+func (p *Pending) Transaction() *solana.Transaction {
+	// newPending proved that wire decodes.
+	tx, _ := solana.TransactionFromBytes(p.wire)
+	return tx
+}
+
+func newPending(tx *solana.Transaction, wallet solana.PublicKey, lastValid uint64, s *Session, kind pendingKind) (*Pending, error) {
+	msg, err := tx.Message.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("session: encoding message: %w", err)
+	}
+	wire, err := tx.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("session: encoding transaction: %w", err)
+	}
+	if _, err := solana.TransactionFromBytes(wire); err != nil {
+		return nil, fmt.Errorf("session: decoding prepared transaction: %w", err)
+	}
+	return &Pending{tx: tx, message: msg, wire: wire, wallet: wallet, lastValidBlockHeight: lastValid, session: s, kind: kind}, nil
+}
+
+// verify accepts signed only if its message is exactly the prepared one, the signatures
+// made here are untouched and every other signature verifies against the message.
+func (p *Pending) verify(signed []byte) (*solana.Transaction, error) {
+	n, off, ok := shortVec(signed)
+	if !ok || n != len(p.tx.Signatures) || len(signed) < off+64*n {
+		return nil, fmt.Errorf("%w: want %d signatures", ErrTampered, len(p.tx.Signatures))
+	}
+	if !bytes.Equal(signed[off+64*n:], p.message) {
+		return nil, fmt.Errorf("%w: message bytes differ", ErrTampered)
+	}
+	tx, err := solana.TransactionFromBytes(signed)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrTampered, err)
+	}
+	for i, sig := range tx.Signatures {
+		signer := tx.Message.AccountKeys[i]
+		if mine := p.tx.Signatures[i]; !mine.IsZero() {
+			if sig != mine {
+				return nil, fmt.Errorf("%w: signature of %s replaced", ErrTampered, signer)
+			}
+			continue
+		}
+		if !ed25519.Verify(signer[:], p.message, sig[:]) {
+			return nil, fmt.Errorf("%w: signature of %s does not verify", ErrTampered, signer)
+		}
+	}
+	return tx, nil
+}
+
+// shortVec decodes the compact-u16 length prefix of a transaction's signature list.
+func shortVec(b []byte) (n, size int, ok bool) {
+	for i := 0; i < 3 && i < len(b); i++ {
+		n |= int(b[i]&0x7f) << (7 * i)
+		if b[i]&0x80 == 0 {
+			return n, i + 1, true
+		}
+	}
+	return 0, 0, false
+}

@@ -1,0 +1,58 @@
+package session
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/program/examplegame"
+)
+
+// Tokens for another target or another authority, and expired tokens: the session
+// refuses to sign, and when made to sign anyway the game answers InvalidToken.
+func TestWrongTokensAndExpiry(t *testing.T) {
+	e := newEnv(t)
+	owner := e.funded(1_000_000_000)
+	player := e.player(e.game, owner)
+	stranger := e.funded(1_000_000_000)
+
+	forOwner, err := e.m.Create(e.ctx, owner, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000, ValidFor: time.Hour})
+	require.NoError(t, err)
+	otherTarget, err := e.m.Create(e.ctx, owner, CreateParams{Kind: KindV2, Target: otherGameID, TopUp: 1_000_000, ValidFor: time.Hour})
+	require.NoError(t, err)
+	otherAuthority, err := e.m.Create(e.ctx, stranger, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000, ValidFor: time.Hour})
+	require.NoError(t, err)
+	move := func(s *Session) solana.Instruction { return e.game.Move(player, s.Signer(), s.Token(), examplegame.Up) }
+
+	// Another target: the session refuses to sign for the game it was not made for.
+	_, err = otherTarget.Send(e.ctx, []solana.Instruction{move(otherTarget)})
+	var ie *InstructionError
+	require.ErrorAs(t, err, &ie)
+	require.ErrorIs(t, err, ErrWrongTarget)
+	require.Equal(t, 0, ie.Index)
+	require.Equal(t, gameID, ie.Program)
+	require.ErrorIs(t, e.sendUnchecked(otherTarget, move(otherTarget)), client.ErrInvalidToken)
+
+	// Another authority: refused when the caller says whose player it moves, and the game
+	// refuses the stranger's token for the owner's player.
+	_, err = otherAuthority.Send(e.ctx, []solana.Instruction{move(otherAuthority)}, ForAuthority(owner.PublicKey()))
+	require.ErrorIs(t, err, ErrWrongAuthority)
+	require.ErrorIs(t, e.sendUnchecked(otherAuthority, move(otherAuthority)), client.ErrInvalidToken)
+
+	_, err = forOwner.Send(e.ctx, []solana.Instruction{move(forOwner)}, ForAuthority(owner.PublicKey()))
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), e.playerState(player).Moves)
+
+	// Past valid_until by the cluster clock: the session refuses, the game too.
+	e.warp(time.Hour + time.Minute)
+	expired, err := forOwner.Expired(e.ctx)
+	require.NoError(t, err)
+	require.True(t, expired)
+	_, err = forOwner.Send(e.ctx, []solana.Instruction{move(forOwner)})
+	require.ErrorIs(t, err, ErrExpired)
+	require.ErrorIs(t, e.sendUnchecked(forOwner, move(forOwner)), client.ErrInvalidToken)
+	require.Equal(t, uint64(1), e.playerState(player).Moves)
+}

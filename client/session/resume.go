@@ -1,0 +1,43 @@
+package session
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/pda"
+)
+
+// Resume rebuilds a Session from a stored Snapshot after a restart. It re-reads the token
+// and refuses (ErrMismatch) a snapshot whose key, address or fields disagree with the
+// chain, ErrNotFound when the token is gone (revoked) and ErrExpired when the cluster
+// clock is past valid_until.
+func (m *Manager) Resume(ctx context.Context, snap Snapshot) (*Session, error) {
+	key, err := client.NewSessionKey(snap.Seed[:])
+	if err != nil {
+		return nil, err
+	}
+	signer := key.PublicKey()
+	if signer != snap.Signer {
+		return nil, fmt.Errorf("%w: stored key is not the key of signer %s", ErrMismatch, snap.Signer)
+	}
+	t, err := m.Get(ctx, snap.Token)
+	if err != nil {
+		return nil, err
+	}
+	want := client.Token{Version: snap.Version, Authority: snap.Authority, TargetProgram: snap.Target,
+		SessionSigner: signer, ValidUntil: snap.ValidUntil}
+	if t.Version == pda.V2 {
+		want.FeePayer = snap.FeePayer
+	}
+	if want != t.Token || t.Address != snap.Token {
+		return nil, fmt.Errorf("%w: stored session %s differs from the chain", ErrMismatch, snap.Token)
+	}
+	if t.Expired {
+		return nil, fmt.Errorf("%w: %s valid until %d", ErrExpired, t.Address, t.ValidUntil)
+	}
+	return &Session{
+		token: t.Address, signer: signer, authority: t.Authority, target: t.TargetProgram,
+		feePayer: snap.FeePayer, version: t.Version, validUntil: t.ValidUntil, key: key, mgr: m,
+	}, nil
+}

@@ -1,0 +1,236 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/programs/system"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/pda"
+)
+
+// RevokeParams adjusts a revoke. The zero value suits a V1 token, or a V2 token past
+// valid_until, whose ephemeral signer still holds enough lamports for the fee.
+type RevokeParams struct {
+	// Authority signs as the token's authority: required by the program to revoke an
+	// active V2 token (without it the program answers client.ErrInvalidAuthority). Use
+	// PrepareRevoke when the authority's key is in a wallet.
+	Authority solana.PrivateKey
+	// FeePayer pays the transaction fee instead of the ephemeral signer, which then
+	// sweeps its whole balance.
+	FeePayer solana.PrivateKey
+	// KeepLamports leaves the ephemeral signer's lamports where they are.
+	KeepLamports bool
+}
+
+// RevokeResult tells what a revoke moved.
+type RevokeResult struct {
+	Signature solana.Signature
+	// Swept is how many lamports left the ephemeral signer for SweptTo besides the fee;
+	// after the sweep the signer's account holds 0 lamports and so no longer exists.
+	Swept   uint64
+	SweptTo solana.PublicKey
+	// Fee is what the transaction cost its fee payer.
+	Fee uint64
+}
+
+// Revoke closes the session's token and, in the same transaction, sweeps the ephemeral
+// signer's lamports to where the rent goes: the authority for V1, the recorded fee payer
+// for V2. The ephemeral signer pays the fee unless p.FeePayer is set, so a funded session
+// revokes itself without any other key (anyone may revoke a V1 token, or a V2 token once
+// expired). Revoke waits for the session's moves in flight; from its start the session
+// refuses new ones.
+func (m *Manager) Revoke(ctx context.Context, s *Session, p RevokeParams) (*RevokeResult, error) {
+	plan, err := m.planRevoke(ctx, s, p, nil)
+	if err != nil {
+		return nil, err
+	}
+	sig, err := m.send(ctx, plan.build)
+	if err != nil {
+		return nil, plan.fail(ctx, err)
+	}
+	s.state.Store(stateRevoked)
+	plan.result.Signature = sig
+	return &plan.result, nil
+}
+
+// PrepareRevoke is Revoke for an authority whose key is in a wallet, as an active V2
+// token needs: the ephemeral key (and p.FeePayer) sign now, the wallet signs as authority
+// later, SubmitSigned sends. The session refuses moves from now on; if the revoke is
+// abandoned, create a new session.
+func (m *Manager) PrepareRevoke(ctx context.Context, s *Session, p RevokeParams) (*Pending, error) {
+	if p.Authority != nil {
+		return nil, fmt.Errorf("%w: PrepareRevoke takes the authority's signature from the wallet, not a key", ErrBadParams)
+	}
+	wallet := s.authority
+	plan, err := m.planRevoke(ctx, s, p, &wallet)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := plan.prepare(ctx)
+	if err != nil {
+		s.state.Store(stateActive)
+		return nil, err
+	}
+	return pending, nil
+}
+
+// revokePlan is a revoke being prepared or sent, while the session is in revoking state.
+type revokePlan struct {
+	m     *Manager
+	s     *Session
+	cfg   wrapConfig
+	sweep bool
+	// authoritySigns makes the authority a signer of revoke_session_v2.
+	authoritySigns bool
+	result         RevokeResult
+}
+
+func (m *Manager) planRevoke(ctx context.Context, s *Session, p RevokeParams, external *solana.PublicKey) (*revokePlan, error) {
+	if s.mgr != m {
+		return nil, fmt.Errorf("%w: session %s belongs to another Manager", ErrBadParams, s.token)
+	}
+	keys, err := sessionKeys(p.Authority, p.FeePayer)
+	if err != nil {
+		return nil, err
+	}
+	if !s.state.CompareAndSwap(stateActive, stateRevoking) {
+		if s.state.Load() == statePending {
+			return nil, fmt.Errorf("%w: %s is not created yet", ErrNotFound, s.token)
+		}
+		return nil, fmt.Errorf("%w: %s is revoked or being revoked", ErrRevoked, s.token)
+	}
+	// Moves in flight change the signer's balance: wait for them before reading it. New
+	// ones see the revoking state and refuse.
+	s.inflight.Lock()
+	//lint:ignore SA2001 the empty critical section is the barrier
+	s.inflight.Unlock()
+
+	plan := &revokePlan{m: m, s: s, cfg: wrapConfig{keys: keys, external: external}}
+	if p.FeePayer != nil {
+		pub := p.FeePayer.PublicKey()
+		plan.cfg.payer = &pub
+	}
+	plan.authoritySigns = external != nil || p.Authority != nil
+	plan.result.SweptTo = s.authority
+	if s.version == pda.V2 {
+		plan.result.SweptTo = s.feePayer
+	}
+	if err := plan.measure(ctx, p.KeepLamports); err != nil {
+		s.state.Store(stateActive)
+		return nil, err
+	}
+	return plan, nil
+}
+
+// measure reads the signer's balance and the fee, and sizes the sweep.
+func (r *revokePlan) measure(ctx context.Context, keep bool) error {
+	m, s := r.m, r.s
+	bal, err := m.rpc.GetBalance(ctx, s.signer, m.commitment)
+	if err != nil {
+		return fmt.Errorf("session: reading the balance of session signer %s: %w", s.signer, err)
+	}
+	balance := bal.Value
+	r.sweep = !keep && balance > 0
+	r.result.Swept = balance // the probe's amount; the fee does not depend on it
+	bh, err := m.blockhash(ctx)
+	if err != nil {
+		return err
+	}
+	probe, err := r.build(bh.Hash)
+	if err != nil {
+		return err
+	}
+	if r.result.Fee, err = m.fee(ctx, probe); err != nil {
+		return err
+	}
+	amount := balance
+	if r.cfg.payer == nil {
+		if balance < r.result.Fee {
+			return fmt.Errorf("%w: session signer %s holds %d lamports, less than the %d-lamport fee; set RevokeParams.FeePayer",
+				ErrNoSweep, s.signer, balance, r.result.Fee)
+		}
+		amount = balance - r.result.Fee
+	}
+	r.sweep = r.sweep && amount > 0
+	r.result.Swept = 0
+	if r.sweep {
+		r.result.Swept = amount
+	}
+	return nil
+}
+
+func (r *revokePlan) build(blockhash solana.Hash) (*solana.Transaction, error) {
+	s := r.s
+	var revoke solana.Instruction
+	var err error
+	if s.version == pda.V1 {
+		revoke, err = client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: s.token, Authority: s.authority},
+			client.WithProgramID(r.m.programID))
+	} else {
+		revoke, err = client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: s.token, FeePayer: s.feePayer, Authority: s.authority},
+			client.WithProgramID(r.m.programID), client.WithAuthoritySigner(r.authoritySigns))
+	}
+	if err != nil {
+		return nil, err
+	}
+	ixs := []solana.Instruction{revoke}
+	if r.sweep {
+		ixs = append(ixs, system.NewTransferInstruction(r.result.Swept, s.signer, r.result.SweptTo).Build())
+	}
+	return s.build(blockhash, ixs, &r.cfg)
+}
+
+func (r *revokePlan) prepare(ctx context.Context) (*Pending, error) {
+	bh, err := r.m.blockhash(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := r.build(bh.Hash)
+	if err != nil {
+		return nil, err
+	}
+	pending, err := newPending(tx, r.s.authority, bh.LastValidBlockHeight, r.s, pendingRevoke)
+	if err != nil {
+		return nil, err
+	}
+	pending.revoke = r
+	return pending, nil
+}
+
+// fail settles a failed send: a token that is gone was revoked after all (the answer
+// was lost on the way back); otherwise the session is usable again.
+func (r *revokePlan) fail(ctx context.Context, err error) error {
+	if _, gerr := r.m.Get(ctx, r.s.token); errors.Is(gerr, ErrNotFound) {
+		r.s.state.Store(stateRevoked)
+	} else {
+		r.s.state.Store(stateActive)
+	}
+	return fmt.Errorf("session: revoking %s: %w", r.s.token, err)
+}
+
+// RevokeToken revokes the token at address when its ephemeral key is not at hand (a
+// token found by List, say): the program needs no session signature, but nothing can be
+// swept from the signer. p.FeePayer pays the fee, or else p.Authority; the rent goes to
+// the authority (V1) or the recorded fee payer (V2) as with Revoke.
+func (m *Manager) RevokeToken(ctx context.Context, address solana.PublicKey, p RevokeParams) (*RevokeResult, error) {
+	if p.FeePayer == nil {
+		p.FeePayer = p.Authority
+	}
+	if p.FeePayer == nil {
+		return nil, fmt.Errorf("%w: RevokeToken needs a FeePayer or an Authority to pay the fee", ErrBadParams)
+	}
+	tok, err := m.Get(ctx, address)
+	if err != nil {
+		return nil, err
+	}
+	keyless := &Session{
+		token: address, signer: tok.SessionSigner, authority: tok.Authority, target: tok.TargetProgram,
+		feePayer: tok.FeePayer, version: tok.Version, validUntil: tok.ValidUntil, mgr: m,
+	}
+	p.KeepLamports = true
+	return m.Revoke(ctx, keyless, p)
+}

@@ -1,0 +1,154 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/sender"
+)
+
+// Send wraps ixs (see Wrap) and sends them through the Manager's sender, which confirms
+// the move exactly once, re-signing with a new blockhash only when the old transaction
+// provably cannot land. A Revoke started meanwhile waits for the move to finish.
+func (s *Session) Send(ctx context.Context, ixs []solana.Instruction, opts ...WrapOption) (*sender.Result, error) {
+	if s.mgr == nil || s.mgr.snd == nil {
+		return nil, fmt.Errorf("%w: session %s has no Manager with a sender to send with", ErrBadParams, s.token)
+	}
+	var cfg wrapConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := s.checkInstructions(ixs, &cfg); err != nil {
+		return nil, err
+	}
+	s.inflight.RLock()
+	defer s.inflight.RUnlock()
+	res, err := s.mgr.snd.Send(ctx, s.mover(ctx, ixs, &cfg))
+	if err != nil {
+		err = typed(err)
+		s.noticeGone(ctx, err)
+	}
+	return res, err
+}
+
+// noticeGone marks the session revoked when a move failed because the token account is
+// gone (revoked by another process, or by anyone once expired), so that later moves are
+// refused without a round trip.
+func (s *Session) noticeGone(ctx context.Context, err error) {
+	if !errors.Is(err, client.ErrInvalidToken) && !errors.Is(err, client.ErrAccountNotInitialized) &&
+		!errors.Is(err, client.ErrAccountOwnedByWrongProgram) {
+		return
+	}
+	if _, gerr := s.mgr.Get(ctx, s.token); errors.Is(gerr, ErrNotFound) {
+		s.state.CompareAndSwap(stateActive, stateRevoked)
+	}
+}
+
+// mover is Send's build function.
+func (s *Session) mover(ctx context.Context, ixs []solana.Instruction, cfg *wrapConfig) sender.BuildFunc {
+	// The sender may ask again for a blockhash it already had built; it must get the same
+	// transaction back, not a distinct variant that could land a second time.
+	var last *solana.Transaction
+	return func(blockhash solana.Hash) (*solana.Transaction, error) {
+		if last != nil && last.Message.RecentBlockhash == blockhash {
+			return last, nil
+		}
+		if err := s.usable(ctx); err != nil {
+			return nil, err
+		}
+		tx, err := s.buildDistinct(blockhash, ixs, cfg)
+		if err == nil {
+			last = tx
+		}
+		return tx, err
+	}
+}
+
+// buildDistinct builds ixs into a transaction that this session has not signed before.
+func (s *Session) buildDistinct(blockhash solana.Hash, ixs []solana.Instruction, cfg *wrapConfig) (*solana.Transaction, error) {
+	variant := ixs
+	for n := 0; ; n++ {
+		tx, err := s.build(blockhash, variant, cfg)
+		if err != nil {
+			return nil, err
+		}
+		if s.recent.claim(tx.Signatures[0], time.Now()) {
+			return tx, nil
+		}
+		if variant, err = distinct(ixs, n+1); err != nil {
+			return nil, err
+		}
+	}
+}
+
+var errNoSender = fmt.Errorf("%w: the Manager was made without a sender (read-only)", ErrBadParams)
+
+// send runs one action through the sender and returns the landed signature.
+func (m *Manager) send(ctx context.Context, build sender.BuildFunc) (solana.Signature, error) {
+	if m.snd == nil {
+		return solana.Signature{}, errNoSender
+	}
+	res, err := m.snd.Send(ctx, build)
+	if err != nil {
+		return solana.Signature{}, typed(err)
+	}
+	return res.Signature, nil
+}
+
+// typed adds the client package's typed error to a failed transaction when the sender
+// was not given it (sender.WithErrorMapper(client.ParseTransactionError)), so that
+// errors.Is(err, client.ErrInvalidToken) holds either way.
+func typed(err error) error {
+	var te *sender.TransactionError
+	if !errors.As(err, &te) || te.Unwrap() != nil {
+		return err
+	}
+	perr := client.ParseTransactionError(te.Err, te.Logs)
+	if perr == nil {
+		return err
+	}
+	return &typedError{err: err, typed: perr}
+}
+
+type typedError struct{ err, typed error }
+
+func (e *typedError) Error() string   { return e.err.Error() + " (" + e.typed.Error() + ")" }
+func (e *typedError) Unwrap() []error { return []error{e.err, e.typed} }
+
+// sendSigned submits a transaction signed elsewhere; it cannot be re-signed.
+func (m *Manager) sendSigned(ctx context.Context, tx *solana.Transaction, lastValidBlockHeight uint64) (solana.Signature, error) {
+	if m.snd == nil {
+		return solana.Signature{}, errNoSender
+	}
+	res, err := m.snd.SendSigned(ctx, tx, lastValidBlockHeight)
+	if err != nil {
+		return solana.Signature{}, typed(err)
+	}
+	return res.Signature, nil
+}
+
+// blockhash fetches a blockhash for a transaction signed outside the sender's loop.
+func (m *Manager) blockhash(ctx context.Context) (sender.Blockhash, error) {
+	res, err := m.rpc.GetLatestBlockhash(ctx, m.commitment)
+	if err != nil {
+		return sender.Blockhash{}, fmt.Errorf("session: getting a blockhash: %w", err)
+	}
+	return sender.Blockhash{Hash: res.Value.Blockhash, LastValidBlockHeight: res.Value.LastValidBlockHeight, Slot: res.Context.Slot}, nil
+}
+
+// fee asks the cluster what tx's message costs its fee payer.
+func (m *Manager) fee(ctx context.Context, tx *solana.Transaction) (uint64, error) {
+	res, err := m.rpc.GetFeeForMessage(ctx, tx.Message.ToBase64(), m.commitment)
+	if err != nil {
+		return 0, fmt.Errorf("session: getting the fee for a message: %w", err)
+	}
+	if res.Value == nil {
+		return 0, fmt.Errorf("session: the cluster gave no fee for the message (blockhash %s unknown)", tx.Message.RecentBlockhash)
+	}
+	return *res.Value, nil
+}

@@ -1,0 +1,124 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/pda"
+)
+
+// Session is one live session token with its ephemeral signer. It is safe for concurrent
+// use: a game backend may sign moves for the same session from many goroutines.
+//
+// The ephemeral key never leaves the Session except through [Session.Snapshot], for a
+// store; String and every fmt verb print only public data.
+type Session struct {
+	token      solana.PublicKey
+	signer     solana.PublicKey
+	authority  solana.PublicKey
+	target     solana.PublicKey
+	feePayer   solana.PublicKey
+	version    pda.Version
+	validUntil int64
+	// key sits behind a pointer so that even a reflective %#v of a copied Session prints
+	// an address, not key bytes.
+	key *client.SessionKey
+	mgr *Manager
+
+	// state moves (pending →) active → revoking → revoked, or back to active if a revoke
+	// fails.
+	// inflight is read-locked by every Send, so a revoke waits for moves in flight before
+	// it reads the balance to sweep.
+	state    atomic.Int32
+	inflight sync.RWMutex
+	recent   recentSigs
+}
+
+const (
+	stateActive int32 = iota
+	stateRevoking
+	stateRevoked
+	// statePending: prepared for a wallet, not created until SubmitSigned lands it.
+	statePending
+)
+
+// Token is the session token account address.
+func (s *Session) Token() solana.PublicKey { return s.token }
+
+// Signer is the ephemeral session signer's public key.
+func (s *Session) Signer() solana.PublicKey { return s.signer }
+
+// Authority is the wallet the session acts for.
+func (s *Session) Authority() solana.PublicKey { return s.authority }
+
+// Target is the program the session is valid for.
+func (s *Session) Target() solana.PublicKey { return s.target }
+
+// FeePayer is the account that paid the token's rent and top-up: the authority for
+// create_session, the payer for create_session_with_payer, the recorded fee_payer for V2.
+// On revoke the rent goes to the authority (V1) or to this account (V2).
+func (s *Session) FeePayer() solana.PublicKey { return s.feePayer }
+
+// Version is the token generation (pda.V1 or pda.V2).
+func (s *Session) Version() pda.Version { return s.version }
+
+// ValidUntil is the token's valid_until in cluster unix seconds.
+func (s *Session) ValidUntil() int64 { return s.validUntil }
+
+// Expiry is ValidUntil as a time.Time.
+func (s *Session) Expiry() time.Time { return time.Unix(s.validUntil, 0).UTC() }
+
+// Revoked reports whether the token was revoked through this process or found gone.
+func (s *Session) Revoked() bool { return s.state.Load() == stateRevoked }
+
+func (s *Session) String() string {
+	return fmt.Sprintf("session %s (v%d, authority %s, target %s, signer %s, valid until %s)",
+		s.token, s.version, s.authority, s.target, s.signer, s.Expiry().Format(time.RFC3339))
+}
+
+// GoString keeps %#v as free of secrets as %v.
+func (s *Session) GoString() string { return s.String() }
+
+// Expired reports whether the cluster clock says the token has expired, reading the clock
+// when the cached reading is stale. A Session made outside a Manager has no clock and
+// reports false.
+func (s *Session) Expired(ctx context.Context) (bool, error) {
+	if s.mgr == nil {
+		return false, nil
+	}
+	switch err := s.mgr.clock.check(ctx, s.validUntil); {
+	case err == nil:
+		return false, nil
+	case errors.Is(err, ErrExpired):
+		return true, nil
+	default:
+		return false, err
+	}
+}
+
+// usable returns why the session must not sign now, if anything.
+func (s *Session) usable(ctx context.Context) error {
+	switch s.state.Load() {
+	case stateRevoked, stateRevoking:
+		return fmt.Errorf("%w: %s", ErrRevoked, s.token)
+	case statePending:
+		return fmt.Errorf("%w: %s is not created yet; submit the wallet-signed transaction first", ErrNotFound, s.token)
+	}
+	if s.mgr == nil {
+		return nil
+	}
+	if err := s.mgr.clock.check(ctx, s.validUntil); err != nil {
+		if errors.Is(err, ErrExpired) {
+			return fmt.Errorf("%w: %s valid until %d", ErrExpired, s.token, s.validUntil)
+		}
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,67 @@
+package session
+
+import (
+	"context"
+	"crypto/ed25519"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/pda"
+)
+
+// Seed is the 32-byte ed25519 seed of a session signer. Every fmt verb, slog and
+// encoding/json print it as redacted or refuse it, so a Snapshot can be logged safely; a
+// store reads the bytes explicitly (seed[:]).
+type Seed [ed25519.SeedSize]byte
+
+// Format prints "[redacted]" for every verb.
+func (Seed) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte("[redacted]")) }
+
+// LogValue keeps the seed out of slog output.
+func (Seed) LogValue() slog.Value { return slog.StringValue("[redacted]") }
+
+// MarshalJSON refuses, so the key cannot leak through a JSON encoder by accident.
+func (Seed) MarshalJSON() ([]byte, error) {
+	return nil, errors.New("session: refusing to JSON-encode a session key seed")
+}
+
+// MarshalText refuses for the same reason as MarshalJSON.
+func (Seed) MarshalText() ([]byte, error) {
+	return nil, errors.New("session: refusing to text-encode a session key seed")
+}
+
+// Snapshot is everything needed to resume a session after a restart: what a [Persister]
+// stores. Resume re-checks it against the chain, so a stale or forged snapshot cannot
+// produce a usable Session.
+type Snapshot struct {
+	Token      solana.PublicKey
+	Signer     solana.PublicKey
+	Authority  solana.PublicKey
+	Target     solana.PublicKey
+	FeePayer   solana.PublicKey
+	Version    pda.Version
+	ValidUntil int64
+	Seed       Seed
+}
+
+// Snapshot returns the session's state including its key seed, for a store.
+func (s *Session) Snapshot() Snapshot {
+	return Snapshot{
+		Token: s.token, Signer: s.signer, Authority: s.authority, Target: s.target,
+		FeePayer: s.feePayer, Version: s.version, ValidUntil: s.validUntil, Seed: Seed(s.key.Seed()),
+	}
+}
+
+// Persister keeps sessions across process restarts; a tokenstore adapter satisfies it.
+// Implementations must be safe for concurrent use.
+type Persister interface {
+	// Save stores or replaces the session with snap.Token.
+	Save(ctx context.Context, snap Snapshot) error
+	// Delete forgets the session; deleting an unknown token is not an error.
+	Delete(ctx context.Context, token solana.PublicKey) error
+	// Load returns every stored session.
+	Load(ctx context.Context) ([]Snapshot, error)
+}

@@ -1,0 +1,75 @@
+package session
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/tokenstore"
+)
+
+// StorePersister adapts a tokenstore.Store (encrypted on disk, shared by processes) to a
+// Persister for sessions of the session program programID; Load skips records of other
+// programs. Records are immutable, so saving a session that is already stored is a no-op.
+func StorePersister(st tokenstore.Store, programID solana.PublicKey) Persister {
+	return &storePersister{st: st, programID: programID}
+}
+
+type storePersister struct {
+	st        tokenstore.Store
+	programID solana.PublicKey
+}
+
+func (p *storePersister) Save(ctx context.Context, snap Snapshot) error {
+	key, err := tokenstore.SessionKeyFromSeed(snap.Seed[:])
+	if err != nil {
+		return err
+	}
+	defer key.Zero()
+	err = p.st.Put(ctx, tokenstore.Record{
+		ProgramID: p.programID, Version: snap.Version, Token: snap.Token, Authority: snap.Authority,
+		Target: snap.Target, SessionSigner: snap.Signer, FeePayer: snap.FeePayer, ValidUntil: snap.ValidUntil,
+	}, key)
+	if errors.Is(err, tokenstore.ErrExists) {
+		return nil
+	}
+	return err
+}
+
+func (p *storePersister) Delete(ctx context.Context, token solana.PublicKey) error {
+	if err := p.st.Delete(ctx, token); err != nil && !errors.Is(err, tokenstore.ErrNotFound) {
+		return err
+	}
+	return nil
+}
+
+func (p *storePersister) Load(ctx context.Context) ([]Snapshot, error) {
+	recs, err := p.st.List(ctx, tokenstore.Filter{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]Snapshot, 0, len(recs))
+	for _, rec := range recs {
+		if rec.ProgramID != p.programID {
+			continue
+		}
+		_, key, err := p.st.Get(ctx, rec.Token)
+		if errors.Is(err, tokenstore.ErrNotFound) {
+			continue // deleted since List
+		}
+		if err != nil {
+			return nil, fmt.Errorf("session: loading %s: %w", rec.Token, err)
+		}
+		priv := key.PrivateKey()
+		key.Zero()
+		snap := Snapshot{
+			Token: rec.Token, Signer: rec.SessionSigner, Authority: rec.Authority, Target: rec.Target,
+			FeePayer: rec.FeePayer, Version: rec.Version, ValidUntil: rec.ValidUntil, Seed: Seed(priv[:32]),
+		}
+		clear(priv)
+		out = append(out, snap)
+	}
+	return out, nil
+}
