@@ -16,7 +16,14 @@ import (
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
 
-var benchOut = flag.String("bench-programs", "", "write the compute-unit table to this markdown file")
+var updateBenchmarks = flag.Bool("update-benchmarks", false, "rewrite the compute-unit table in docs/benchmarks.md")
+
+// The table lives between these markers in docs/benchmarks.md, so the generated numbers
+// and the prose around them stay in one file.
+const (
+	benchBegin = "<!-- compute-units:begin -->\n"
+	benchEnd   = "<!-- compute-units:end -->"
+)
 
 // keyWithCanonicalBump returns a fresh key k for which bump(k) is 255, so that a
 // measurement does not depend on how many candidates a PDA search tries (each extra one
@@ -128,32 +135,14 @@ func TestComputeUnits(t *testing.T) {
 		fmt.Fprintf(&b, "| %s | `%s` | %s | %d |\n", r.program, r.instruction, r.path, r.units)
 	}
 	t.Log("\n" + b.String())
-	if *benchOut != "" {
-		require.NoError(t, os.WriteFile(*benchOut, []byte(benchHeader+b.String()+benchFooter), 0o644))
+	if *updateBenchmarks {
+		const path = "../docs/benchmarks.md"
+		doc, err := os.ReadFile(path)
+		require.NoError(t, err)
+		before, rest, ok := strings.Cut(string(doc), benchBegin)
+		require.True(t, ok, "missing %q in %s", benchBegin, path)
+		_, after, ok := strings.Cut(rest, benchEnd)
+		require.True(t, ok, "missing %q in %s", benchEnd, path)
+		require.NoError(t, os.WriteFile(path, []byte(before+benchBegin+b.String()+benchEnd+after), 0o644))
 	}
 }
-
-const benchHeader = `# Compute units of the on-chain programs
-
-Measured on the embedded localnet (surfpool 1.5.0, Agave 4.1.2 program runtime) from
-landed transactions (` + "`getTransaction`" + ` meta) and, for error paths, simulations. The
-programs are the committed builds: clang 14.0.6 ` + "`-O2 -mcpu=v2`" + `, linked by sbfld as SBPF v0.
-Regenerate with
-
-    go test ./program -run TestComputeUnits -count=1 -bench-programs=$PWD/docs/bench-programs.md
-
-Every PDA involved has the canonical bump 255 (the tests pick keys for that). A PDA
-whose bump is lower costs 1,500 CU more per extra candidate the search tries; each of
-create_session*, revoke_session*, init_player and a session move searches once.
-
-`
-
-const benchFooter = `
-Where the units go, from the runtime's syscall prices: create_session (defaults) spends
-1,500 on the PDA search, 1,000 to invoke the System program plus its 150 for
-create_account, 100 for the "Instruction: CreateSession" log line and 264 to read the
-Rent and Clock sysvars; the program's own instructions are the remaining ~1,300. A
-top-up adds a second System CPI (~1,280). revoke_session is the PDA search, the log line
-and ~350 of checks; a session move_player is the token's PDA search, the Clock read and
-~400 more. An error costs about 400 for formatting and logging Anchor's error line.
-`
