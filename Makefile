@@ -8,9 +8,14 @@ BENCHCOUNT ?= 6
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all test unit bench lint fuzz setup tools
+.PHONY: all demo test unit bench lint fuzz setup tools
 
 all: lint test
+
+## demo: the whole session lifecycle on an embedded local cluster (the README's first command).
+DEMO_FLAGS ?=
+demo:
+	$(GO) run ./cmd/sessionkit demo $(DEMO_FLAGS)
 
 ## test: everything CI runs — launcher deps, program rebuild check, the whole suite with -race.
 test: setup programs-check

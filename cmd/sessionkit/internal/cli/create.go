@@ -1,0 +1,187 @@
+package cli
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
+)
+
+// created is create's output.
+type created struct {
+	Token         string `json:"token"`
+	Instruction   string `json:"instruction"`
+	Version       int    `json:"version"`
+	Authority     string `json:"authority"`
+	TargetProgram string `json:"targetProgram"`
+	SessionSigner string `json:"sessionSigner"`
+	FeePayer      string `json:"feePayer"`
+	ValidUntil    int64  `json:"validUntil"`
+	ValidUntilUTC string `json:"validUntilUtc"`
+	TopUp         uint64 `json:"topUpLamports"`
+	Store         string `json:"store,omitempty"`
+	clusterTime   int64
+}
+
+func (a *app) createCmd() *cobra.Command {
+	var target, validFor, topUp, payer string
+	var v2 bool
+	var store storeFlags
+	cmd := &cobra.Command{
+		Use:   "create --target T [--valid-for 1h] [--top-up 0.01] [--v2] [--payer K] [--store DIR]",
+		Short: "Create a session token signed by the -k keypair as authority",
+		Long: `Create a session: generate an ephemeral session signer and send the create
+instruction signed by the authority (the -k keypair), which pays rent and top-up:
+
+  (default)        create_session: V1 token; anyone may revoke it, the rent returns
+                   to the authority
+  --payer K        create_session_with_payer: V1 token paid for by keypair K
+  --v2 [--payer K] create_session_v2: V2 token recording its fee payer (K, or the
+                   authority), who gets the rent back; only the authority may revoke
+                   it while active
+
+The top-up (0.01 SOL by default) moves to the session signer so it can pay for its
+transactions. The session signer's key is kept only with --store DIR (an encrypted
+token store, created if missing): without it the key is discarded, so a top-up is
+refused.`,
+		Example: `  sessionkit -u l create --target B8V8XNwzi7tfaXdC6YhAn8UB4DZpjy4LMcm2q57WRwSi --store ./sessions
+  sessionkit create --target B8V8…RwSi --valid-for 24h --top-up 0.05 --v2 --store ./sessions
+  sessionkit create --target B8V8…RwSi --top-up 0 --output json`,
+		Args: noArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			if target == "" {
+				return usageError("", "create needs --target (the program the session may sign for)")
+			}
+			p := session.CreateParams{Kind: session.KindV1}
+			var err error
+			if p.Target, err = parsePubkey("--target", target); err != nil {
+				return err
+			}
+			if p.ValidFor, err = parseValidity(validFor); err != nil {
+				return err
+			}
+			if p.TopUp, err = output.ParseSOL(topUp); err != nil {
+				return usageError("", "--top-up %w", err)
+			}
+			if p.TopUp > 0 && store.dir == "" {
+				return usageError("pass --store DIR to keep the session key, or --top-up 0",
+					"a top-up of %s would be lost: without --store the session key is discarded", output.SOL(p.TopUp))
+			}
+			if payer != "" {
+				p.Kind = session.KindV1WithPayer
+				if p.Payer, err = loadKeypair(payer, "payer", "--payer"); err != nil {
+					return err
+				}
+				defer clear(p.Payer)
+			}
+			if v2 {
+				p.Kind = session.KindV2
+			}
+			return a.create(cmd, p, store)
+		}),
+	}
+	f := cmd.Flags()
+	f.StringVar(&target, "target", "", "program the session may sign for (required)")
+	f.StringVar(&validFor, "valid-for", "1h", "lifetime from the cluster's clock: a Go duration (90m, 24h) or days (7d, the program's maximum)")
+	f.StringVar(&topUp, "top-up", "0.01", "SOL moved to the session signer for its fees; 0 for none")
+	f.BoolVar(&v2, "v2", false, "create a V2 token (create_session_v2)")
+	f.StringVar(&payer, "payer", "", "keypair file of a sponsor paying rent and top-up instead of the authority")
+	store.register(cmd, "token store directory keeping the session key, encrypted (created if missing)")
+	return cmd
+}
+
+// parseValidity reads a Go duration or a whole number of days.
+func parseValidity(s string) (time.Duration, error) {
+	d, err := time.ParseDuration(s)
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		var n int
+		n, err = strconv.Atoi(days)
+		d = time.Duration(n) * 24 * time.Hour
+	}
+	if err != nil || d <= 0 {
+		return 0, usageError("", "--valid-for %q: want a positive duration such as 90m, 24h or 7d", s)
+	}
+	if d > client.MaxValidity {
+		return 0, usageError("", "--valid-for %s is longer than the program's maximum of 7 days", s)
+	}
+	return d, nil
+}
+
+func (a *app) create(cmd *cobra.Command, p session.CreateParams, store storeFlags) error {
+	ctx := cmd.Context()
+	authority, err := a.keypair("authority")
+	if err != nil {
+		return err
+	}
+	defer clear(authority)
+	c := a.rpcClient()
+	m, snd, err := a.manager(c, true)
+	if err != nil {
+		return err
+	}
+	defer snd.Close()
+
+	// Open the store before anything is sent, so that a session is never created whose
+	// key there is nowhere to keep.
+	var persist session.Persister
+	if store.dir != "" {
+		st, err := a.openStore(ctx, store, true)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		persist = session.StorePersister(st, a.env.programID)
+	}
+
+	task := a.progress().Start("Creating the session (" + p.Kind.String() + ")")
+	s, err := m.Create(ctx, authority, p)
+	task.Done()
+	if err != nil {
+		return err
+	}
+	out := created{Token: s.Token().String(), Instruction: p.Kind.String(), Version: int(s.Version()),
+		Authority: s.Authority().String(), TargetProgram: s.Target().String(), SessionSigner: s.Signer().String(),
+		FeePayer: s.FeePayer().String(), ValidUntil: s.ValidUntil(), ValidUntilUTC: output.UTC(s.ValidUntil()),
+		TopUp: p.TopUp}
+	if persist != nil {
+		if err := persist.Save(ctx, s.Snapshot()); err != nil {
+			return fmt.Errorf("session %s was created but its key could not be stored: %w", s.Token(), err)
+		}
+		out.Store = store.dir
+	}
+	if out.clusterTime, err = m.ClusterTime(ctx); err != nil {
+		return err
+	}
+	if a.env.format.IsJSON() {
+		return output.WriteJSON(a.io.Out, a.env.format, out)
+	}
+	return writeCreated(a.io, out)
+}
+
+func writeCreated(io IO, c created) error {
+	fmt.Fprintf(io.Out, "Session created (%s, V%d token)\n\n", c.Instruction, c.Version)
+	f := output.NewFields(io.Out)
+	f.Add("Token", c.Token)
+	f.Add("Authority", c.Authority)
+	f.Add("Target Program", c.TargetProgram)
+	f.Add("Session Signer", c.SessionSigner)
+	f.Add("Fee Payer", c.FeePayer)
+	f.Add("Valid Until", fmt.Sprintf("%s (%s)", c.ValidUntilUTC, output.Relative(c.ValidUntil, c.clusterTime)))
+	if c.TopUp > 0 {
+		f.Add("Top-Up", fmt.Sprintf("%s (%d lamports) to the session signer", output.SOL(c.TopUp), c.TopUp))
+	} else {
+		f.Add("Top-Up", "none")
+	}
+	if c.Store != "" {
+		f.Add("Session Key", "stored, encrypted, in "+c.Store)
+	} else {
+		f.Add("Session Key", "discarded (no --store)")
+	}
+	return f.Flush()
+}

@@ -1,0 +1,122 @@
+package cli
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/golden"
+	"github.com/sessionkit/sessionkit/localnet"
+)
+
+// demoReport is the part of the demo's JSON the tests check.
+type demoReport struct {
+	Authority string `json:"authority"`
+	Sponsor   string `json:"sponsor"`
+	Session   struct {
+		Instruction string `json:"instruction"`
+		Version     int    `json:"version"`
+		FeePayer    string `json:"feePayer"`
+		TopUp       uint64 `json:"topUpLamports"`
+	} `json:"session"`
+	Moves struct {
+		Count                  int    `json:"count"`
+		SignedBySessionKeyOnly int    `json:"signedBySessionKeyOnly"`
+		Fees                   uint64 `json:"feesLamports"`
+		PlayerX                int64  `json:"playerX"`
+		PlayerMoves            uint64 `json:"playerMoves"`
+	} `json:"moves"`
+	Token struct {
+		Status string `json:"status"`
+	} `json:"inspectedToken"`
+	Revoke struct {
+		Rent    uint64 `json:"rentLamports"`
+		Swept   uint64 `json:"sweptLamports"`
+		Fee     uint64 `json:"feeLamports"`
+		SweptTo string `json:"sweptTo"`
+	} `json:"revoke"`
+	Balances []struct {
+		Name                                         string
+		Before, AfterCreate, AfterMoves, AfterRevoke uint64
+	} `json:"balances"`
+	Fees struct{ Create, Moves, Revoke, Total uint64 } `json:"fees"`
+}
+
+// TestDemo runs the demo on its own embedded cluster and checks its accounting: the
+// moves were signed by the session key alone, and the parties lost exactly the fees.
+func TestDemo(t *testing.T) {
+	localnet.ForTest(t)
+	h := newHarness(t, nil)
+	for _, tc := range []struct {
+		name                    string
+		args                    []string
+		instruction             string
+		createFee, revokeFee    uint64
+		rent                    uint64
+		sweptToSponsor, sponsor bool
+	}{
+		{name: "v1", args: []string{"--moves", "6", "--concurrency", "2"}, instruction: "create_session",
+			createFee: 2 * sigFee, revokeFee: sigFee, rent: rentV1},
+		{name: "v2-sponsored", args: []string{"--moves", "3", "--v2", "--sponsor", "--top-up", "0.001"}, instruction: "create_session_v2",
+			createFee: 3 * sigFee, revokeFee: 2 * sigFee, rent: rentV2, sponsor: true, sweptToSponsor: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := decode[demoReport](t, h.run(append([]string{"demo", "--output", "json"}, tc.args...)...).ok(t))
+			n := d.Moves.Count
+			require.Equal(t, tc.instruction, d.Session.Instruction)
+			require.Equal(t, n, d.Moves.SignedBySessionKeyOnly)
+			require.Equal(t, int64(n), d.Moves.PlayerX)
+			require.Equal(t, uint64(n), d.Moves.PlayerMoves)
+			require.Equal(t, uint64(n)*sigFee, d.Moves.Fees)
+			require.Equal(t, "active", d.Token.Status)
+			require.Equal(t, tc.rent, d.Revoke.Rent)
+			require.Equal(t, d.Session.TopUp-uint64(n)*sigFee-tc.revokeFee, d.Revoke.Swept)
+			require.Equal(t, tc.revokeFee, d.Revoke.Fee)
+			require.Equal(t, tc.createFee, d.Fees.Create)
+			require.Equal(t, uint64(n)*sigFee, d.Fees.Moves)
+			require.Equal(t, tc.revokeFee, d.Fees.Revoke)
+			require.Equal(t, tc.createFee+uint64(n)*sigFee+tc.revokeFee, d.Fees.Total)
+			payer := d.Authority
+			if tc.sponsor {
+				payer = d.Sponsor
+			}
+			require.Equal(t, payer, d.Session.FeePayer)
+			for _, b := range d.Balances {
+				switch b.Name {
+				case "session signer", "session token":
+					require.Zero(t, b.Before, b.Name)
+					require.Zero(t, b.AfterRevoke, b.Name)
+				case "authority", "sponsor":
+					if (b.Name == "sponsor") == tc.sponsor {
+						require.Equal(t, d.Fees.Total, b.Before-b.AfterRevoke, b.Name)
+					}
+				}
+			}
+		})
+	}
+}
+
+// TestDemoText pins the demo's human report, with keys, times and rates normalised.
+func TestDemoText(t *testing.T) {
+	localnet.ForTest(t)
+	r := newHarness(t, nil).run("demo", "--moves", "4", "--concurrency", "1").ok(t)
+	golden.Check(t, "demo.txt", normalize(r.out))
+}
+
+func TestDemoBadOptions(t *testing.T) {
+	h := newHarness(t, nil)
+	for args, want := range map[string]string{
+		"--moves 0":        "Error: --moves and --concurrency must be at least 1",
+		"--top-up 0.0001":  "Error: demo: invalid options: a top-up of 100000 lamports cannot pay for 100 moves and the revoke (at least 510000 lamports)",
+		"--valid-for 0s":   `Error: --valid-for "0s": want a positive duration such as 90m, 24h or 7d`,
+		"--top-up 1e3":     `Error: --top-up "1e3": not a SOL amount (a decimal such as 0.01, at most 9 decimals)`,
+		"--concurrency -1": "Error: --moves and --concurrency must be at least 1",
+	} {
+		r := h.run(append([]string{"demo"}, splitArgs(args)...)...)
+		require.Equal(t, ExitUsage, r.code, "%s", r)
+		require.Equal(t, want+"\nHint: run 'sessionkit demo --help' for usage\n", r.err)
+	}
+}
+
+func splitArgs(s string) []string { return strings.Fields(s) }

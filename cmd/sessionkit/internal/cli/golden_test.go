@@ -1,0 +1,111 @@
+package cli
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/golden"
+	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/pda"
+)
+
+// t0 is the cluster time of the golden outputs: 2030-03-17T17:46:40Z.
+const t0 = 1_900_000_000
+
+// Accounts present from the start of the golden cluster, for the "not a session token"
+// cases: owned by the session program, one too short for the V1 data its discriminator
+// announces, one with data of the right size but no token discriminator.
+var (
+	shortAccount   = fixedKey(20).PublicKey()
+	foreignAccount = fixedKey(21).PublicKey()
+	missingAccount = fixedKey(22).PublicKey()
+)
+
+func goldenConfig() localnet.Config {
+	cfg := clusterConfig()
+	disc, _ := client.TokenDiscriminator(pda.V1)
+	cfg.Accounts = []localnet.Account{
+		{Address: shortAccount, Lamports: 1_000_000, Owner: pda.MagicBlockProgramID, Data: append(disc[:], make([]byte, 40)...)},
+		{Address: foreignAccount, Lamports: 2_000_000, Owner: pda.MagicBlockProgramID, Data: make([]byte, client.SessionTokenLen)},
+	}
+	return cfg
+}
+
+// TestGolden runs inspect, list and validate on tokens made from fixed keys at fixed
+// cluster times, so that every byte of their text and JSON output is known.
+func TestGolden(t *testing.T) {
+	n := localnet.StartForTest(t, goldenConfig())
+	ctx := context.Background()
+	h := newHarness(t, n)
+	warp(t, n, time.Unix(t0, 0))
+	authority := fixedKey(1)
+	require.NoError(t, n.Fund(ctx, authority.PublicKey(), 10*solana.LAMPORTS_PER_SOL))
+	m := h.manager()
+	create := func(kind session.Kind, seed byte, target solana.PublicKey, validFor int64) *session.Session {
+		s, err := m.Create(ctx, authority, session.CreateParams{Kind: kind, Target: target, Signer: fixedSeed(seed),
+			ValidUntil: time.Unix(t0+validFor, 0)})
+		require.NoError(t, err)
+		return s
+	}
+	s1 := create(session.KindV1, 2, gameID, 3600)
+	s2 := create(session.KindV2, 3, gameID, 600)
+	s3 := create(session.KindV1, 4, pda.MagicBlockProgramID, 7200)
+	A, game := authority.PublicKey().String(), gameID.String()
+
+	type tc struct {
+		name string
+		args []string
+	}
+	check := func(t *testing.T, cases []tc) {
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				golden.Check(t, "golden/"+c.name+".txt", h.onNet(c.args...).String())
+			})
+		}
+	}
+	check(t, []tc{
+		{"inspect-v1", []string{"inspect", s1.Token().String()}},
+		{"inspect-v1-json", []string{"inspect", s1.Token().String(), "--output", "json"}},
+		{"inspect-v2-derived", []string{"inspect", "--authority", A, "--signer", s2.Signer().String(), "--target", game, "--v2"}},
+		{"inspect-derived-compact", []string{"inspect", "--authority", A, "--signer", s1.Signer().String(), "--target", game, "--output", "json-compact"}},
+		{"inspect-derived-incomplete", []string{"inspect", "--authority", A}},
+		{"inspect-not-found", []string{"inspect", missingAccount.String()}},
+		{"inspect-not-found-json", []string{"inspect", missingAccount.String(), "--output", "json"}},
+		{"inspect-system-account", []string{"inspect", A}},
+		{"inspect-short-account", []string{"inspect", shortAccount.String()}},
+		{"inspect-foreign-data", []string{"inspect", foreignAccount.String(), "--output", "json"}},
+		{"inspect-malformed", []string{"inspect", "0OIl"}},
+		{"inspect-wrong-length", []string{"inspect", "3yZe7d"}},
+		{"inspect-gum-program", []string{"--program-id", "gum", "inspect", s1.Token().String()}},
+		{"list", []string{"list", "--authority", A}},
+		{"list-json", []string{"list", "--authority", A, "--output", "json"}},
+		{"list-target", []string{"list", "--authority", A, "--target", game, "--output", "json-compact"}},
+		{"list-empty", []string{"list", "--authority", missingAccount.String()}},
+		{"validate-ok", []string{"validate", s1.Token().String(), "--signer", s1.Signer().String(), "--authority", A, "--target", game}},
+		{"validate-ok-json", []string{"validate", s2.Token().String(), "--signer", s2.Signer().String(), "--authority", A, "--target", game, "--token-version", "v2", "--output", "json"}},
+		{"validate-default-target", []string{"validate", s3.Token().String(), "--signer", s3.Signer().String(), "--authority", A}},
+		{"validate-wrong-authority", []string{"validate", s1.Token().String(), "--signer", s1.Signer().String(), "--authority", missingAccount.String(), "--target", game}},
+		{"validate-wrong-target", []string{"validate", s3.Token().String(), "--signer", s3.Signer().String(), "--authority", A, "--target", game}},
+		{"validate-wrong-version", []string{"validate", s1.Token().String(), "--signer", s1.Signer().String(), "--authority", A, "--token-version", "v2", "--output", "json"}},
+		{"validate-not-found", []string{"validate", missingAccount.String(), "--signer", s1.Signer().String(), "--authority", A}},
+		{"validate-system-account", []string{"validate", A, "--signer", s1.Signer().String(), "--authority", A, "--target", game}},
+		{"validate-missing-flags", []string{"validate", s1.Token().String()}},
+		{"unreachable-inspect", []string{"-u", "http://127.0.0.1:1", "inspect", s1.Token().String()}},
+		{"unreachable-list", []string{"-u", "http://127.0.0.1:1/v2/APIKEY", "list", "--authority", A, "--output", "json"}},
+	})
+
+	// An hour and a second later s1 and s2 have expired; s3 has not.
+	warp(t, n, time.Unix(t0+3601, 0))
+	check(t, []tc{
+		{"inspect-v1-expired", []string{"inspect", s1.Token().String()}},
+		{"list-expired", []string{"list", "--authority", A}},
+		{"validate-expired", []string{"validate", s1.Token().String(), "--signer", s1.Signer().String(), "--authority", A, "--target", game}},
+		{"validate-expired-json", []string{"validate", s2.Token().String(), "--signer", s2.Signer().String(), "--authority", A, "--output", "json-compact"}},
+	})
+}

@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"cmp"
+	"fmt"
+	"slices"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/spf13/cobra"
+
+	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/tokenview"
+)
+
+// listing is list's JSON output.
+type listing struct {
+	Authority      string            `json:"authority"`
+	TargetProgram  string            `json:"targetProgram,omitempty"`
+	ProgramID      string            `json:"programId"`
+	ClusterTime    int64             `json:"clusterTime"`
+	ClusterTimeUTC string            `json:"clusterTimeUtc"`
+	Sessions       []*tokenview.View `json:"sessions"`
+}
+
+func (a *app) listCmd() *cobra.Command {
+	var authority, target string
+	cmd := &cobra.Command{
+		Use:   "list [--authority A] [--target T]",
+		Short: "List an authority's session tokens, soonest expiry first",
+		Long: `List every V1 and V2 session token of an authority (getProgramAccounts with
+memcmp filters, so the RPC node must serve that method), optionally only those for
+one target program, as a table sorted by expiry. The authority defaults to the -k
+keypair's address.`,
+		Example: `  sessionkit list --authority 7Np41oeYqPefeNQEHSv1UDhYrehxin3NStELsSKCT4K2
+  sessionkit list --target B8V8XNwzi7tfaXdC6YhAn8UB4DZpjy4LMcm2q57WRwSi --output json`,
+		Args: noArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			var auth solana.PublicKey
+			var err error
+			if authority != "" {
+				auth, err = parsePubkey("--authority", authority)
+			} else {
+				var key solana.PrivateKey
+				if key, err = a.keypair("authority"); err != nil {
+					return failure("pass --authority ADDRESS, or -k with the authority's keypair",
+						fmt.Errorf("no --authority given and %w", err))
+				}
+				auth = key.PublicKey()
+				clear(key)
+			}
+			if err != nil {
+				return err
+			}
+			var tgt *solana.PublicKey
+			if target != "" {
+				t, err := parsePubkey("--target", target)
+				if err != nil {
+					return err
+				}
+				tgt = &t
+			}
+			return a.list(cmd, auth, tgt)
+		}),
+	}
+	cmd.Flags().StringVar(&authority, "authority", "", "authority whose tokens to list (default: the -k keypair's address)")
+	cmd.Flags().StringVar(&target, "target", "", "only tokens for this target program")
+	return cmd
+}
+
+func (a *app) list(cmd *cobra.Command, authority solana.PublicKey, target *solana.PublicKey) error {
+	ctx := cmd.Context()
+	m, _, err := a.manager(a.rpcClient(), false)
+	if err != nil {
+		return err
+	}
+	now, err := m.ClusterTime(ctx)
+	if err != nil {
+		return err
+	}
+	toks, err := m.List(ctx, authority, target)
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(toks, func(x, y *session.Token) int {
+		return cmp.Or(cmp.Compare(x.ValidUntil, y.ValidUntil), cmp.Compare(x.Version, y.Version),
+			cmp.Compare(x.Address.String(), y.Address.String()))
+	})
+	out := listing{Authority: authority.String(), ProgramID: a.env.programID.String(), ClusterTime: now,
+		ClusterTimeUTC: output.UTC(now), Sessions: make([]*tokenview.View, 0, len(toks))}
+	if target != nil {
+		out.TargetProgram = target.String()
+	}
+	for _, t := range toks {
+		out.Sessions = append(out.Sessions, tokenview.FromToken(t.Address, a.env.programID, t.Token, t.Lamports, now))
+	}
+	if a.env.format.IsJSON() {
+		return output.WriteJSON(a.io.Out, a.env.format, out)
+	}
+	return writeListing(a.io, out)
+}
+
+func writeListing(io IO, l listing) error {
+	f := output.NewFields(io.Out)
+	f.Add("Authority", l.Authority)
+	if l.TargetProgram != "" {
+		f.Add("Target Program", l.TargetProgram)
+	}
+	f.Add("Cluster Time", l.ClusterTimeUTC)
+	if err := f.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(io.Out)
+	if len(l.Sessions) == 0 {
+		_, err := fmt.Fprintln(io.Out, "No session tokens.")
+		return err
+	}
+	t := output.NewTable(io.Out, "TOKEN", "VER", "TARGET PROGRAM", "SESSION SIGNER", "VALID UNTIL (UTC)", "STATUS")
+	active := 0
+	for _, s := range l.Sessions {
+		status := string(s.Status)
+		if s.Status == tokenview.Active {
+			active++
+		}
+		t.Row(s.Address, fmt.Sprintf("v%d", s.Version), s.TargetProgram, s.SessionSigner, s.ValidUntilUTC,
+			status+" ("+output.Relative(*s.ValidUntil, l.ClusterTime)+")")
+	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	_, err := fmt.Fprintf(io.Out, "\n%d session token(s): %d active, %d expired\n", len(l.Sessions), active, len(l.Sessions)-active)
+	return err
+}

@@ -1,0 +1,219 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/spf13/cobra"
+
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
+	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/program"
+)
+
+// upInfo is what localnet up prints as JSON: the localnet.Info contract plus the
+// programs loaded.
+type upInfo struct {
+	localnet.Info
+	Programs []loadedProgram `json:"programs"`
+}
+
+type loadedProgram struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+}
+
+func (a *app) localnetCmd() *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "localnet",
+		Short: "Run a local Solana cluster with the session program loaded",
+		Example: `  sessionkit localnet up
+  sessionkit localnet up --output json`,
+		Args: noArgs,
+	}
+	cmd.AddCommand(a.localnetUpCmd())
+	return cmd
+}
+
+func (a *app) localnetUpCmd() *cobra.Command {
+	var programs, funds []string
+	cmd := &cobra.Command{
+		Use:   "up [--program ID=PATH.so]... [--fund ADDRESS=SOL]...",
+		Short: "Start a local cluster and keep it running until Ctrl-C",
+		Long: `Start an embedded local cluster (surfpool: the Agave runtime behind a JSON-RPC and
+WebSocket server on 127.0.0.1, run by Node.js) with sessionkit's session program at the
+--program-id address (KeyspM2ssCJbqUhQ4k7sveSiY4WjnYsrXkC8oDbwde5 by default) and the
+example game at B8V8XNwzi7tfaXdC6YhAn8UB4DZpjy4LMcm2q57WRwSi, plus any --program.
+It prints the RPC and WebSocket URLs and runs until Ctrl-C (SIGINT), SIGTERM, or — when
+its standard input is a pipe — until that pipe closes, then removes everything.
+
+For test suites in any language: with --output json (or json-compact) it prints
+exactly one JSON line, {"backend","rpcUrl","wsUrl","pid","startupNs","programs"}.
+Spawn it with a pipe on stdin, read that line, and close stdin when done: the cluster
+cannot outlive the suite.
+
+SESSIONKIT_LOCALNET=test-validator runs solana-test-validator from PATH instead.`,
+		Example: `  sessionkit localnet up
+  sessionkit localnet up --program Fg6PaFpoGXkYsidMpWTK6W2BeZ7FEfcYkg476zPFsLnS=target/deploy/game.so
+  sessionkit localnet up --fund 7Np41oeYqPefeNQEHSv1UDhYrehxin3NStELsSKCT4K2=10 --output json`,
+		Args: noArgs,
+		RunE: runE(func(cmd *cobra.Command, _ []string) error {
+			cfg, loaded, err := a.localnetConfig(programs, funds)
+			if err != nil {
+				return err
+			}
+			return a.localnetUp(cmd.Context(), cfg, loaded)
+		}),
+	}
+	cmd.Flags().StringArrayVar(&programs, "program", nil, "also load the program in PATH.so at ID (repeatable; an ID given twice takes the last PATH)")
+	cmd.Flags().StringArrayVar(&funds, "fund", nil, "give ADDRESS a balance of SOL at start (repeatable)")
+	return cmd
+}
+
+func (a *app) localnetConfig(programs, funds []string) (localnet.Config, []loadedProgram, error) {
+	cfg := localnet.Config{Programs: []localnet.Program{
+		{ID: a.env.programID, ELF: program.SessionELF()},
+		{ID: program.ExampleGameProgramID, ELF: program.ExampleGameELF()},
+	}}
+	names := []string{"gpl_session (sessionkit build)", "example game"}
+	for _, spec := range programs {
+		id, path, ok := strings.Cut(spec, "=")
+		if !ok {
+			return cfg, nil, usageError("", "--program %q: want ID=PATH.so", spec)
+		}
+		pk, err := parsePubkey("--program id", id)
+		if err != nil {
+			return cfg, nil, err
+		}
+		p, err := localnet.ProgramFile(pk, path)
+		if err != nil {
+			return cfg, nil, usageError("", "--program %s: %v", spec, err)
+		}
+		replaced := false
+		for i := range cfg.Programs {
+			if cfg.Programs[i].ID == pk {
+				cfg.Programs[i], names[i], replaced = p, path, true
+			}
+		}
+		if !replaced {
+			cfg.Programs = append(cfg.Programs, p)
+			names = append(names, path)
+		}
+	}
+	for _, spec := range funds {
+		addr, amount, ok := strings.Cut(spec, "=")
+		if !ok {
+			return cfg, nil, usageError("", "--fund %q: want ADDRESS=SOL", spec)
+		}
+		pk, err := parsePubkey("--fund address", addr)
+		if err != nil {
+			return cfg, nil, err
+		}
+		lamports, err := output.ParseSOL(amount)
+		if err != nil {
+			return cfg, nil, usageError("", "--fund %s: %v", spec, err)
+		}
+		if cfg.Funded == nil {
+			cfg.Funded = map[solana.PublicKey]uint64{}
+		}
+		cfg.Funded[pk] = lamports
+	}
+	loaded := make([]loadedProgram, len(cfg.Programs))
+	for i, p := range cfg.Programs {
+		loaded[i] = loadedProgram{ID: p.ID.String(), Name: names[i]}
+	}
+	return cfg, loaded, nil
+}
+
+func (a *app) localnetUp(ctx context.Context, cfg localnet.Config, loaded []loadedProgram) error {
+	task := a.progress().Start("Starting the local cluster (the first run also installs its npm packages)")
+	n, err := localnet.Start(ctx, cfg)
+	task.Done()
+	if err != nil {
+		return err
+	}
+	defer n.Close()
+
+	info := upInfo{Info: n.Info(), Programs: loaded}
+	if a.env.format.IsJSON() {
+		// Always one line, whatever the JSON flavour: suites read the first line.
+		err = output.WriteJSON(a.io.Out, output.JSONCompact, info)
+	} else {
+		err = writeUp(a.io.Out, info, cfg)
+	}
+	if err != nil {
+		return err
+	}
+	select {
+	case <-ctx.Done():
+	case <-pipeClosed(a.io.In):
+	}
+	if err := n.Close(); err != nil {
+		return err
+	}
+	if !a.env.format.IsJSON() {
+		fmt.Fprintln(a.io.Err, "Local cluster stopped.")
+	}
+	return nil
+}
+
+// pipeClosed is closed when in is a pipe or socket that reaches EOF, so a parent
+// process's exit stops the cluster. A terminal or /dev/null is not watched: EOF there
+// says nothing about the parent.
+func pipeClosed(in io.Reader) <-chan struct{} {
+	ch := make(chan struct{})
+	f, ok := in.(*os.File)
+	if !ok || f == nil {
+		return ch
+	}
+	st, err := f.Stat()
+	if err != nil || st.Mode()&(os.ModeNamedPipe|os.ModeSocket) == 0 {
+		return ch
+	}
+	go func() {
+		_, _ = io.Copy(io.Discard, f)
+		close(ch)
+	}()
+	return ch
+}
+
+func writeUp(w io.Writer, info upInfo, cfg localnet.Config) error {
+	fmt.Fprintf(w, "Local cluster running (%s backend, pid %d, started in %s)\n\n", info.Backend, info.PID,
+		output.Duration(info.StartupTime))
+	f := output.NewFields(w)
+	f.Add("RPC URL", info.RPCURL)
+	f.Add("WebSocket URL", info.WSURL)
+	if err := f.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintln(w, "\nPrograms:")
+	t := output.NewTable(w, "  ID", "PROGRAM")
+	for _, p := range info.Programs {
+		t.Row("  "+p.ID, p.Name)
+	}
+	if err := t.Flush(); err != nil {
+		return err
+	}
+	if len(cfg.Funded) > 0 {
+		fmt.Fprintln(w, "\nFunded:")
+		ft := output.NewTable(w, "  ADDRESS", "BALANCE")
+		addrs := slices.SortedFunc(maps.Keys(cfg.Funded), func(x, y solana.PublicKey) int {
+			return strings.Compare(x.String(), y.String())
+		})
+		for _, pk := range addrs {
+			ft.Row("  "+pk.String(), output.SOL(cfg.Funded[pk]))
+		}
+		if err := ft.Flush(); err != nil {
+			return err
+		}
+	}
+	_, err := fmt.Fprintf(w, "\nTry:  sessionkit -u %s list --authority <ADDRESS>\n"+
+		"      solana -u %s airdrop 2 <ADDRESS>\nPress Ctrl-C to stop.\n", info.RPCURL, info.RPCURL)
+	return err
+}

@@ -1,0 +1,303 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/programs/system"
+	"github.com/gagliardetto/solana-go/rpc"
+	"github.com/spf13/cobra"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
+	"github.com/sessionkit/sessionkit/pda"
+	"github.com/sessionkit/sessionkit/tokenstore"
+)
+
+// revoked is revoke's output.
+type revoked struct {
+	Token     string `json:"token"`
+	Version   int    `json:"version"`
+	Signature string `json:"signature"`
+	Rent      uint64 `json:"rentLamports"`
+	RentTo    string `json:"rentTo"`
+	Swept     uint64 `json:"sweptLamports"`
+	SweptTo   string `json:"sweptTo,omitempty"`
+	Fee       uint64 `json:"feeLamports"`
+	FeePayer  string `json:"feePayer"`
+	// SignerLeft is what stays with the session signer when its key is not at hand.
+	SignerLeft uint64 `json:"signerLamportsLeft"`
+	KeyStatus  string `json:"sessionKey"`
+}
+
+func (a *app) revokeCmd() *cobra.Command {
+	var store storeFlags
+	var keepKey bool
+	cmd := &cobra.Command{
+		Use:   "revoke <token> [--store DIR]",
+		Short: "Revoke a session token and sweep the session signer's lamports back",
+		Long: `Close a session token: its rent goes back to the authority (V1) or to the recorded
+fee payer (V2). With the session key in the --store, the same transaction sweeps the
+session signer's remaining lamports (the unspent top-up) there too, and the key is then
+deleted from the store (--keep-key keeps it).
+
+Anyone may revoke a V1 token, or a V2 token once expired; an active V2 token needs its
+authority's signature, so -k must then be the authority's keypair. The session signer
+pays the fee from its own lamports when it can; otherwise the -k keypair does.
+
+Exit code 3 when there is no session token at the address.`,
+		Example: `  sessionkit revoke 9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin --store ./sessions
+  sessionkit -k ~/.config/solana/id.json revoke 9xQe…Fin
+  sessionkit revoke 9xQe…Fin --store ./sessions --output json`,
+		Args: exactArgs("token"),
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			addr, err := parsePubkey("token address", args[0])
+			if err != nil {
+				return err
+			}
+			return a.revoke(cmd, addr, store, keepKey)
+		}),
+	}
+	store.register(cmd, "token store holding the session key (enables the sweep)")
+	cmd.Flags().BoolVar(&keepKey, "keep-key", false, "keep the session key in the store after the revoke")
+	return cmd
+}
+
+func (a *app) revoke(cmd *cobra.Command, addr solana.PublicKey, store storeFlags, keepKey bool) error {
+	ctx := cmd.Context()
+	c := a.rpcClient()
+	m, snd, err := a.manager(c, true)
+	if err != nil {
+		return err
+	}
+	defer snd.Close()
+	tok, err := m.Get(ctx, addr)
+	switch {
+	case errors.Is(err, session.ErrNotFound):
+		return negative("a revoked token's account is gone; check the address and the cluster (-u)", "no session token at %s", addr)
+	case errors.Is(err, session.ErrMismatch):
+		return negative("", "%s is not a session token: %v", addr, err)
+	case err != nil:
+		return err
+	}
+	now, err := m.ClusterTime(ctx)
+	if err != nil {
+		return err
+	}
+
+	var st *tokenstore.Dir
+	var rec tokenstore.Record
+	var key *tokenstore.SessionKey
+	if store.dir != "" {
+		if st, err = a.openStore(ctx, store, false); err != nil {
+			return err
+		}
+		defer st.Close()
+		rec, key, err = st.Get(ctx, addr)
+		switch {
+		case errors.Is(err, tokenstore.ErrNotFound):
+			key = nil
+		case err != nil:
+			return err
+		default:
+			defer key.Zero()
+		}
+	}
+
+	out := revoked{Token: addr.String(), Version: int(tok.Version), Rent: tok.Lamports, RentTo: tok.Authority.String()}
+	if tok.Version == pda.V2 {
+		out.RentTo = tok.FeePayer.String()
+	}
+	task := a.progress().Start("Revoking " + addr.String())
+	if key != nil && tok.Active(now) {
+		err = a.revokeSession(ctx, m, tok, rec, key, now, &out)
+	} else {
+		err = a.revokeDirect(ctx, c, snd, tok, key, now, &out)
+	}
+	task.Done()
+	if err != nil {
+		return err
+	}
+
+	switch {
+	case key == nil && store.dir != "":
+		out.KeyStatus = "not in " + store.dir
+	case key == nil:
+		out.KeyStatus = "not at hand (no --store)"
+	case keepKey:
+		out.KeyStatus = "kept in " + store.dir
+	default:
+		if err := st.Delete(ctx, addr); err != nil {
+			return fmt.Errorf("revoked, but deleting the key from the store: %w", err)
+		}
+		out.KeyStatus = "deleted from " + store.dir
+	}
+	if a.env.format.IsJSON() {
+		return output.WriteJSON(a.io.Out, a.env.format, out)
+	}
+	return writeRevoked(a.io, out)
+}
+
+// revokeSession revokes through the session Manager, which sweeps in the same
+// transaction; it needs a live session, so an unexpired token with its key.
+func (a *app) revokeSession(ctx context.Context, m *session.Manager, tok *session.Token, rec tokenstore.Record,
+	key *tokenstore.SessionKey, now int64, out *revoked) error {
+	priv := key.PrivateKey()
+	// A V1 token does not record who paid; the store does.
+	snap := session.Snapshot{Token: tok.Address, Signer: tok.SessionSigner, Authority: tok.Authority,
+		Target: tok.TargetProgram, FeePayer: rec.FeePayer, Version: tok.Version, ValidUntil: tok.ValidUntil,
+		Seed: session.Seed(priv[:32])}
+	clear(priv)
+	s, err := m.Resume(ctx, snap)
+	clear(snap.Seed[:])
+	if err != nil {
+		return err
+	}
+	var p session.RevokeParams
+	if tok.RevokeNeedsAuthority(now) {
+		if p.Authority, err = a.authorityKey(tok); err != nil {
+			return err
+		}
+		defer clear(p.Authority)
+	}
+	res, err := m.Revoke(ctx, s, p)
+	if errors.Is(err, session.ErrNoSweep) {
+		// The session signer cannot pay the fee: the -k keypair pays, and the sweep takes
+		// the signer's whole balance.
+		if p.FeePayer, err = a.keypair("fee payer"); err != nil {
+			return err
+		}
+		defer clear(p.FeePayer)
+		res, err = m.Revoke(ctx, s, p)
+	}
+	if err != nil {
+		return err
+	}
+	out.Signature, out.Swept, out.Fee = res.Signature.String(), res.Swept, res.Fee
+	if res.Swept > 0 {
+		out.SweptTo = res.SweptTo.String()
+	}
+	out.FeePayer = tok.SessionSigner.String()
+	if p.FeePayer != nil {
+		out.FeePayer = p.FeePayer.PublicKey().String()
+	}
+	return nil
+}
+
+// revokeDirect sends the revoke instruction paid by the -k keypair, for what the
+// Manager cannot revoke: a token whose key is not at hand (no sweep possible), or an
+// expired one (the Manager refuses to resume it), whose signer's whole balance is swept
+// when its key is at hand.
+func (a *app) revokeDirect(ctx context.Context, c *rpc.Client, snd *sender.Sender, tok *session.Token,
+	key *tokenstore.SessionKey, now int64, out *revoked) error {
+	payer, err := a.keypair("fee payer")
+	if err != nil {
+		return err
+	}
+	defer clear(payer)
+	needsAuthority := tok.RevokeNeedsAuthority(now)
+	if needsAuthority && payer.PublicKey() != tok.Authority {
+		return failure("pass the authority's keypair with -k",
+			fmt.Errorf("%s is an active V2 token: only its authority %s may revoke it", tok.Address, tok.Authority))
+	}
+	sweepTo := tok.Authority
+	if tok.Version == pda.V2 {
+		sweepTo = tok.FeePayer
+	}
+	bal, err := c.GetBalance(ctx, tok.SessionSigner, a.env.commitment)
+	if err != nil {
+		return err
+	}
+	var sessionKey solana.PrivateKey
+	if key != nil {
+		sessionKey = key.PrivateKey()
+		defer clear(sessionKey)
+		out.Swept = bal.Value
+	} else {
+		out.SignerLeft = bal.Value
+	}
+
+	build := func(blockhash solana.Hash) (*solana.Transaction, error) {
+		var ix solana.Instruction
+		var err error
+		if tok.Version == pda.V1 {
+			ix, err = client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: tok.Address, Authority: tok.Authority},
+				client.WithProgramID(a.env.programID))
+		} else {
+			ix, err = client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: tok.Address, FeePayer: tok.FeePayer,
+				Authority: tok.Authority}, client.WithProgramID(a.env.programID), client.WithAuthoritySigner(needsAuthority))
+		}
+		if err != nil {
+			return nil, err
+		}
+		ixs := []solana.Instruction{ix}
+		if out.Swept > 0 {
+			ixs = append(ixs, system.NewTransferInstruction(out.Swept, tok.SessionSigner, sweepTo).Build())
+		}
+		tx, err := solana.NewTransaction(ixs, blockhash, solana.TransactionPayer(payer.PublicKey()))
+		if err != nil {
+			return nil, err
+		}
+		_, err = tx.Sign(func(pk solana.PublicKey) *solana.PrivateKey {
+			switch {
+			case pk == payer.PublicKey():
+				return &payer
+			case sessionKey != nil && pk == tok.SessionSigner:
+				return &sessionKey
+			}
+			return nil
+		})
+		return tx, err
+	}
+	res, err := snd.Send(ctx, build)
+	if err != nil {
+		return err
+	}
+	det, err := snd.Details(ctx, res.Signature)
+	if err != nil {
+		return err
+	}
+	out.Signature, out.Fee, out.FeePayer = res.Signature.String(), det.Fee, payer.PublicKey().String()
+	if out.Swept > 0 {
+		out.SweptTo = sweepTo.String()
+	}
+	return nil
+}
+
+// authorityKey loads -k and checks that it is the token's authority.
+func (a *app) authorityKey(tok *session.Token) (solana.PrivateKey, error) {
+	k, err := a.keypair("authority")
+	if err != nil {
+		return nil, err
+	}
+	if k.PublicKey() != tok.Authority {
+		clear(k)
+		return nil, failure("pass the authority's keypair with -k",
+			fmt.Errorf("%s is an active V2 token: only its authority %s may revoke it", tok.Address, tok.Authority))
+	}
+	return k, nil
+}
+
+func writeRevoked(io IO, r revoked) error {
+	fmt.Fprintln(io.Out, "Session revoked")
+	fmt.Fprintln(io.Out)
+	f := output.NewFields(io.Out)
+	f.Add("Token", r.Token+" (closed)")
+	f.Add("Signature", r.Signature)
+	f.Add("Rent Returned", fmt.Sprintf("%s (%d lamports) to %s", output.SOL(r.Rent), r.Rent, r.RentTo))
+	if r.Swept > 0 {
+		f.Add("Swept", fmt.Sprintf("%s (%d lamports) from the session signer to %s", output.SOL(r.Swept), r.Swept, r.SweptTo))
+	} else {
+		f.Add("Swept", "nothing")
+	}
+	f.Add("Fee", fmt.Sprintf("%d lamports, paid by %s", r.Fee, r.FeePayer))
+	if r.SignerLeft > 0 {
+		f.Add("Left Behind", fmt.Sprintf("%s (%d lamports) with the session signer, whose key is not at hand", output.SOL(r.SignerLeft), r.SignerLeft))
+	}
+	f.Add("Session Key", r.KeyStatus)
+	return f.Flush()
+}

@@ -1,0 +1,369 @@
+// Package demo runs the session-key lifecycle end to end on an embedded local cluster —
+// create, play with the ephemeral key alone, inspect, revoke and sweep — and reports it.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/progress"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/tokenview"
+	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/pda"
+	"github.com/sessionkit/sessionkit/program"
+	"github.com/sessionkit/sessionkit/program/examplegame"
+)
+
+// Options tune the demo; the zero value is not valid, start from Defaults.
+type Options struct {
+	// Moves is how many move_player transactions the session key signs.
+	Moves int
+	// Concurrency is how many moves are in flight at once.
+	Concurrency int
+	// V2 creates a V2 token (create_session_v2) instead of V1 (create_session).
+	V2 bool
+	// Sponsor makes a second funded key pay rent and top-up (create_session_with_payer
+	// for V1, the recorded fee payer for V2).
+	Sponsor bool
+	// TopUp is moved to the session signer to pay for its moves.
+	TopUp uint64
+	// ValidFor is the session's lifetime on the cluster's clock.
+	ValidFor time.Duration
+}
+
+// Defaults are the demo's defaults: 100 moves, 4 in flight, a V1 session with the
+// program's default 0.01 SOL top-up, valid for an hour.
+func Defaults() Options {
+	return Options{Moves: 100, Concurrency: 4, TopUp: client.DefaultTopUpLamports, ValidFor: time.Hour}
+}
+
+// Funding is what the authority (and the sponsor) start with.
+const Funding = 2 * solana.LAMPORTS_PER_SOL
+
+// localPoll is the sender's status poll: the local cluster confirms in milliseconds,
+// and polling beats its WebSocket, which can drop notifications (see the README's integration-test section).
+const localPoll = 25 * time.Millisecond
+
+// ErrBadOptions means options the demo cannot run with.
+var ErrBadOptions = errors.New("demo: invalid options")
+
+// Run performs the demo. Progress is drawn on pr (nil or silent for none).
+func Run(ctx context.Context, opt Options, pr *progress.Reporter) (*Report, error) {
+	if opt.Moves < 1 || opt.Concurrency < 1 || opt.ValidFor <= 0 {
+		return nil, fmt.Errorf("%w: moves and concurrency must be at least 1, valid-for positive", ErrBadOptions)
+	}
+	// The session signer pays for its moves and for the revoke (up to two signatures).
+	if need := uint64(opt.Moves+2) * feeBound; opt.TopUp < need {
+		return nil, fmt.Errorf("%w: a top-up of %d lamports cannot pay for %d moves and the revoke (at least %d lamports)",
+			ErrBadOptions, opt.TopUp, opt.Moves, need)
+	}
+	r := &Report{started: time.Now()}
+	d := &run{opt: opt, pr: pr, r: r, game: examplegame.Game{ID: program.ExampleGameProgramID}}
+	defer d.close()
+	steps := []func(context.Context) error{d.start, d.checkPrograms, d.fund, d.create, d.play, d.verifyMoves, d.inspect, d.revoke}
+	for _, step := range steps {
+		if err := step(ctx); err != nil {
+			return nil, err
+		}
+	}
+	r.Fees = r.fees()
+	r.Total = time.Since(r.started)
+	return r, nil
+}
+
+// feeBound is the fee of one signature at the default 5,000 lamports.
+const feeBound = 5_000
+
+// run is one demo in progress.
+type run struct {
+	opt  Options
+	pr   *progress.Reporter
+	r    *Report
+	game examplegame.Game
+
+	net       *localnet.Net
+	rpc       *rpc.Client
+	snd       *sender.Sender
+	mgr       *session.Manager
+	authority solana.PrivateKey
+	sponsor   solana.PrivateKey
+	player    solana.PublicKey
+	sess      *session.Session
+	moveSigs  []solana.Signature
+}
+
+func (d *run) close() {
+	if d.snd != nil {
+		d.snd.Close()
+	}
+	if d.net != nil {
+		_ = d.net.Close()
+	}
+}
+
+// timed runs f under a spinner labelled label and records its duration as step name.
+func (d *run) timed(name, label string, f func() error) error {
+	task := d.pr.Start(label)
+	t0 := time.Now()
+	err := f()
+	task.Done()
+	d.r.Steps = append(d.r.Steps, Step{Name: name, Elapsed: time.Since(t0)})
+	return err
+}
+
+func (d *run) start(ctx context.Context) error {
+	return d.timed("start", "Starting the embedded local cluster (the first run also installs its npm packages)", func() error {
+		n, err := localnet.Start(ctx, localnet.Config{Programs: []localnet.Program{
+			{ID: pda.MagicBlockProgramID, ELF: program.SessionELF()},
+			{ID: d.game.ID, ELF: program.ExampleGameELF()},
+		}})
+		if err != nil {
+			return err
+		}
+		d.net = n
+		info := n.Info()
+		d.r.Cluster = Cluster{Backend: string(info.Backend), RPCURL: info.RPCURL, WSURL: info.WSURL}
+		d.rpc = sender.NewRPCClient(n.RPCURL(), nil)
+		d.snd, err = sender.New(d.rpc, sender.WithErrorMapper(client.ParseTransactionError), sender.WithPollInterval(localPoll))
+		if err != nil {
+			return err
+		}
+		d.mgr = session.NewManager(d.rpc, d.snd)
+		return nil
+	})
+}
+
+func (d *run) checkPrograms(ctx context.Context) error {
+	return d.timed("programs", "Checking the loaded programs", func() error {
+		for _, p := range []struct {
+			id   solana.PublicKey
+			name string
+			size int
+		}{
+			{pda.MagicBlockProgramID, "gpl_session (sessionkit build)", len(program.SessionELF())},
+			{d.game.ID, "example game", len(program.ExampleGameELF())},
+		} {
+			acct, err := d.rpc.GetAccountInfoWithOpts(ctx, p.id, &rpc.GetAccountInfoOpts{Commitment: rpc.CommitmentConfirmed})
+			if err != nil {
+				return fmt.Errorf("demo: program %s: %w", p.id, err)
+			}
+			if !acct.Value.Executable {
+				return fmt.Errorf("demo: program %s is not executable", p.id)
+			}
+			d.r.Programs = append(d.r.Programs, Program{ID: p.id.String(), Name: p.name, ELFBytes: p.size,
+				Owner: acct.Value.Owner.String()})
+		}
+		return nil
+	})
+}
+
+func (d *run) fund(ctx context.Context) error {
+	return d.timed("fund", "Funding the authority and creating its player account", func() error {
+		var err error
+		if d.authority, err = d.net.NewFundedKey(ctx, Funding); err != nil {
+			return err
+		}
+		d.r.Authority = d.authority.PublicKey().String()
+		if d.opt.Sponsor {
+			if d.sponsor, err = d.net.NewFundedKey(ctx, Funding); err != nil {
+				return err
+			}
+			d.r.Sponsor = d.sponsor.PublicKey().String()
+		}
+		if d.player, err = d.game.Player(d.authority.PublicKey()); err != nil {
+			return err
+		}
+		ix, err := d.game.InitPlayer(d.authority.PublicKey())
+		if err != nil {
+			return err
+		}
+		if _, err = d.net.Send(ctx, d.authority, []solana.Instruction{ix}); err != nil {
+			return fmt.Errorf("demo: init_player: %w", err)
+		}
+		d.r.Player = d.player.String()
+		return nil
+	})
+}
+
+func (d *run) create(ctx context.Context) error {
+	p := session.CreateParams{Kind: session.KindV1, Target: d.game.ID, ValidFor: d.opt.ValidFor, TopUp: d.opt.TopUp}
+	if d.opt.Sponsor {
+		p.Kind, p.Payer = session.KindV1WithPayer, d.sponsor
+	}
+	if d.opt.V2 {
+		p.Kind = session.KindV2
+	}
+	if err := d.balances(ctx, "before"); err != nil {
+		return err
+	}
+	err := d.timed("create", "Creating the session ("+p.Kind.String()+"), signed once by the authority", func() error {
+		var err error
+		d.sess, err = d.mgr.Create(ctx, d.authority, p)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("demo: create: %w", err)
+	}
+	s := d.sess
+	d.r.Session = Session{Instruction: p.Kind.String(), Version: int(s.Version()), Token: s.Token().String(),
+		Signer: s.Signer().String(), FeePayer: s.FeePayer().String(), ValidUntil: s.ValidUntil(), TopUp: d.opt.TopUp}
+	return d.balances(ctx, "afterCreate")
+}
+
+// play sends the moves, Concurrency at a time, each signed by the session key alone.
+func (d *run) play(ctx context.Context) error {
+	n := d.opt.Moves
+	d.moveSigs = make([]solana.Signature, n)
+	task := d.pr.Count("Playing moves signed only by the session key", n)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		next  int
+		first error
+	)
+	t0 := time.Now()
+	for range min(d.opt.Concurrency, n) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				mu.Lock()
+				i := next
+				next++
+				mu.Unlock()
+				if i >= n || ctx.Err() != nil {
+					return
+				}
+				move := d.game.Move(d.player, d.sess.Signer(), d.sess.Token(), examplegame.Right)
+				res, err := d.sess.Send(ctx, []solana.Instruction{move})
+				if err != nil {
+					mu.Lock()
+					if first == nil {
+						first = fmt.Errorf("demo: move %d: %w", i+1, err)
+					}
+					mu.Unlock()
+					cancel()
+					return
+				}
+				d.moveSigs[i] = res.Signature
+				task.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	elapsed := time.Since(t0)
+	task.Done()
+	if first != nil {
+		return first
+	}
+	d.r.Steps = append(d.r.Steps, Step{Name: "moves", Elapsed: elapsed})
+	d.r.Moves = Moves{Count: n, Concurrency: min(d.opt.Concurrency, n), Elapsed: elapsed,
+		PerSecond: float64(n) / elapsed.Seconds()}
+	return d.balances(ctx, "afterMoves")
+}
+
+// verifyMoves reads every move back from the chain: the player moved n steps, and each
+// transaction carries exactly one signature, the session signer's, as fee payer.
+func (d *run) verifyMoves(ctx context.Context) error {
+	return d.timed("verify", "Reading the moves back from the chain", func() error {
+		acct, err := d.rpc.GetAccountInfoWithOpts(ctx, d.player, &rpc.GetAccountInfoOpts{
+			Encoding: solana.EncodingBase64, Commitment: rpc.CommitmentConfirmed})
+		if err != nil {
+			return fmt.Errorf("demo: reading the player: %w", err)
+		}
+		pl, err := examplegame.DecodePlayer(acct.Value.Data.GetBinary())
+		if err != nil {
+			return err
+		}
+		d.r.Moves.PlayerX, d.r.Moves.PlayerY, d.r.Moves.PlayerMoves = pl.X, pl.Y, pl.Moves
+		version := uint64(0)
+		signer := d.sess.Signer()
+		for _, sig := range d.moveSigs {
+			res, err := d.rpc.GetTransaction(ctx, sig, &rpc.GetTransactionOpts{Encoding: solana.EncodingBase64,
+				Commitment: rpc.CommitmentConfirmed, MaxSupportedTransactionVersion: &version})
+			if err != nil {
+				return fmt.Errorf("demo: reading move %s: %w", sig, err)
+			}
+			tx, err := res.Transaction.GetTransaction()
+			if err != nil {
+				return err
+			}
+			if len(tx.Signatures) == 1 && tx.Message.AccountKeys[0] == signer {
+				d.r.Moves.SignedBySessionKeyOnly++
+			}
+			d.r.Moves.Fees += res.Meta.Fee
+		}
+		d.r.Moves.FirstSignature = d.moveSigs[0].String()
+		d.r.Moves.LastSignature = d.moveSigs[len(d.moveSigs)-1].String()
+		return nil
+	})
+}
+
+func (d *run) inspect(ctx context.Context) error {
+	return d.timed("inspect", "Inspecting the token", func() error {
+		now, err := d.mgr.ClusterTime(ctx)
+		if err != nil {
+			return err
+		}
+		d.r.Token, err = tokenview.Fetch(ctx, d.rpc, rpc.CommitmentConfirmed, pda.MagicBlockProgramID, d.sess.Token(), now)
+		return err
+	})
+}
+
+func (d *run) revoke(ctx context.Context) error {
+	var p session.RevokeParams
+	if d.sess.Version() == pda.V2 {
+		// An active V2 token needs its authority's signature.
+		p.Authority = d.authority
+	}
+	err := d.timed("revoke", "Revoking the session and sweeping its lamports back", func() error {
+		res, err := d.mgr.Revoke(ctx, d.sess, p)
+		if err != nil {
+			return err
+		}
+		d.r.Revoke = Revoke{Signature: res.Signature.String(), Rent: *d.r.Token.Lamports, Swept: res.Swept,
+			SweptTo: res.SweptTo.String(), Fee: res.Fee}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("demo: revoke: %w", err)
+	}
+	if _, err := d.mgr.Get(ctx, d.sess.Token()); !errors.Is(err, session.ErrNotFound) {
+		return fmt.Errorf("demo: the token is still there after the revoke (%v)", err)
+	}
+	return d.balances(ctx, "afterRevoke")
+}
+
+// balances records every party's balance at a point of the lifecycle.
+func (d *run) balances(ctx context.Context, at string) error {
+	type party struct {
+		name string
+		key  solana.PublicKey
+	}
+	parties := []party{{"authority", d.authority.PublicKey()}}
+	if d.sponsor != nil {
+		parties = append(parties, party{"sponsor", d.sponsor.PublicKey()})
+	}
+	if d.sess != nil {
+		parties = append(parties, party{"session signer", d.sess.Signer()}, party{"session token", d.sess.Token()})
+	}
+	for _, p := range parties {
+		bal, err := d.rpc.GetBalance(ctx, p.key, rpc.CommitmentConfirmed)
+		if err != nil {
+			return fmt.Errorf("demo: balance of the %s: %w", p.name, err)
+		}
+		d.r.balance(p.name, p.key.String()).set(at, bal.Value)
+	}
+	return nil
+}

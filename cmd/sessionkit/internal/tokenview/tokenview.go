@@ -1,0 +1,186 @@
+// Package tokenview reads one session token account from a cluster and renders it for
+// people (in the manner of `solana account`) and for programs (JSON).
+package tokenview
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
+	"github.com/sessionkit/sessionkit/pda"
+)
+
+// Status is what an address holds, judged by the cluster's clock.
+type Status string
+
+// The statuses of an inspected address.
+const (
+	Active   Status = "active"
+	Expired  Status = "expired"
+	NotFound Status = "not-found"
+	NotToken Status = "not-a-session-token"
+)
+
+// View is an inspected address. Account fields are set when an account exists; token
+// fields when it is a session token.
+type View struct {
+	Address        string `json:"address"`
+	ProgramID      string `json:"programId"`
+	Status         Status `json:"status"`
+	Reason         string `json:"reason,omitempty"`
+	ClusterTime    int64  `json:"clusterTime"`
+	ClusterTimeUTC string `json:"clusterTimeUtc"`
+
+	Lamports   *uint64 `json:"lamports,omitempty"`
+	Owner      string  `json:"owner,omitempty"`
+	Executable *bool   `json:"executable,omitempty"`
+	RentEpoch  *uint64 `json:"rentEpoch,omitempty"`
+	Space      *int    `json:"space,omitempty"`
+
+	Version            int    `json:"version,omitempty"`
+	Authority          string `json:"authority,omitempty"`
+	TargetProgram      string `json:"targetProgram,omitempty"`
+	SessionSigner      string `json:"sessionSigner,omitempty"`
+	FeePayer           string `json:"feePayer,omitempty"`
+	ValidUntil         *int64 `json:"validUntil,omitempty"`
+	ValidUntilUTC      string `json:"validUntilUtc,omitempty"`
+	SecondsUntilExpiry *int64 `json:"secondsUntilExpiry,omitempty"`
+}
+
+// Found reports whether the address holds a session token (active or expired).
+func (v *View) Found() bool { return v.Status == Active || v.Status == Expired }
+
+// Fetch reads the account at address and judges it as a token of programID at the given
+// cluster time. Only RPC failures are errors: a missing account or one that is not a
+// token is a View with that status and the reason.
+func Fetch(ctx context.Context, c *rpc.Client, commitment rpc.CommitmentType, programID, address solana.PublicKey, clusterTime int64) (*View, error) {
+	v := &View{Address: address.String(), ProgramID: programID.String(), ClusterTime: clusterTime,
+		ClusterTimeUTC: output.UTC(clusterTime)}
+	res, err := c.GetAccountInfoWithOpts(ctx, address, &rpc.GetAccountInfoOpts{
+		Encoding: solana.EncodingBase64, Commitment: commitment,
+	})
+	if errors.Is(err, rpc.ErrNotFound) || (err == nil && res.Value == nil) {
+		v.Status, v.Reason = NotFound, "no account at this address (never created, or revoked)"
+		return v, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	acct := res.Value
+	data := acct.Data.GetBinary()
+	lamports, exec, space := acct.Lamports, acct.Executable, len(data)
+	v.Lamports, v.Owner, v.Executable, v.Space = &lamports, acct.Owner.String(), &exec, &space
+	if acct.RentEpoch != nil && acct.RentEpoch.IsUint64() {
+		rentEpoch := acct.RentEpoch.Uint64()
+		v.RentEpoch = &rentEpoch
+	}
+
+	tok, err := client.DecodeToken(programID, acct.Owner, data)
+	if err != nil {
+		// The status already says "not a session token".
+		v.Status, v.Reason = NotToken, strings.TrimPrefix(strings.TrimPrefix(err.Error(), "client: "), "not a session token: ")
+		return v, nil
+	}
+	v.setToken(tok)
+	want, _, err := tok.Address(programID)
+	if err != nil {
+		return nil, err
+	}
+	if want != address {
+		// The program creates tokens only at their own PDA, so this is a lookalike.
+		v.Status = NotToken
+		v.Reason = fmt.Sprintf("token data at an address other than its own PDA %s", want)
+	}
+	return v, nil
+}
+
+// FromToken is the View of a token already read and checked elsewhere (a listing):
+// owned by programID, at its own PDA, holding lamports.
+func FromToken(address, programID solana.PublicKey, tok client.Token, lamports uint64, clusterTime int64) *View {
+	exec, space := false, client.SessionTokenLen
+	if tok.Version == pda.V2 {
+		space = client.SessionTokenV2Len
+	}
+	v := &View{Address: address.String(), ProgramID: programID.String(), ClusterTime: clusterTime,
+		ClusterTimeUTC: output.UTC(clusterTime), Lamports: &lamports, Owner: programID.String(),
+		Executable: &exec, Space: &space}
+	v.setToken(tok)
+	return v
+}
+
+// setToken fills in the token's fields and its status by the view's cluster time.
+func (v *View) setToken(tok client.Token) {
+	v.Status = Active
+	if !tok.Active(v.ClusterTime) {
+		v.Status = Expired
+	}
+	v.Version = int(tok.Version)
+	v.Authority = tok.Authority.String()
+	v.TargetProgram = tok.TargetProgram.String()
+	v.SessionSigner = tok.SessionSigner.String()
+	if tok.Version == pda.V2 {
+		v.FeePayer = tok.FeePayer.String()
+	}
+	until, left := tok.ValidUntil, tok.ValidUntil-v.ClusterTime
+	v.ValidUntil, v.ValidUntilUTC, v.SecondsUntilExpiry = &until, output.UTC(until), &left
+}
+
+// StatusText describes the status in words, with the reason.
+func (v *View) StatusText() string {
+	switch v.Status {
+	case Active:
+		return "active (cluster time " + v.ClusterTimeUTC + ")"
+	case Expired:
+		return "expired by cluster time (valid_until " + output.UTC(*v.ValidUntil) + " <= cluster time " + v.ClusterTimeUTC + ")"
+	case NotFound:
+		return "not found: " + v.Reason
+	}
+	return "not a session token: " + v.Reason
+}
+
+// WriteText prints the view as `solana account` prints an account (a blank line, then
+// aligned fields), followed by the token's fields and its status.
+func (v *View) WriteText(w io.Writer) error {
+	if _, err := fmt.Fprintln(w); err != nil {
+		return err
+	}
+	f := output.NewFields(w)
+	f.Add("Public Key", v.Address)
+	if v.Lamports != nil {
+		f.Add("Balance", fmt.Sprintf("%s (%d lamports)", output.SOL(*v.Lamports), *v.Lamports))
+		f.Add("Owner", v.Owner)
+		f.Add("Executable", fmt.Sprint(*v.Executable))
+		if v.RentEpoch != nil {
+			f.Add("Rent Epoch", fmt.Sprint(*v.RentEpoch))
+		}
+		f.Add("Length", fmt.Sprintf("%d (0x%x) bytes", *v.Space, *v.Space))
+	}
+	if v.Found() {
+		f.Add("Token", tokenName(v.Version))
+		f.Add("Authority", v.Authority)
+		f.Add("Target Program", v.TargetProgram)
+		f.Add("Session Signer", v.SessionSigner)
+		if v.FeePayer != "" {
+			f.Add("Fee Payer", v.FeePayer+" (gets the rent back on revoke)")
+		} else {
+			f.Add("Fee Payer", "not recorded by V1 tokens (the rent goes back to the authority)")
+		}
+		f.Add("Valid Until", fmt.Sprintf("%s (%s)", v.ValidUntilUTC, output.Relative(*v.ValidUntil, v.ClusterTime)))
+	}
+	f.Add("Status", v.StatusText())
+	return f.Flush()
+}
+
+func tokenName(version int) string {
+	if version == int(pda.V2) {
+		return "V2 (SessionTokenV2, seed \"" + pda.SeedPrefixV2 + "\")"
+	}
+	return "V1 (SessionToken, seed \"" + pda.SeedPrefixV1 + "\")"
+}

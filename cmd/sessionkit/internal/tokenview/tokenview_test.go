@@ -1,0 +1,53 @@
+package tokenview
+
+import (
+	"bytes"
+	"crypto/ed25519"
+	"testing"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/golden"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
+	"github.com/sessionkit/sessionkit/pda"
+)
+
+// key is a fixed public key: the ed25519 key of a seed of n repeated.
+func key(n byte) solana.PublicKey {
+	return solana.PublicKeyFromBytes(ed25519.NewKeyFromSeed(bytes.Repeat([]byte{n}, 32)).Public().(ed25519.PublicKey))
+}
+
+const t0 = 1_900_000_000 // 2030-03-17T17:46:40Z
+
+func tokenAt(t *testing.T, tok client.Token) solana.PublicKey {
+	addr, _, err := tok.Address(pda.MagicBlockProgramID)
+	require.NoError(t, err)
+	return addr
+}
+
+func TestRender(t *testing.T) {
+	game := solana.MustPublicKeyFromBase58("B8V8XNwzi7tfaXdC6YhAn8UB4DZpjy4LMcm2q57WRwSi")
+	v1 := client.Token{Version: pda.V1, Authority: key(1), TargetProgram: game, SessionSigner: key(2), ValidUntil: t0 + 3600}
+	v2 := client.Token{Version: pda.V2, Authority: key(1), TargetProgram: game, SessionSigner: key(3), FeePayer: key(4), ValidUntil: t0 + 600}
+	notFound := &View{Address: key(9).String(), ProgramID: pda.MagicBlockProgramID.String(), Status: NotFound,
+		Reason: "no account at this address (never created, or revoked)", ClusterTime: t0, ClusterTimeUTC: output.UTC(t0)}
+	for _, tc := range []struct {
+		name string
+		view *View
+	}{
+		{"v1-active", FromToken(tokenAt(t, v1), pda.MagicBlockProgramID, v1, 1_670_400, t0)},
+		{"v2-active", FromToken(tokenAt(t, v2), pda.MagicBlockProgramID, v2, 1_893_120, t0)},
+		{"v2-expired", FromToken(tokenAt(t, v2), pda.MagicBlockProgramID, v2, 1_893_120, t0+601)},
+		{"not-found", notFound},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var text, js bytes.Buffer
+			require.NoError(t, tc.view.WriteText(&text))
+			require.NoError(t, output.WriteJSON(&js, output.JSON, tc.view))
+			golden.Check(t, tc.name+".txt", text.String())
+			golden.Check(t, tc.name+".json", js.String())
+		})
+	}
+}
