@@ -15,7 +15,9 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/sessionkit/sessionkit/localnet/internal/txn"
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/programs/system"
+	"github.com/gagliardetto/solana-go/rpc"
 )
 
 // launcherConfig is the file the launcher reads from its first argument.
@@ -151,11 +153,61 @@ func startEmbedded(ctx context.Context, cfg Config) (_ *Net, err error) {
 
 	n.info = Info{RPCURL: msg.RPCURL, WSURL: msg.WSURL, PID: proc.pid()}
 	n.client, n.http = newClient(msg.RPCURL)
-	n.hashes = txn.NewBlockhashes(n.client, 0, 0)
 	if err := n.setupEmbedded(ctx, cfg); err != nil {
 		return nil, err
 	}
+	if err := n.firstBlock(ctx); err != nil {
+		return nil, err
+	}
+	// Surfpool confirms a transaction within milliseconds, so the poll
+	// interval is most of Send's latency.
+	if err := n.startSender(5 * time.Millisecond); err != nil {
+		return nil, err
+	}
 	return n, nil
+}
+
+// firstBlock makes the runtime's first block and waits for it. Until then
+// surfpool reports its start-up block height (about 30), and afterwards counts
+// from 1 again: a blockhash read earlier claims a later last valid height than
+// those of the next 30 blocks, and the blockhash cache, which never steps back,
+// would keep handing it out, so that repeated identical transactions would be
+// one. A transaction makes a block at once; the first slot tick comes only
+// about 70 ms after start-up.
+func (n *Net) firstBlock(ctx context.Context) error {
+	res, err := n.client.GetLatestBlockhash(ctx, rpc.CommitmentConfirmed)
+	if err != nil {
+		return fmt.Errorf("getLatestBlockhash: %w", err)
+	}
+	faucet := n.faucet.PublicKey()
+	tx, err := solana.NewTransaction([]solana.Instruction{system.NewTransferInstruction(0, faucet, faucet).Build()},
+		res.Value.Blockhash, solana.TransactionPayer(faucet))
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Sign(func(solana.PublicKey) *solana.PrivateKey { return &n.faucet }); err != nil {
+		return err
+	}
+	if _, err := n.client.SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{SkipPreflight: true}); err != nil {
+		return fmt.Errorf("sendTransaction: %w", err)
+	}
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		// Not getSlot: surfpool answers it one slot behind.
+		ei, err := n.client.GetEpochInfo(ctx, rpc.CommitmentConfirmed)
+		if err != nil {
+			return fmt.Errorf("getEpochInfo: %w", err)
+		}
+		if ei.AbsoluteSlot > res.Context.Slot {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-tick.C:
+		}
+	}
 }
 
 // setupEmbedded applies what the launcher does not: program authorities and

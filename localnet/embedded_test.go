@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -18,6 +19,9 @@ import (
 	"github.com/gagliardetto/solana-go/programs/system"
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/gorilla/websocket"
+
+	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/sender"
 )
 
 const fee = 5000 // lamports per signature
@@ -482,6 +486,94 @@ func TestBlockhashRefresh(t *testing.T) {
 	want := uint64(count*amount + count*(count-1)/2)
 	if got := balance(t, n, to); got != want {
 		t.Fatalf("recipient %d, want %d", got, want)
+	}
+}
+
+// TestRefreshBlockhashRightAfterStart sends one transaction three times, each
+// time after RefreshBlockhash: with a new blockhash it is a new transaction.
+func TestRefreshBlockhashRightAfterStart(t *testing.T) {
+	n := StartForTest(t, Config{})
+	ctx := testContext(t, time.Minute)
+	from, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	to := solana.NewWallet().PublicKey()
+	sigs := map[solana.Signature]bool{}
+	for range 3 {
+		if _, err := n.RefreshBlockhash(ctx); err != nil {
+			t.Fatal(err)
+		}
+		sig, err := n.Send(ctx, from, []solana.Instruction{system.NewTransferInstruction(1_000_000, from.PublicKey(), to).Build()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sigs[sig] = true
+	}
+	if got := balance(t, n, to); len(sigs) != 3 || got != 3_000_000 {
+		t.Fatalf("%d distinct signatures, recipient %d; want 3 and 3000000", len(sigs), got)
+	}
+}
+
+// TestBlockhashesRefreshAfterUses counts hand-outs alone: the cache's timed
+// refresh is an hour away.
+func TestBlockhashesRefreshAfterUses(t *testing.T) {
+	n := ForTest(t)
+	ctx := testContext(t, time.Minute)
+	cache, err := sender.NewBlockhashCache(n.RPC(), sender.BlockhashCacheConfig{RefreshInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cache.Close)
+	b := &blockhashes{cache: cache}
+	first, err := b.get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < refreshUses; i++ {
+		if got, err := b.get(ctx); err != nil || got.Hash != first.Hash {
+			t.Fatalf("use %d: %v, %v; want %v", i+1, got.Hash, err, first.Hash)
+		}
+	}
+	// Each transaction is a block, so the cluster has a newer blockhash.
+	if _, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL); err != nil {
+		t.Fatal(err)
+	}
+	next, err := b.get(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if next.Hash == first.Hash || next.LastValidBlockHeight <= first.LastValidBlockHeight {
+		t.Fatalf("use %d: %+v, want newer than %+v", refreshUses+1, next, first)
+	}
+	if again, err := b.get(ctx); err != nil || again.Hash != next.Hash {
+		t.Fatalf("use %d: %v, %v; want %v", refreshUses+2, again.Hash, err, next.Hash)
+	}
+}
+
+// TestSendFailure checks that a failed transaction comes back typed, with its
+// logs in the message, and costs nothing when preflight refused it.
+func TestSendFailure(t *testing.T) {
+	n := ForTest(t)
+	ctx := testContext(t, time.Minute)
+	from, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix := system.NewTransferInstruction(2*solana.LAMPORTS_PER_SOL, from.PublicKey(), solana.NewWallet().PublicKey()).Build()
+	sig, err := n.Send(ctx, from, []solana.Instruction{ix})
+	var te *TransactionError
+	if !errors.As(err, &te) || !te.Preflight || !sig.IsZero() {
+		t.Fatalf("Send = %s, %v; want a preflight TransactionError", sig, err)
+	}
+	if !errors.Is(err, client.ErrInsufficientFunds) {
+		t.Fatalf("err = %v, want client.ErrInsufficientFunds", err)
+	}
+	if !strings.HasSuffix(err.Error(), "\n  Program 11111111111111111111111111111111 failed: custom program error: 0x1") {
+		t.Fatalf("err = %v, want it to end with the logs", err)
+	}
+	if got := balance(t, n, from.PublicKey()); got != solana.LAMPORTS_PER_SOL {
+		t.Fatalf("balance %d after a refused transaction, want %d", got, solana.LAMPORTS_PER_SOL)
 	}
 }
 

@@ -17,8 +17,6 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
-
-	"github.com/sessionkit/sessionkit/localnet/internal/txn"
 )
 
 // validatorPlan is everything solana-test-validator's command line encodes.
@@ -172,8 +170,11 @@ func startValidator(ctx context.Context, cfg Config) (_ *Net, err error) {
 		PID:    n.proc.pid(),
 	}
 	n.client, n.http = newClient(rpcURL)
-	n.hashes = txn.NewBlockhashes(n.client, 0, 0)
 	if err := n.waitHealthy(ctx); err != nil {
+		return nil, err
+	}
+	// Confirmation takes a few 400 ms slots here; faster polling buys nothing.
+	if err := n.startSender(100 * time.Millisecond); err != nil {
 		return nil, err
 	}
 	return n, nil

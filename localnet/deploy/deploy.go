@@ -5,17 +5,20 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
+	"time"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/programs/system"
 	"github.com/gagliardetto/solana-go/rpc"
 
-	"github.com/sessionkit/sessionkit/localnet/internal/txn"
+	"github.com/sessionkit/sessionkit/client/sender"
 )
 
-// TransactionError reports a transaction that landed but failed on chain.
-type TransactionError = txn.FailedError
+// TransactionError reports a transaction that failed, in preflight or on
+// chain; it unwraps to client.ParseTransactionError's typed error.
+type TransactionError = sender.TransactionError
 
 // Error names the deployment step that failed.
 type Error struct {
@@ -24,7 +27,16 @@ type Error struct {
 	Err  error
 }
 
-func (e *Error) Error() string { return "deploy: " + e.Step + ": " + e.Err.Error() }
+// Error ends with a failed transaction's program logs, where the loader says
+// why it refused a program.
+func (e *Error) Error() string {
+	msg := "deploy: " + e.Step + ": " + e.Err.Error()
+	var te *TransactionError
+	if errors.As(e.Err, &te) && len(te.Logs) > 0 {
+		msg += "\nprogram logs:\n  " + strings.Join(te.Logs, "\n  ")
+	}
+	return msg
+}
 
 func (e *Error) Unwrap() error { return e.Err }
 
@@ -61,30 +73,41 @@ func (o Options) parallelism() int {
 // session bundles what every step of one operation needs.
 type session struct {
 	client *rpc.Client
-	hashes *txn.Blockhashes
+	sender *sender.Sender
 	payer  solana.PrivateKey
 }
 
-func newSession(client *rpc.Client, payer solana.PrivateKey) *session {
-	return &session{client: client, hashes: txn.NewBlockhashes(client, 0, 0), payer: payer}
+// newSession starts a session; close it when the operation ends.
+func newSession(client *rpc.Client, payer solana.PrivateKey) (*session, error) {
+	// Deploys mostly go to local clusters, which confirm within milliseconds;
+	// one poll covers every write in flight. Surfpool makes each write a block,
+	// so a blockhash there ages out (~150 blocks) in about a second of writes.
+	s, err := sender.New(client, sender.WithPollInterval(50*time.Millisecond),
+		sender.WithBlockhashRefresh(250*time.Millisecond))
+	if err != nil {
+		return nil, &Error{Step: "start sender", Err: err}
+	}
+	return &session{client: client, sender: s, payer: payer}, nil
 }
+
+func (s *session) close() { s.sender.Close() }
 
 // send builds, signs with payer plus signers, sends and confirms one
 // transaction; instructions are rebuilt per attempt because solana-go
 // mutates their account metas.
-func (s *session) send(ctx context.Context, step string, skipPreflight bool, ixs func() []solana.Instruction, signers ...solana.PrivateKey) error {
+func (s *session) send(ctx context.Context, step string, ixs func() []solana.Instruction, signers ...solana.PrivateKey) error {
 	keys := map[solana.PublicKey]*solana.PrivateKey{s.payer.PublicKey(): &s.payer}
 	for i := range signers {
 		keys[signers[i].PublicKey()] = &signers[i]
 	}
-	_, err := txn.SendAndConfirm(ctx, s.client, s.hashes, func(h solana.Hash) (*solana.Transaction, error) {
+	_, err := s.sender.Send(ctx, func(h solana.Hash) (*solana.Transaction, error) {
 		tx, err := solana.NewTransaction(ixs(), h, solana.TransactionPayer(s.payer.PublicKey()))
 		if err != nil {
 			return nil, err
 		}
 		_, err = tx.Sign(func(pk solana.PublicKey) *solana.PrivateKey { return keys[pk] })
 		return tx, err
-	}, txn.Options{SkipPreflight: skipPreflight})
+	})
 	if err != nil {
 		return &Error{Step: step, Err: err}
 	}
@@ -107,7 +130,11 @@ func Deploy(ctx context.Context, client *rpc.Client, payer, program solana.Priva
 	if authority == nil {
 		authority = payer
 	}
-	s := newSession(client, payer)
+	s, err := newSession(client, payer)
+	if err != nil {
+		return solana.PublicKey{}, err
+	}
+	defer s.close()
 	buffer, err := s.writeBuffer(ctx, authority, elf, opts.parallelism())
 	if err != nil {
 		return solana.PublicKey{}, err
@@ -124,7 +151,7 @@ func Deploy(ctx context.Context, client *rpc.Client, payer, program solana.Priva
 		return solana.PublicKey{}, err
 	}
 	programID := program.PublicKey()
-	err = s.send(ctx, "deploy program", false, func() []solana.Instruction {
+	err = s.send(ctx, "deploy program", func() []solana.Instruction {
 		return []solana.Instruction{
 			system.NewCreateAccountInstruction(lamports, ProgramAccountSize, LoaderID, payer.PublicKey(), programID).Build(),
 			DeployWithMaxDataLenInstruction(payer.PublicKey(), programID, buffer, authority.PublicKey(), maxLen),
@@ -139,7 +166,12 @@ func Deploy(ctx context.Context, client *rpc.Client, payer, program solana.Priva
 // WriteBuffer creates a buffer owned by authority, writes elf into it and
 // returns its address, e.g. for an upgrade that another party signs.
 func WriteBuffer(ctx context.Context, client *rpc.Client, payer, authority solana.PrivateKey, elf []byte, opts Options) (solana.PublicKey, error) {
-	return newSession(client, payer).writeBuffer(ctx, authority, elf, opts.parallelism())
+	s, err := newSession(client, payer)
+	if err != nil {
+		return solana.PublicKey{}, err
+	}
+	defer s.close()
+	return s.writeBuffer(ctx, authority, elf, opts.parallelism())
 }
 
 func (s *session) writeBuffer(ctx context.Context, authority solana.PrivateKey, elf []byte, parallel int) (solana.PublicKey, error) {
@@ -156,7 +188,7 @@ func (s *session) writeBuffer(ctx context.Context, authority solana.PrivateKey, 
 	if err != nil {
 		return solana.PublicKey{}, err
 	}
-	err = s.send(ctx, "create buffer", false, func() []solana.Instruction {
+	err = s.send(ctx, "create buffer", func() []solana.Instruction {
 		return []solana.Instruction{
 			system.NewCreateAccountInstruction(lamports, size, LoaderID, s.payer.PublicKey(), buffer).Build(),
 			InitializeBufferInstruction(buffer, authority.PublicKey()),
@@ -191,9 +223,7 @@ func (s *session) writeBuffer(ctx context.Context, authority solana.PrivateKey, 
 		go func(off int, data []byte) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			// Writes are idempotent, so a resend after a dropped transaction
-			// cannot corrupt the buffer; preflight would only slow them down.
-			err := s.send(ctx, fmt.Sprintf("write at offset %d", off), true, func() []solana.Instruction {
+			err := s.send(ctx, fmt.Sprintf("write at offset %d", off), func() []solana.Instruction {
 				return []solana.Instruction{WriteInstruction(buffer, authority.PublicKey(), uint32(off), data)}
 			}, authority)
 			if err != nil {
@@ -231,7 +261,6 @@ func (s *session) chunkSize(buffer solana.PublicKey, authority solana.PrivateKey
 // Upgrade replaces the ELF of programID, signed by its upgrade authority,
 // extending programdata first when elf no longer fits.
 func Upgrade(ctx context.Context, client *rpc.Client, payer, authority solana.PrivateKey, programID solana.PublicKey, elf []byte, opts Options) error {
-	s := newSession(client, payer)
 	pd, err := FetchProgramData(ctx, client, programID)
 	if err != nil {
 		return err
@@ -239,10 +268,15 @@ func Upgrade(ctx context.Context, client *rpc.Client, payer, authority solana.Pr
 	if pd.Authority == nil {
 		return ErrNotUpgradeable
 	}
+	s, err := newSession(client, payer)
+	if err != nil {
+		return err
+	}
+	defer s.close()
 	if need := len(elf) - len(pd.ELF); need > 0 {
 		// Newer runtimes (SIMD-0431) refuse extensions below 10 KiB.
 		add := uint32(max(need, 10<<10))
-		err := s.send(ctx, "extend program", false, func() []solana.Instruction {
+		err := s.send(ctx, "extend program", func() []solana.Instruction {
 			return []solana.Instruction{ExtendProgramInstruction(programID, payer.PublicKey(), add)}
 		})
 		if err != nil {
@@ -253,7 +287,7 @@ func Upgrade(ctx context.Context, client *rpc.Client, payer, authority solana.Pr
 	if err != nil {
 		return err
 	}
-	return s.send(ctx, "upgrade", false, func() []solana.Instruction {
+	return s.send(ctx, "upgrade", func() []solana.Instruction {
 		return []solana.Instruction{UpgradeInstruction(programID, buffer, authority.PublicKey(), payer.PublicKey())}
 	}, authority)
 }
@@ -261,8 +295,12 @@ func Upgrade(ctx context.Context, client *rpc.Client, payer, authority solana.Pr
 // SetAuthority hands programID's upgrade authority from current to next; nil
 // next makes the program immutable for good.
 func SetAuthority(ctx context.Context, client *rpc.Client, payer, current solana.PrivateKey, programID solana.PublicKey, next *solana.PublicKey) error {
-	s := newSession(client, payer)
-	return s.send(ctx, "set authority", false, func() []solana.Instruction {
+	s, err := newSession(client, payer)
+	if err != nil {
+		return err
+	}
+	defer s.close()
+	return s.send(ctx, "set authority", func() []solana.Instruction {
 		return []solana.Instruction{SetAuthorityInstruction(ProgramDataAddress(programID), current.PublicKey(), next)}
 	}, current)
 }

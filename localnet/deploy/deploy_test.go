@@ -10,7 +10,6 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
-	"github.com/gagliardetto/solana-go/rpc/jsonrpc"
 
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/localnet/deploy"
@@ -123,8 +122,8 @@ func TestDeployInvokeUpgradeSetAuthority(t *testing.T) {
 	}
 	// The token program does not understand memo text, so the same call now fails.
 	_, err = n.Send(ctx, payer, []solana.Instruction{memoInstruction(id, "hello sessionkit")})
-	var rpcErr *jsonrpc.RPCError
-	if !errors.As(err, &rpcErr) {
+	var txErr *localnet.TransactionError
+	if !errors.As(err, &txErr) || !txErr.Preflight {
 		t.Fatalf("memo call after upgrade to token: err = %v, want a preflight failure", err)
 	}
 
@@ -169,8 +168,10 @@ func TestDeployRejectsInvalidELF(t *testing.T) {
 	program := solana.NewWallet().PrivateKey
 	_, err = deploy.Deploy(ctx, n.RPC(), payer, program, elf, deploy.Options{})
 	var step *deploy.Error
-	if !errors.As(err, &step) || step.Step != "deploy program" || !strings.Contains(err.Error(), "Failed to parse ELF file") {
-		t.Fatalf("Deploy of a corrupt ELF: err = %v, want the verifier's rejection in the deploy step", err)
+	var txErr *deploy.TransactionError
+	if !errors.As(err, &step) || step.Step != "deploy program" || !errors.As(err, &txErr) || !txErr.Preflight ||
+		!strings.Contains(err.Error(), "\n  Failed to parse ELF file: invalid file header\n") {
+		t.Fatalf("Deploy of a corrupt ELF: err = %v, want the verifier's rejection in the deploy step with its logs", err)
 	}
 	if _, err := n.RPC().GetAccountInfo(ctx, program.PublicKey()); !errors.Is(err, rpc.ErrNotFound) {
 		t.Fatalf("program account after failed deploy: err = %v, want not found", err)
