@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"time"
@@ -145,4 +146,19 @@ func ExampleCompileLegacy() {
 	// Output:
 	// 171 true <nil>
 	// SessionKey(4zvwRjXUKGfvwnParsHAS3HuSVzV5cA4McphgmoCtajS)
+}
+
+// A SessionKey prints as its public key with every verb, so it is safe in logs and
+// errors; Zero wipes it when it is no longer needed.
+func ExampleSessionKey_String() {
+	key, err := client.NewSessionKey(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer key.Zero()
+	fmt.Printf("%v\n%x\n", key, key)
+	// Output:
+	// SessionKey(GmaDrppBC7P5ARKV8g3djiwP89vz1jLK23V2GBjuAEGB)
+	// SessionKey(GmaDrppBC7P5ARKV8g3djiwP89vz1jLK23V2GBjuAEGB)
 }

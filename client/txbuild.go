@@ -178,6 +178,9 @@ func (m LegacyMessage) Sign(keys ...*SessionKey) ([]byte, error) {
 		if key == nil {
 			return nil, fmt.Errorf("client: %w: no key for required signer %s", ErrSigner, want)
 		}
+		if key.Zeroed() {
+			return nil, fmt.Errorf("client: %w: key for %s", ErrKeyZeroed, want)
+		}
 		sig := key.Sign(m.bytes)
 		copy(wire[sigAt+64*i:], sig[:])
 	}

@@ -48,7 +48,7 @@ func buildBenchStore() (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if err := os.WriteFile(d.recordPath(rec.Token), d.s.seal(&rec, key.seed()), 0o600); err != nil {
+		if err := os.WriteFile(d.recordPath(rec.Token), d.s.seal(&rec, key.Seed()), 0o600); err != nil {
 			return "", err
 		}
 	}
@@ -179,14 +179,15 @@ func BenchmarkMemoryGet(b *testing.B) {
 func BenchmarkRecordCrypto(b *testing.B) {
 	s := goldenSealer(b)
 	rec, key := testSession(b, 1)
+	seed := key.Seed()
 	b.Run("seal", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			s.seal(&rec, key.seed())
+			s.seal(&rec, seed)
 		}
 	})
 	b.Run("parse+open", func(b *testing.B) {
-		data := s.seal(&rec, key.seed())
+		data := s.seal(&rec, seed)
 		dst := make([]byte, sealedSize)
 		b.ReportAllocs()
 		for b.Loop() {

@@ -2,7 +2,6 @@ package tokenstore
 
 import (
 	"context"
-	"crypto/ed25519"
 	"crypto/rand"
 	"errors"
 	"fmt"
@@ -17,6 +16,8 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client"
 )
 
 const (
@@ -264,7 +265,7 @@ func (d *Dir) recordPath(token solana.PublicKey) string {
 // Put stores rec and the seed of key. The record is durable when Put
 // returns: its file was fsynced, linked into place and the directory
 // fsynced. A token address already stored fails with ErrExists.
-func (d *Dir) Put(ctx context.Context, rec Record, key *SessionKey) error {
+func (d *Dir) Put(ctx context.Context, rec Record, key *client.SessionKey) error {
 	s, release, err := d.acquire(ctx)
 	if err != nil {
 		return err
@@ -278,7 +279,10 @@ func (d *Dir) Put(ctx context.Context, rec Record, key *SessionKey) error {
 	if _, err := os.Lstat(path); err == nil {
 		return fmt.Errorf("%w: %s", ErrExists, rec.Token)
 	}
-	switch err := d.writeNew(path, s.seal(&rec, key.seed())); {
+	seed := key.Seed()
+	data := s.seal(&rec, seed)
+	clear(seed)
+	switch err := d.writeNew(path, data); {
 	case errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("%w: %s", ErrExists, rec.Token)
 	case err != nil:
@@ -343,7 +347,7 @@ func (d *Dir) sweep() error {
 // Get returns the record and session key stored for token, or ErrNotFound.
 // A file that fails to parse or authenticate, or whose seed does not derive
 // the recorded session signer, is reported as a *CorruptError.
-func (d *Dir) Get(ctx context.Context, token solana.PublicKey) (Record, *SessionKey, error) {
+func (d *Dir) Get(ctx context.Context, token solana.PublicKey) (Record, *client.SessionKey, error) {
 	s, release, err := d.acquire(ctx)
 	if err != nil {
 		return Record{}, nil, err
@@ -370,8 +374,11 @@ func (d *Dir) Get(ctx context.Context, token solana.PublicKey) (Record, *Session
 	if err != nil {
 		return Record{}, nil, err
 	}
-	key := newSessionKey(ed25519.NewKeyFromSeed(seed))
-	if key.pub != p.rec.SessionSigner {
+	key, err := client.NewSessionKey(seed)
+	if err != nil {
+		return Record{}, nil, &CorruptError{Path: path, Reason: "seed is not 32 bytes"}
+	}
+	if key.PublicKey() != p.rec.SessionSigner {
 		key.Zero()
 		return Record{}, nil, &CorruptError{Path: path, Reason: "seed does not derive the recorded session signer"}
 	}

@@ -17,6 +17,10 @@
 //	rec, key, err := st.Get(ctx, token)    // key.Sign, key.PrivateKey; then key.Zero()
 //	recs, err := st.List(ctx, tokenstore.Filter{Authority: player})
 //
+// Keys are [client.SessionKey] values, the type the rest of sessionkit signs
+// with: Put takes one made by client.GenerateSessionKey or
+// client.NewSessionKey, and Get returns a fresh one.
+//
 // # Credentials
 //
 // A store is created with a [Passphrase], stretched by Argon2id once per
@@ -129,12 +133,13 @@
 // # Key material in memory
 //
 // Seeds, derived keys and passphrase copies are zeroed as soon as the
-// package is done with them, and [SessionKey.Zero] wipes a key. Go gives
+// package is done with them, and [client.SessionKey.Zero] wipes a key. Go gives
 // no stronger guarantee: the garbage collector may have copied memory, a
 // passphrase or key that was ever a string cannot be wiped, Argon2id's
 // working memory is released unwiped, and the AEAD of golang.org/x/crypto
-// keeps its own copy of the record key until the store is garbage collected. [SessionKey] and [Credential] print no secrets with
-// any fmt verb.
+// keeps its own copy of the record key until the store is garbage
+// collected. [client.SessionKey] and [Credential] print no secrets with any
+// fmt verb.
 //
 // # Solana CLI keypairs
 //

@@ -33,12 +33,9 @@ var (
 	ErrInvalidRecord = errors.New("tokenstore: invalid record")
 
 	// ErrInvalidKey means key material has the wrong size or shape: a master
-	// key that is not 32 bytes, a seed that is not 32 bytes, or a keypair
-	// file that is not a valid Solana CLI keypair.
+	// key that is not 32 bytes, or a keypair file that is not a valid Solana
+	// CLI keypair.
 	ErrInvalidKey = errors.New("tokenstore: invalid key")
-
-	// ErrZeroed means a SessionKey was used after Zero.
-	ErrZeroed = errors.New("tokenstore: session key was zeroed")
 
 	// ErrClosed means the store was used after Close.
 	ErrClosed = errors.New("tokenstore: store is closed")

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/tokenstore"
 )
@@ -39,7 +40,7 @@ func Example() {
 	}
 	defer st.Close()
 
-	key, err := tokenstore.SessionKeyFromSeed(bytes.Repeat([]byte{7}, 32)) // NewSessionKey() in production
+	key, err := client.NewSessionKey(bytes.Repeat([]byte{7}, 32)) // client.GenerateSessionKey(nil) in production
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -112,17 +113,4 @@ func ExampleImportSolanaKeypair() {
 	defer key.Zero()
 	fmt.Println(key.PublicKey())
 	// Output: F8UvVsKnzWyp2nF8aDcqvQ2GVcRpqT91WDsAtvBKCMt9
-}
-
-// A SessionKey prints as its public key with every verb, so it is safe in
-// logs and errors.
-func ExampleSessionKey_String() {
-	key, err := tokenstore.SessionKeyFromSeed(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Printf("%v\n%x\n", key, key)
-	// Output:
-	// SessionKey(GmaDrppBC7P5ARKV8g3djiwP89vz1jLK23V2GBjuAEGB)
-	// SessionKey(GmaDrppBC7P5ARKV8g3djiwP89vz1jLK23V2GBjuAEGB)
 }

@@ -47,7 +47,7 @@ func writeIfMissing(t *testing.T, path string, data []byte) {
 // same inputs must keep producing the same 286 bytes.
 func TestGoldenRecord(t *testing.T) {
 	rec, key := testSession(t, 1)
-	got := goldenSealer(t).sealWithNonce(&rec, key.seed(), goldenNonce)
+	got := goldenSealer(t).sealWithNonce(&rec, key.Seed(), goldenNonce)
 	if *writeFixtures {
 		var lines []string
 		for b := got; len(b) > 0; b = b[min(32, len(b)):] {
@@ -64,7 +64,7 @@ func TestGoldenRecord(t *testing.T) {
 	assert.Equal(t, goldenNonce, p.nonce)
 	seed, err := goldenSealer(t).open("golden", &p, make([]byte, sealedSize))
 	require.NoError(t, err)
-	assert.Equal(t, key.seed(), seed)
+	assert.Equal(t, key.Seed(), seed)
 }
 
 // The golden store was written once by Create and Put with the passphrase

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client"
 )
 
 // Memory is a Store held in process memory, for tests and for code that
@@ -51,7 +53,7 @@ func (m *Memory) lock(ctx context.Context) error {
 }
 
 // Put implements Store.
-func (m *Memory) Put(ctx context.Context, rec Record, key *SessionKey) error {
+func (m *Memory) Put(ctx context.Context, rec Record, key *client.SessionKey) error {
 	rec, err := normalize(rec, key, time.Now())
 	if err != nil {
 		return err
@@ -64,13 +66,15 @@ func (m *Memory) Put(ctx context.Context, rec Record, key *SessionKey) error {
 		return fmt.Errorf("%w: %s", ErrExists, rec.Token)
 	}
 	e := &memoryEntry{rec: rec, seed: new([ed25519.SeedSize]byte)}
-	copy(e.seed[:], key.seed())
+	seed := key.Seed()
+	copy(e.seed[:], seed)
+	clear(seed)
 	m.sessions[rec.Token] = e
 	return nil
 }
 
 // Get implements Store.
-func (m *Memory) Get(ctx context.Context, token solana.PublicKey) (Record, *SessionKey, error) {
+func (m *Memory) Get(ctx context.Context, token solana.PublicKey) (Record, *client.SessionKey, error) {
 	if err := m.lock(ctx); err != nil {
 		return Record{}, nil, err
 	}
@@ -79,7 +83,11 @@ func (m *Memory) Get(ctx context.Context, token solana.PublicKey) (Record, *Sess
 	if !ok {
 		return Record{}, nil, fmt.Errorf("%w: %s", ErrNotFound, token)
 	}
-	return e.rec, newSessionKey(ed25519.NewKeyFromSeed(e.seed[:])), nil
+	key, err := client.NewSessionKey(e.seed[:])
+	if err != nil {
+		return Record{}, nil, err
+	}
+	return e.rec, key, nil
 }
 
 // List implements Store.

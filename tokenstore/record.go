@@ -11,6 +11,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -54,8 +55,8 @@ func sortRecords(recs []Record) {
 
 // normalize checks that r can be stored with key and returns the copy that
 // will be stored: CreatedAt set and reduced to what the format keeps.
-func normalize(r Record, key *SessionKey, now time.Time) (Record, error) {
-	if key == nil || key.priv == nil {
+func normalize(r Record, key *client.SessionKey, now time.Time) (Record, error) {
+	if key == nil || key.Zeroed() {
 		return r, fmt.Errorf("%w: no session key (nil or zeroed)", ErrInvalidRecord)
 	}
 	if r.Version != pda.V1 && r.Version != pda.V2 {
@@ -72,8 +73,8 @@ func normalize(r Record, key *SessionKey, now time.Time) (Record, error) {
 			return r, fmt.Errorf("%w: %s is the zero key", ErrInvalidRecord, f.name)
 		}
 	}
-	if r.SessionSigner != key.pub {
-		return r, fmt.Errorf("%w: SessionSigner %s is not the key's public key %s", ErrInvalidRecord, r.SessionSigner, key.pub)
+	if r.SessionSigner != key.PublicKey() {
+		return r, fmt.Errorf("%w: SessionSigner %s is not the key's public key %s", ErrInvalidRecord, r.SessionSigner, key.PublicKey())
 	}
 	if r.CreatedAt.IsZero() {
 		r.CreatedAt = now

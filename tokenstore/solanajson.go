@@ -1,41 +1,47 @@
 package tokenstore
 
 import (
-	"bytes"
 	"crypto/ed25519"
+	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client"
 )
 
 // ImportSolanaKeypair reads a Solana CLI keypair file (what solana-keygen
 // writes: a JSON array of 64 numbers, the 32-byte seed then the public key)
 // and returns the key after checking that the public half matches the seed.
 // Errors name positions, never values. The caller should zero data.
-func ImportSolanaKeypair(data []byte) (*SessionKey, error) {
+func ImportSolanaKeypair(data []byte) (*client.SessionKey, error) {
 	var kp [ed25519.PrivateKeySize]byte
 	defer clear(kp[:])
 	if err := parseByteArray(data, kp[:]); err != nil {
 		return nil, fmt.Errorf("%w: Solana keypair JSON: %v", ErrInvalidKey, err)
 	}
-	priv := ed25519.NewKeyFromSeed(kp[:ed25519.SeedSize])
-	if !bytes.Equal(priv[ed25519.SeedSize:], kp[ed25519.SeedSize:]) {
-		clear(priv)
+	key, err := client.SessionKeyFromPrivateKey(solana.PrivateKey(kp[:]))
+	if errors.Is(err, client.ErrInvalidKey) {
+		// client's message would quote the public half; the file's bytes stay unnamed.
 		return nil, fmt.Errorf("%w: Solana keypair JSON: public key does not match the seed", ErrInvalidKey)
 	}
-	return newSessionKey(priv), nil
+	return key, err
 }
 
 // ExportSolanaKeypair writes k in the Solana CLI keypair format, byte for
 // byte what solana-keygen writes, so the Solana CLI and wallets can sign
 // with it. The result holds the secret in clear: the caller must zero it
 // and should expose this only behind an explicit opt-in, such as a CLI flag.
-func ExportSolanaKeypair(k *SessionKey) ([]byte, error) {
-	if k.priv == nil {
-		return nil, ErrZeroed
+func ExportSolanaKeypair(k *client.SessionKey) ([]byte, error) {
+	priv := k.PrivateKey()
+	if priv == nil {
+		return nil, client.ErrKeyZeroed
 	}
+	defer clear(priv)
 	b := make([]byte, 0, 2+ed25519.PrivateKeySize*4)
 	b = append(b, '[')
-	for i, v := range k.priv() {
+	for i, v := range priv {
 		if i > 0 {
 			b = append(b, ',')
 		}

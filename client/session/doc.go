@@ -25,6 +25,11 @@
 //
 // Whatever the kind, the target program decides which token versions it accepts.
 //
+// A token with no live Session (found by List, past valid_until so that Resume refuses
+// it, or restored from a store) is closed with [Manager.RevokeToken]; given the ephemeral
+// key in [RevokeParams.SessionKey] it sweeps the signer's lamports as [Manager.Revoke]
+// does.
+//
 // # Time
 //
 // Expiry is judged by the cluster's Clock sysvar, never by the local wall clock alone: a

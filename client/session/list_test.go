@@ -91,3 +91,94 @@ func TestRevokeToken(t *testing.T) {
 	_, err = e.m.RevokeToken(e.ctx, v2.Token(), RevokeParams{Authority: authority})
 	require.ErrorIs(t, err, ErrNotFound)
 }
+
+// keyOf is a separate copy of the session's ephemeral key, as a store would hand back.
+func keyOf(t *testing.T, s *Session) *client.SessionKey {
+	t.Helper()
+	snap := s.Snapshot()
+	k, err := client.NewSessionKey(snap.Seed[:])
+	require.NoError(t, err)
+	t.Cleanup(k.Zero)
+	return k
+}
+
+// Expired tokens are out of Resume's reach but not RevokeToken's: with the ephemeral key
+// the signer's lamports come back in the same transaction, to the authority for V1 and
+// the recorded fee payer for V2, the signer paying the fee unless a FeePayer does.
+func TestRevokeTokenExpiredWithKey(t *testing.T) {
+	e := newEnv(t)
+	authority := e.funded(1_000_000_000)
+	payer := e.funded(1_000_000_000)
+	stranger := e.funded(1_000_000_000)
+	v1, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000, ValidFor: time.Minute})
+	require.NoError(t, err)
+	v2, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, Target: gameID, Payer: payer, TopUp: 2_000_000, ValidFor: time.Minute})
+	require.NoError(t, err)
+	keyless, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, Target: gameID, Payer: payer, TopUp: 3_000_000, ValidFor: time.Minute})
+	require.NoError(t, err)
+	e.warp(2 * time.Minute)
+	_, err = e.m.Resume(e.ctx, v1.Snapshot())
+	require.ErrorIs(t, err, ErrExpired)
+	authStart, payerStart, strangerStart := e.balance(authority.PublicKey()), e.balance(payer.PublicKey()), e.balance(stranger.PublicKey())
+
+	_, err = e.m.RevokeToken(e.ctx, v1.Token(), RevokeParams{SessionKey: keyOf(t, v2)})
+	require.ErrorIs(t, err, ErrMismatch)
+	_, err = e.m.Revoke(e.ctx, v1, RevokeParams{SessionKey: keyOf(t, v1)})
+	require.ErrorIs(t, err, ErrBadParams)
+	zeroed := keyOf(t, v1)
+	zeroed.Zero()
+	_, err = e.m.RevokeToken(e.ctx, v1.Token(), RevokeParams{SessionKey: zeroed})
+	require.ErrorIs(t, err, ErrBadParams)
+	require.ErrorIs(t, err, client.ErrKeyZeroed)
+	require.True(t, e.exists(v1.Token()))
+
+	res, err := e.m.RevokeToken(e.ctx, v1.Token(), RevokeParams{SessionKey: keyOf(t, v1)})
+	require.NoError(t, err)
+	require.Equal(t, RevokeResult{Signature: res.Signature, Swept: 1_000_000 - fee, SweptTo: authority.PublicKey(), Fee: fee}, *res)
+	require.False(t, e.exists(v1.Token()))
+	require.Zero(t, e.balance(v1.Signer()))
+	require.Equal(t, authStart+e.rentV1+1_000_000-fee, e.balance(authority.PublicKey()))
+
+	// An expired V2 token needs no authority; with a FeePayer the signer's whole balance
+	// moves, and the fee covers both signatures.
+	res, err = e.m.RevokeToken(e.ctx, v2.Token(), RevokeParams{SessionKey: keyOf(t, v2), FeePayer: stranger})
+	require.NoError(t, err)
+	require.Equal(t, RevokeResult{Signature: res.Signature, Swept: 2_000_000, SweptTo: payer.PublicKey(), Fee: 2 * fee}, *res)
+	require.False(t, e.exists(v2.Token()))
+	require.Zero(t, e.balance(v2.Signer()))
+	require.Equal(t, payerStart+e.rentV2+2_000_000, e.balance(payer.PublicKey()))
+	require.Equal(t, strangerStart-2*fee, e.balance(stranger.PublicKey()))
+
+	// Without the key anyone may still close an expired V2 token; the top-up stays put.
+	res, err = e.m.RevokeToken(e.ctx, keyless.Token(), RevokeParams{FeePayer: stranger})
+	require.NoError(t, err)
+	require.Equal(t, RevokeResult{Signature: res.Signature, SweptTo: payer.PublicKey(), Fee: fee}, *res)
+	require.False(t, e.exists(keyless.Token()))
+	require.Equal(t, uint64(3_000_000), e.balance(keyless.Signer()))
+	require.Equal(t, payerStart+2*e.rentV2+2_000_000, e.balance(payer.PublicKey()))
+	require.Equal(t, strangerStart-3*fee, e.balance(stranger.PublicKey()))
+	require.Equal(t, authStart+e.rentV1+1_000_000-fee, e.balance(authority.PublicKey()))
+}
+
+// An active V2 token revoked with its key still needs the authority's signature; with it
+// the signer pays the fee and sweeps the rest, as Manager.Revoke does.
+func TestRevokeTokenActiveV2WithKey(t *testing.T) {
+	e := newEnv(t)
+	authority := e.funded(1_000_000_000)
+	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, Target: gameID, TopUp: 1_000_000})
+	require.NoError(t, err)
+	key := keyOf(t, s)
+
+	_, err = e.m.RevokeToken(e.ctx, s.Token(), RevokeParams{SessionKey: key})
+	require.ErrorIs(t, err, client.ErrInvalidAuthority)
+	require.True(t, e.exists(s.Token()))
+	require.Equal(t, uint64(1_000_000), e.balance(s.Signer()))
+
+	authStart := e.balance(authority.PublicKey())
+	res, err := e.m.RevokeToken(e.ctx, s.Token(), RevokeParams{SessionKey: key, Authority: authority})
+	require.NoError(t, err)
+	require.Equal(t, RevokeResult{Signature: res.Signature, Swept: 1_000_000 - 2*fee, SweptTo: authority.PublicKey(), Fee: 2 * fee}, *res)
+	require.False(t, e.exists(s.Token()))
+	require.Zero(t, e.balance(s.Signer()))
+	require.Equal(t, authStart+e.rentV2+1_000_000-2*fee, e.balance(authority.PublicKey()))
+}

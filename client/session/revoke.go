@@ -24,6 +24,11 @@ type RevokeParams struct {
 	FeePayer solana.PrivateKey
 	// KeepLamports leaves the ephemeral signer's lamports where they are.
 	KeepLamports bool
+	// SessionKey is the ephemeral signer's key for RevokeToken, which has no Session to
+	// take it from: with it the signer's lamports are swept and the signer pays the fee
+	// unless FeePayer is set, as in Revoke. Revoke and PrepareRevoke reject it (they sign
+	// with the Session's key). It is used, not kept: the caller still zeroes it.
+	SessionKey *client.SessionKey
 }
 
 // RevokeResult tells what a revoke moved.
@@ -92,6 +97,9 @@ type revokePlan struct {
 func (m *Manager) planRevoke(ctx context.Context, s *Session, p RevokeParams, external *solana.PublicKey) (*revokePlan, error) {
 	if s.mgr != m {
 		return nil, fmt.Errorf("%w: session %s belongs to another Manager", ErrBadParams, s.token)
+	}
+	if p.SessionKey != nil {
+		return nil, fmt.Errorf("%w: RevokeParams.SessionKey is for RevokeToken; a Session signs with its own key", ErrBadParams)
 	}
 	keys, err := sessionKeys(p.Authority, p.FeePayer)
 	if err != nil {
@@ -212,25 +220,42 @@ func (r *revokePlan) fail(ctx context.Context, err error) error {
 	return fmt.Errorf("session: revoking %s: %w", r.s.token, err)
 }
 
-// RevokeToken revokes the token at address when its ephemeral key is not at hand (a
-// token found by List, say): the program needs no session signature, but nothing can be
-// swept from the signer. p.FeePayer pays the fee, or else p.Authority; the rent goes to
+// RevokeToken revokes the token at address without a live Session: one found by List,
+// one whose key is lost, or one past valid_until (which Resume refuses). The rent goes to
 // the authority (V1) or the recorded fee payer (V2) as with Revoke.
+//
+// With p.SessionKey, the ephemeral signer's key, it is Revoke: the signer's lamports are
+// swept in the same transaction and the signer pays the fee unless p.FeePayer is set
+// (ErrNoSweep when it cannot). Without it nothing can be swept, and p.FeePayer pays the
+// fee, or else p.Authority.
+//
+// Anyone may revoke a V1 token, or a V2 token once expired; an active V2 token needs
+// p.Authority, or the program answers client.ErrInvalidAuthority.
 func (m *Manager) RevokeToken(ctx context.Context, address solana.PublicKey, p RevokeParams) (*RevokeResult, error) {
-	if p.FeePayer == nil {
-		p.FeePayer = p.Authority
-	}
-	if p.FeePayer == nil {
-		return nil, fmt.Errorf("%w: RevokeToken needs a FeePayer or an Authority to pay the fee", ErrBadParams)
+	key := p.SessionKey
+	p.SessionKey = nil
+	if key == nil {
+		if p.FeePayer == nil {
+			p.FeePayer = p.Authority
+		}
+		if p.FeePayer == nil {
+			return nil, fmt.Errorf("%w: RevokeToken needs a SessionKey, FeePayer or Authority to pay the fee", ErrBadParams)
+		}
+		p.KeepLamports = true
+	} else if key.Zeroed() {
+		return nil, fmt.Errorf("%w: RevokeParams.SessionKey: %w", ErrBadParams, client.ErrKeyZeroed)
 	}
 	tok, err := m.Get(ctx, address)
 	if err != nil {
 		return nil, err
 	}
-	keyless := &Session{
-		token: address, signer: tok.SessionSigner, authority: tok.Authority, target: tok.TargetProgram,
-		feePayer: tok.FeePayer, version: tok.Version, validUntil: tok.ValidUntil, mgr: m,
+	if key != nil && key.PublicKey() != tok.SessionSigner {
+		return nil, fmt.Errorf("%w: RevokeParams.SessionKey is %s, token %s has session signer %s",
+			ErrMismatch, key.PublicKey(), address, tok.SessionSigner)
 	}
-	p.KeepLamports = true
-	return m.Revoke(ctx, keyless, p)
+	detached := &Session{
+		token: address, signer: tok.SessionSigner, authority: tok.Authority, target: tok.TargetProgram,
+		feePayer: tok.FeePayer, version: tok.Version, validUntil: tok.ValidUntil, key: key, mgr: m,
+	}
+	return m.Revoke(ctx, detached, p)
 }

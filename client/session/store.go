@@ -7,6 +7,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
@@ -23,7 +24,7 @@ type storePersister struct {
 }
 
 func (p *storePersister) Save(ctx context.Context, snap Snapshot) error {
-	key, err := tokenstore.SessionKeyFromSeed(snap.Seed[:])
+	key, err := client.NewSessionKey(snap.Seed[:])
 	if err != nil {
 		return err
 	}
@@ -62,13 +63,13 @@ func (p *storePersister) Load(ctx context.Context) ([]Snapshot, error) {
 		if err != nil {
 			return nil, fmt.Errorf("session: loading %s: %w", rec.Token, err)
 		}
-		priv := key.PrivateKey()
+		seed := key.Seed()
 		key.Zero()
 		snap := Snapshot{
 			Token: rec.Token, Signer: rec.SessionSigner, Authority: rec.Authority, Target: rec.Target,
-			FeePayer: rec.FeePayer, Version: rec.Version, ValidUntil: rec.ValidUntil, Seed: Seed(priv[:32]),
+			FeePayer: rec.FeePayer, Version: rec.Version, ValidUntil: rec.ValidUntil, Seed: Seed(seed),
 		}
-		clear(priv)
+		clear(seed)
 		out = append(out, snap)
 	}
 	return out, nil

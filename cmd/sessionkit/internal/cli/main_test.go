@@ -117,7 +117,7 @@ func (r result) ok(t *testing.T) result {
 
 // writeKeypair stores key as a Solana CLI keypair file at path.
 func writeKeypair(t *testing.T, path string, key solana.PrivateKey) {
-	sk, err := tokenstore.SessionKeyFromSeed(key[:32])
+	sk, err := client.NewSessionKey(key[:32])
 	require.NoError(t, err)
 	data, err := tokenstore.ExportSolanaKeypair(sk)
 	require.NoError(t, err)

@@ -6,12 +6,10 @@ import (
 	"fmt"
 
 	"github.com/gagliardetto/solana-go"
-	"github.com/gagliardetto/solana-go/programs/system"
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/spf13/cobra"
 
 	"github.com/sessionkit/sessionkit/client"
-	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 	"github.com/sessionkit/sessionkit/pda"
@@ -90,14 +88,13 @@ func (a *app) revoke(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 	}
 
 	var st *tokenstore.Dir
-	var rec tokenstore.Record
-	var key *tokenstore.SessionKey
+	var key *client.SessionKey
 	if store.dir != "" {
 		if st, err = a.openStore(ctx, store, false); err != nil {
 			return err
 		}
 		defer st.Close()
-		rec, key, err = st.Get(ctx, addr)
+		_, key, err = st.Get(ctx, addr)
 		switch {
 		case errors.Is(err, tokenstore.ErrNotFound):
 			key = nil
@@ -113,11 +110,7 @@ func (a *app) revoke(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 		out.RentTo = tok.FeePayer.String()
 	}
 	task := a.progress().Start("Revoking " + addr.String())
-	if key != nil && tok.Active(now) {
-		err = a.revokeSession(ctx, m, tok, rec, key, now, &out)
-	} else {
-		err = a.revokeDirect(ctx, c, snd, tok, key, now, &out)
-	}
+	err = a.revokeToken(ctx, c, m, tok, key, now, &out)
 	task.Done()
 	if err != nil {
 		return err
@@ -142,29 +135,34 @@ func (a *app) revoke(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 	return writeRevoked(a.io, out)
 }
 
-// revokeSession revokes through the session Manager, which sweeps in the same
-// transaction; it needs a live session, so an unexpired token with its key.
-func (a *app) revokeSession(ctx context.Context, m *session.Manager, tok *session.Token, rec tokenstore.Record,
-	key *tokenstore.SessionKey, now int64, out *revoked) error {
-	priv := key.PrivateKey()
-	// A V1 token does not record who paid; the store does.
-	snap := session.Snapshot{Token: tok.Address, Signer: tok.SessionSigner, Authority: tok.Authority,
-		Target: tok.TargetProgram, FeePayer: rec.FeePayer, Version: tok.Version, ValidUntil: tok.ValidUntil,
-		Seed: session.Seed(priv[:32])}
-	clear(priv)
-	s, err := m.Resume(ctx, snap)
-	clear(snap.Seed[:])
-	if err != nil {
-		return err
-	}
-	var p session.RevokeParams
+// revokeToken revokes through the session Manager, which sweeps the signer's lamports in
+// the same transaction when its key is at hand, expired or not. The signer pays the fee
+// when it can; otherwise, and always without the key, the -k keypair does.
+func (a *app) revokeToken(ctx context.Context, c *rpc.Client, m *session.Manager, tok *session.Token,
+	key *client.SessionKey, now int64, out *revoked) error {
+	p := session.RevokeParams{SessionKey: key}
+	var err error
 	if tok.RevokeNeedsAuthority(now) {
 		if p.Authority, err = a.authorityKey(tok); err != nil {
 			return err
 		}
 		defer clear(p.Authority)
 	}
-	res, err := m.Revoke(ctx, s, p)
+	if key == nil {
+		// Reported as left behind: without the key nothing can move it.
+		bal, err := c.GetBalance(ctx, tok.SessionSigner, a.env.commitment)
+		if err != nil {
+			return err
+		}
+		out.SignerLeft = bal.Value
+		if p.Authority == nil {
+			if p.FeePayer, err = a.keypair("fee payer"); err != nil {
+				return err
+			}
+			defer clear(p.FeePayer)
+		}
+	}
+	res, err := m.RevokeToken(ctx, tok.Address, p)
 	if errors.Is(err, session.ErrNoSweep) {
 		// The session signer cannot pay the fee: the -k keypair pays, and the sweep takes
 		// the signer's whole balance.
@@ -172,7 +170,7 @@ func (a *app) revokeSession(ctx context.Context, m *session.Manager, tok *sessio
 			return err
 		}
 		defer clear(p.FeePayer)
-		res, err = m.Revoke(ctx, s, p)
+		res, err = m.RevokeToken(ctx, tok.Address, p)
 	}
 	if err != nil {
 		return err
@@ -181,89 +179,13 @@ func (a *app) revokeSession(ctx context.Context, m *session.Manager, tok *sessio
 	if res.Swept > 0 {
 		out.SweptTo = res.SweptTo.String()
 	}
-	out.FeePayer = tok.SessionSigner.String()
-	if p.FeePayer != nil {
+	switch {
+	case p.FeePayer != nil:
 		out.FeePayer = p.FeePayer.PublicKey().String()
-	}
-	return nil
-}
-
-// revokeDirect sends the revoke instruction paid by the -k keypair, for what the
-// Manager cannot revoke: a token whose key is not at hand (no sweep possible), or an
-// expired one (the Manager refuses to resume it), whose signer's whole balance is swept
-// when its key is at hand.
-func (a *app) revokeDirect(ctx context.Context, c *rpc.Client, snd *sender.Sender, tok *session.Token,
-	key *tokenstore.SessionKey, now int64, out *revoked) error {
-	payer, err := a.keypair("fee payer")
-	if err != nil {
-		return err
-	}
-	defer clear(payer)
-	needsAuthority := tok.RevokeNeedsAuthority(now)
-	if needsAuthority && payer.PublicKey() != tok.Authority {
-		return failure("pass the authority's keypair with -k",
-			fmt.Errorf("%s is an active V2 token: only its authority %s may revoke it", tok.Address, tok.Authority))
-	}
-	sweepTo := tok.Authority
-	if tok.Version == pda.V2 {
-		sweepTo = tok.FeePayer
-	}
-	bal, err := c.GetBalance(ctx, tok.SessionSigner, a.env.commitment)
-	if err != nil {
-		return err
-	}
-	var sessionKey solana.PrivateKey
-	if key != nil {
-		sessionKey = key.PrivateKey()
-		defer clear(sessionKey)
-		out.Swept = bal.Value
-	} else {
-		out.SignerLeft = bal.Value
-	}
-
-	build := func(blockhash solana.Hash) (*solana.Transaction, error) {
-		var ix solana.Instruction
-		var err error
-		if tok.Version == pda.V1 {
-			ix, err = client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: tok.Address, Authority: tok.Authority},
-				client.WithProgramID(a.env.programID))
-		} else {
-			ix, err = client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: tok.Address, FeePayer: tok.FeePayer,
-				Authority: tok.Authority}, client.WithProgramID(a.env.programID), client.WithAuthoritySigner(needsAuthority))
-		}
-		if err != nil {
-			return nil, err
-		}
-		ixs := []solana.Instruction{ix}
-		if out.Swept > 0 {
-			ixs = append(ixs, system.NewTransferInstruction(out.Swept, tok.SessionSigner, sweepTo).Build())
-		}
-		tx, err := solana.NewTransaction(ixs, blockhash, solana.TransactionPayer(payer.PublicKey()))
-		if err != nil {
-			return nil, err
-		}
-		_, err = tx.Sign(func(pk solana.PublicKey) *solana.PrivateKey {
-			switch {
-			case pk == payer.PublicKey():
-				return &payer
-			case sessionKey != nil && pk == tok.SessionSigner:
-				return &sessionKey
-			}
-			return nil
-		})
-		return tx, err
-	}
-	res, err := snd.Send(ctx, build)
-	if err != nil {
-		return err
-	}
-	det, err := snd.Details(ctx, res.Signature)
-	if err != nil {
-		return err
-	}
-	out.Signature, out.Fee, out.FeePayer = res.Signature.String(), det.Fee, payer.PublicKey().String()
-	if out.Swept > 0 {
-		out.SweptTo = sweepTo.String()
+	case key == nil:
+		out.FeePayer = p.Authority.PublicKey().String()
+	default:
+		out.FeePayer = tok.SessionSigner.String()
 	}
 	return nil
 }
