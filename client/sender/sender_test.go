@@ -23,6 +23,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/internal/faultproxy"
 	"github.com/sessionkit/sessionkit/localnet"
 )
 
@@ -38,6 +39,13 @@ const (
 // fastRetry keeps fault tests short; ten attempts make a spurious exhaustion under the
 // injected fault rates vanishingly unlikely.
 var fastRetry = sender.RetryPolicy{MaxAttempts: 10, BaseDelay: 10 * time.Millisecond, MaxDelay: 100 * time.Millisecond}
+
+var (
+	tooMany     = faultproxy.Status(http.StatusTooManyRequests, "0")
+	unavailable = faultproxy.Status(http.StatusServiceUnavailable, "")
+	// slow answers after the 300ms request timeout TestSendFaults sets.
+	slow = faultproxy.DelayAnswer(600 * time.Millisecond)
+)
 
 func newSender(t *testing.T, rpcURL string, opts ...sender.Option) *sender.Sender {
 	t.Helper()
@@ -223,60 +231,60 @@ func TestSendConcurrent(t *testing.T) {
 
 func TestSendFaults(t *testing.T) {
 	n := localnet.ForTest(t)
-	every := func(k int, f fault) func(call) fault {
-		return func(c call) fault {
+	every := func(k int, f faultproxy.Fault) faultproxy.Rule {
+		return func(c faultproxy.Call) faultproxy.Fault {
 			if c.NthMethod%k == 0 {
 				return f
 			}
-			return pass
+			return faultproxy.Pass
 		}
 	}
-	firstSend := func(f fault) func(call) fault {
-		return func(c call) fault {
+	firstSend := func(f faultproxy.Fault) faultproxy.Rule {
+		return func(c faultproxy.Call) faultproxy.Fault {
 			if c.Method == "sendTransaction" && c.NthSig == 1 {
 				return f
 			}
-			return pass
+			return faultproxy.Pass
 		}
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	tests := []struct {
 		name   string
-		rule   func(call) fault
-		expect fault // must have been injected at least once
+		rule   faultproxy.Rule
+		expect faultproxy.Fault // must have been injected at least once
 	}{
 		{"429 on every third request", every(3, tooMany), tooMany},
 		{"503 on every third request", every(3, unavailable), unavailable},
-		{"first send forwarded, answer dropped", firstSend(dropped), dropped},
-		{"first send forwarded, connection hung up", firstSend(hungUp), hungUp},
+		{"first send forwarded, answer dropped", firstSend(faultproxy.Drop), faultproxy.Drop},
+		{"first send forwarded, connection hung up", firstSend(faultproxy.HangUp), faultproxy.HangUp},
 		{"first send forwarded, answer after the timeout", firstSend(slow), slow},
-		{"first send forwarded and dropped, resends refused", func(c call) fault {
+		{"first send forwarded and dropped, resends refused", func(c faultproxy.Call) faultproxy.Fault {
 			switch {
 			case c.Method != "sendTransaction":
-				return pass
+				return faultproxy.Pass
 			case c.NthSig == 1:
-				return dropped
+				return faultproxy.Drop
 			default:
 				return unavailable
 			}
-		}, dropped},
-		{"a fifth of all requests fail at random", func(call) fault {
+		}, faultproxy.Drop},
+		{"a fifth of all requests fail at random", func(faultproxy.Call) faultproxy.Fault {
 			if rng.IntN(5) == 0 {
-				return []fault{tooMany, unavailable, dropped, hungUp, slow}[rng.IntN(5)]
+				return []faultproxy.Fault{tooMany, unavailable, faultproxy.Drop, faultproxy.HangUp, slow}[rng.IntN(5)]
 			}
-			return pass
-		}, dropped},
+			return faultproxy.Pass
+		}, faultproxy.Drop},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			payers := fundPayers(t, n, 6)
-			proxy := newFaultProxy(t, n.RPCURL(), tt.rule)
+			proxy := faultproxy.New(t, n.RPCURL(), tt.rule)
 			ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 			defer cancel()
-			s := newSender(t, proxy.URL, sender.WithWebSocket(n.WSURL()),
+			s := newSender(t, proxy.URL(), sender.WithWebSocket(n.WSURL()),
 				sender.WithRequestTimeout(300*time.Millisecond))
 			outs := run(ctx, s, plan(payers, 3))
-			assert.Positive(t, proxy.count(tt.expect), "fault %v never injected", tt.expect)
+			assert.Positive(t, proxy.Count(tt.expect), "fault %v never injected", tt.expect)
 			requireAllLanded(t, outs)
 			checkExactlyOnce(t, n.RPC(), outs)
 		})
@@ -289,13 +297,13 @@ func TestSendFaults(t *testing.T) {
 func TestSendResendsAfterDroppedAnswer(t *testing.T) {
 	n := localnet.ForTest(t)
 	payer := fundPayers(t, n, 1)[0]
-	proxy := newFaultProxy(t, n.RPCURL(), func(c call) fault {
+	proxy := faultproxy.New(t, n.RPCURL(), func(c faultproxy.Call) faultproxy.Fault {
 		if c.Method == "sendTransaction" && c.NthSig <= 2 {
-			return dropped
+			return faultproxy.Drop
 		}
-		return pass
+		return faultproxy.Pass
 	})
-	s := newSender(t, proxy.URL)
+	s := newSender(t, proxy.URL())
 	tr := plan([]solana.PrivateKey{payer}, 1)[0][0]
 	var built []solana.Signature
 	res, err := s.Send(context.Background(), func(h solana.Hash) (*solana.Transaction, error) {
@@ -309,7 +317,7 @@ func TestSendResendsAfterDroppedAnswer(t *testing.T) {
 	assert.Equal(t, []solana.Signature{res.Signature}, built, "one signing only")
 	assert.Equal(t, 1, res.Signings)
 	assert.GreaterOrEqual(t, res.Sends, 3)
-	assert.Equal(t, 2, proxy.count(dropped))
+	assert.Equal(t, 2, proxy.Count(faultproxy.Drop))
 	checkExactlyOnce(t, n.RPC(), []outcome{{tr, res, err}})
 }
 
@@ -331,20 +339,20 @@ func TestSendStaleBlockhash(t *testing.T) {
 			defer cancel()
 			height, err := n.RPC().GetBlockHeight(ctx, rpc.CommitmentConfirmed)
 			require.NoError(t, err)
-			proxy := newFaultProxy(t, n.RPCURL(), func(c call) fault {
-				if c.Method == "getLatestBlockhash" && c.NthMethod == 1 {
-					return staleHash
-				}
-				return pass
-			})
 			// A blockhash the cluster never had, already past its last valid height.
-			proxy.setStale(solana.Hash{0x5e, 0xa1}, height-1)
-			s := newSender(t, proxy.URL, append(tt.opts, sender.WithBlockhashRefresh(time.Hour))...)
+			stale := faultproxy.RewriteBlockhash(solana.Hash{0x5e, 0xa1}, height-1)
+			proxy := faultproxy.New(t, n.RPCURL(), func(c faultproxy.Call) faultproxy.Fault {
+				if c.Method == "getLatestBlockhash" && c.NthMethod == 1 {
+					return stale
+				}
+				return faultproxy.Pass
+			})
+			s := newSender(t, proxy.URL(), append(tt.opts, sender.WithBlockhashRefresh(time.Hour))...)
 			tr := plan(fundPayers(t, n, 1), 1)[0][0]
 			res, err := s.Send(ctx, tr.build)
 			require.NoError(t, err)
 			assert.Equal(t, 2, res.Signings)
-			assert.Equal(t, 1, proxy.count(staleHash))
+			assert.Equal(t, 1, proxy.Count(stale))
 			checkExactlyOnce(t, n.RPC(), []outcome{{tr, res, err}})
 		})
 	}
@@ -358,9 +366,9 @@ func TestSendExpiresAndResigns(t *testing.T) {
 	const actions = 3
 	var mu sync.Mutex
 	doomed := map[solana.Signature]bool{}
-	proxy := newFaultProxy(t, n.RPCURL(), func(c call) fault {
+	proxy := faultproxy.New(t, n.RPCURL(), func(c faultproxy.Call) faultproxy.Fault {
 		if c.Method != "sendTransaction" {
-			return pass
+			return faultproxy.Pass
 		}
 		mu.Lock()
 		defer mu.Unlock()
@@ -368,13 +376,13 @@ func TestSendExpiresAndResigns(t *testing.T) {
 			doomed[c.Sig] = true
 		}
 		if doomed[c.Sig] {
-			return blackholed
+			return faultproxy.Blackhole
 		}
-		return pass
+		return faultproxy.Pass
 	})
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	s := newSender(t, proxy.URL, sender.WithWebSocket(n.WSURL()),
+	s := newSender(t, proxy.URL(), sender.WithWebSocket(n.WSURL()),
 		sender.WithRebroadcastInterval(500*time.Millisecond))
 	outs := run(ctx, s, plan(fundPayers(t, n, actions), 1))
 	requireAllLanded(t, outs)
@@ -382,24 +390,24 @@ func TestSendExpiresAndResigns(t *testing.T) {
 		assert.Equal(t, 2, o.res.Signings)
 		assert.False(t, doomed[o.res.Signature], "the blackholed transaction cannot be the result")
 	}
-	assert.Greater(t, proxy.count(blackholed), actions, "unconfirmed transactions are rebroadcast")
+	assert.Greater(t, proxy.Count(faultproxy.Blackhole), actions, "unconfirmed transactions are rebroadcast")
 	checkExactlyOnce(t, n.RPC(), outs)
 }
 
 func TestSendOutcomeUnknown(t *testing.T) {
 	n := localnet.ForTest(t)
 	// The transaction reaches the cluster, then the RPC endpoint goes down for good.
-	proxy := newFaultProxy(t, n.RPCURL(), func(c call) fault {
+	proxy := faultproxy.New(t, n.RPCURL(), func(c faultproxy.Call) faultproxy.Fault {
 		switch {
 		case c.Method == "getLatestBlockhash":
-			return pass
+			return faultproxy.Pass
 		case c.Method == "sendTransaction" && c.NthMethod == 1:
-			return dropped
+			return faultproxy.Drop
 		default:
 			return unavailable
 		}
 	})
-	s := newSender(t, proxy.URL, sender.WithRetryPolicy(sender.RetryPolicy{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond}))
+	s := newSender(t, proxy.URL(), sender.WithRetryPolicy(sender.RetryPolicy{MaxAttempts: 3, BaseDelay: 10 * time.Millisecond}))
 	tr := plan(fundPayers(t, n, 1), 1)[0][0]
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
@@ -487,20 +495,20 @@ func TestSendSigned(t *testing.T) {
 // cluster, so the action was not applied and the error says why.
 func TestSendEndpointDown(t *testing.T) {
 	n := localnet.ForTest(t)
-	proxy := newFaultProxy(t, n.RPCURL(), nil)
+	proxy := faultproxy.New(t, n.RPCURL())
 	// No kept-alive connection: a request on one the server has closed might or might
 	// not have been delivered, which is not this test's case.
 	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
-	s, err := sender.New(rpc.NewWithCustomRPCClient(jsonrpc.NewClientWithOpts(proxy.URL, &jsonrpc.RPCClientOpts{HTTPClient: hc})),
+	s, err := sender.New(rpc.NewWithCustomRPCClient(jsonrpc.NewClientWithOpts(proxy.URL(), &jsonrpc.RPCClientOpts{HTTPClient: hc})),
 		sender.WithRetryPolicy(fastRetry), sender.WithBlockhashRefresh(time.Hour))
 	require.NoError(t, err)
 	defer s.Close()
 	tr := plan(fundPayers(t, n, 1), 1)[0][0]
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
-	require.Eventually(t, func() bool { return proxy.count(pass) > 0 }, 10*time.Second, 10*time.Millisecond,
+	require.Eventually(t, func() bool { return proxy.Count(faultproxy.Pass) > 0 }, 10*time.Second, 10*time.Millisecond,
 		"the cache holds a blockhash")
-	proxy.srv.Close()
+	proxy.Close()
 	_, err = s.Send(ctx, tr.build)
 	assert.NotErrorIs(t, err, sender.ErrOutcomeUnknown)
 	assert.ErrorIs(t, err, syscall.ECONNREFUSED)
@@ -512,13 +520,13 @@ func TestSendEndpointDown(t *testing.T) {
 
 func TestSendContextEnds(t *testing.T) {
 	n := localnet.ForTest(t)
-	proxy := newFaultProxy(t, n.RPCURL(), func(c call) fault {
+	proxy := faultproxy.New(t, n.RPCURL(), func(c faultproxy.Call) faultproxy.Fault {
 		if c.Method == "sendTransaction" {
-			return blackholed
+			return faultproxy.Blackhole
 		}
-		return pass
+		return faultproxy.Pass
 	})
-	s := newSender(t, proxy.URL)
+	s := newSender(t, proxy.URL())
 	tr := plan(fundPayers(t, n, 1), 1)[0][0]
 	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 	defer cancel()
@@ -566,10 +574,10 @@ func TestSendWebSocketReconnects(t *testing.T) {
 	n := localnet.ForTest(t)
 	wsURL, err := url.Parse(n.WSURL())
 	require.NoError(t, err)
-	tcp := newTCPProxy(t, wsURL.Host)
+	tcp := faultproxy.NewTCP(t, wsURL.Host)
 	var logs syncBuffer
 	const secret = "api-key=s3cr3t"
-	s := newSender(t, n.RPCURL(), sender.WithWebSocket("ws://"+tcp.Addr+"/?"+secret),
+	s := newSender(t, n.RPCURL(), sender.WithWebSocket("ws://"+tcp.Addr()+"/?"+secret),
 		sender.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
 	work := plan(fundPayers(t, n, 2), 4)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
@@ -579,7 +587,7 @@ func TestSendWebSocketReconnects(t *testing.T) {
 	for round := range 2 {
 		half := [][]transfer{work[0][round*2 : round*2+2], work[1][round*2 : round*2+2]}
 		outs = append(outs, run(ctx, s, half)...)
-		tcp.cut()
+		tcp.Cut()
 	}
 	requireAllLanded(t, outs)
 	checkExactlyOnce(t, n.RPC(), outs)

@@ -3,6 +3,8 @@ package session
 import (
 	"context"
 	"errors"
+	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -10,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/internal/faultproxy"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
@@ -20,7 +23,14 @@ func TestFaultsLandExactlyOnce(t *testing.T) {
 	net := localnet.ForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	proxy := newFaultProxy(t, net.RPCURL())
+	tooMany := faultproxy.Status(http.StatusTooManyRequests, "")
+	var refuseSends atomic.Bool
+	proxy := faultproxy.New(t, net.RPCURL(), func(c faultproxy.Call) faultproxy.Fault {
+		if refuseSends.Load() && c.Method == "sendTransaction" {
+			return tooMany
+		}
+		return faultproxy.Pass
+	})
 	// No WebSocket: confirmations go through the faulty HTTP path too.
 	e := newEnvWith(t, ctx, net, sender.NewRPCClient(proxy.URL(), nil),
 		sender.WithPollInterval(20*time.Millisecond),
@@ -29,10 +39,10 @@ func TestFaultsLandExactlyOnce(t *testing.T) {
 
 	authority := e.funded(1_000_000_000)
 	player := e.player(e.game, authority)
-	proxy.inject("sendTransaction", fault{kind: faultDrop})
+	proxy.Queue("sendTransaction", faultproxy.HangUp)
 	sess, err := e.m.Create(ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 5_000_000, ValidFor: time.Hour})
 	require.NoError(t, err)
-	require.Equal(t, 1, proxy.count(faultDrop))
+	require.Equal(t, 1, proxy.Count(faultproxy.HangUp))
 	require.Equal(t, uint64(5_000_000), e.balance(sess.Signer()))
 
 	moves := uint64(0)
@@ -42,51 +52,50 @@ func TestFaultsLandExactlyOnce(t *testing.T) {
 	}
 	tests := []struct {
 		name   string
-		faults map[string][]fault
+		faults map[string][]faultproxy.Fault
 		// background faults are taken by the sender's blockhash refresher; the move
 		// starts once they are.
 		background bool
 		// mayMiss: the confirmation may arrive from a poll made before the faults.
 		mayMiss bool
 	}{
-		{name: "429s on send", faults: map[string][]fault{"sendTransaction": {{kind: fault429}, {kind: fault429}, {kind: fault429}}}},
-		{name: "send answer dropped after the cluster took it", faults: map[string][]fault{"sendTransaction": {{kind: faultDrop}, {kind: faultDrop}}}},
-		{name: "status answers dropped, delayed, refused", faults: map[string][]fault{
-			"getSignatureStatuses": {{kind: faultDrop}, {kind: faultDelay, delay: 300 * time.Millisecond}, {kind: fault429}},
+		{name: "429s on send", faults: map[string][]faultproxy.Fault{"sendTransaction": {tooMany, tooMany, tooMany}}},
+		{name: "send answer dropped after the cluster took it", faults: map[string][]faultproxy.Fault{"sendTransaction": {faultproxy.HangUp, faultproxy.HangUp}}},
+		{name: "status answers dropped, delayed, refused", faults: map[string][]faultproxy.Fault{
+			"getSignatureStatuses": {faultproxy.HangUp, faultproxy.Delay(300 * time.Millisecond), tooMany},
 		}, mayMiss: true},
-		{name: "slow send", faults: map[string][]fault{"sendTransaction": {{kind: faultDelay, delay: 500 * time.Millisecond}}}},
-		{name: "429s on blockhash refresh", faults: map[string][]fault{"getLatestBlockhash": {{kind: fault429}, {kind: fault429}, {kind: fault429}}}, background: true},
-		{name: "expired blockhash", faults: map[string][]fault{"getLatestBlockhash": {{kind: faultBadBlockhash}}}, background: true},
+		{name: "slow send", faults: map[string][]faultproxy.Fault{"sendTransaction": {faultproxy.Delay(500 * time.Millisecond)}}},
+		{name: "429s on blockhash refresh", faults: map[string][]faultproxy.Fault{"getLatestBlockhash": {tooMany, tooMany, tooMany}}, background: true},
+		// A blockhash the cluster never produced, which it treats as expired.
+		{name: "expired blockhash", faults: map[string][]faultproxy.Fault{"getLatestBlockhash": {faultproxy.RewriteBlockhash(solana.Hash{0xba, 0xd}, 0)}}, background: true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			injected := proxy.total()
+			injected := proxy.Total()
 			for method, fs := range tc.faults {
-				proxy.inject(method, fs...)
+				proxy.Queue(method, fs...)
 			}
 			if tc.background {
-				require.Eventually(t, func() bool { return proxy.pending() == 0 }, 10*time.Second, 5*time.Millisecond)
+				require.Eventually(t, func() bool { return proxy.Queued() == 0 }, 10*time.Second, 5*time.Millisecond)
 			}
 			require.NoError(t, move(ctx))
 			moves++
 			require.Equal(t, moves, e.playerState(player).Moves)
 			require.Equal(t, uint64(5_000_000-moves*fee), e.balance(sess.Signer()))
 			if !tc.mayMiss {
-				require.Greater(t, proxy.total(), injected, "no fault was injected")
+				require.Greater(t, proxy.Total(), injected, "no fault was injected")
 			}
-			proxy.clear() // status polls may end before they meet every queued fault
+			proxy.ClearQueue() // status polls may end before they meet every queued fault
 		})
 	}
 
 	// The RPC node refuses every send until the caller gives up: a clear error naming the
 	// signature, and the move never happened.
-	for range 10_000 {
-		proxy.inject("sendTransaction", fault{kind: fault429})
-	}
+	refuseSends.Store(true)
 	short, cancelShort := context.WithTimeout(ctx, time.Second)
 	err = move(short)
 	cancelShort()
-	proxy.clear()
+	refuseSends.Store(false)
 	var se *sender.SendError
 	require.ErrorAs(t, err, &se)
 	require.ErrorIs(t, err, sender.ErrOutcomeUnknown)
@@ -99,14 +108,14 @@ func TestFaultsLandExactlyOnce(t *testing.T) {
 	require.Equal(t, moves, e.playerState(player).Moves)
 
 	// A read the revoke needs fails: a clear error, nothing sent, the session still usable.
-	proxy.inject("getBalance", fault{kind: fault429})
+	proxy.Queue("getBalance", tooMany)
 	_, err = e.m.Revoke(ctx, sess, RevokeParams{})
 	require.ErrorContains(t, err, "reading the balance of session signer")
 	require.False(t, sess.Revoked())
 	require.True(t, e.exists(sess.Token()))
 
 	// The revoke's answer is lost: it still lands once, and the sweep is exact.
-	proxy.inject("sendTransaction", fault{kind: faultDrop})
+	proxy.Queue("sendTransaction", faultproxy.HangUp)
 	before := e.balance(authority.PublicKey())
 	res, err := e.m.Revoke(ctx, sess, RevokeParams{})
 	require.NoError(t, err)
