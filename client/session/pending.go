@@ -5,6 +5,7 @@ import (
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
+	"math"
 
 	"github.com/gagliardetto/solana-go"
 )
@@ -55,8 +56,9 @@ func (p *Pending) Base64() string {
 
 // Transaction is a copy of the partially signed transaction.
 func (p *Pending) Transaction() *solana.Transaction {
-	// newPending proved that wire decodes.
-	tx, _ := solana.TransactionFromBytes(p.wire)
+	// The decoded slices alias the decoder's input: without the clone a caller editing the
+	// copy would edit the prepared bytes. newPending proved that wire decodes.
+	tx, _ := solana.TransactionFromBytes(bytes.Clone(p.wire))
 	return tx
 }
 
@@ -76,7 +78,10 @@ func newPending(tx *solana.Transaction, wallet solana.PublicKey, lastValid uint6
 }
 
 // verify accepts signed only if its message is exactly the prepared one, the signatures
-// made here are untouched and every other signature verifies against the message.
+// made here are untouched and every other signature verifies against the message. It
+// returns the prepared transaction with those signatures: signed is compared, never
+// decoded, because a decoder may read the same bytes as another transaction (after the
+// count 0x81 0x00, a v1 envelope needing no signature).
 func (p *Pending) verify(signed []byte) (*solana.Transaction, error) {
 	n, off, ok := shortVec(signed)
 	if !ok || n != len(p.tx.Signatures) || len(signed) < off+64*n {
@@ -85,13 +90,12 @@ func (p *Pending) verify(signed []byte) (*solana.Transaction, error) {
 	if !bytes.Equal(signed[off+64*n:], p.message) {
 		return nil, fmt.Errorf("%w: message bytes differ", ErrTampered)
 	}
-	tx, err := solana.TransactionFromBytes(signed)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrTampered, err)
-	}
-	for i, sig := range tx.Signatures {
+	tx := p.Transaction()
+	for i, mine := range p.tx.Signatures {
+		var sig solana.Signature
+		copy(sig[:], signed[off+64*i:])
 		signer := tx.Message.AccountKeys[i]
-		if mine := p.tx.Signatures[i]; !mine.IsZero() {
+		if !mine.IsZero() {
 			if sig != mine {
 				return nil, fmt.Errorf("%w: signature of %s replaced", ErrTampered, signer)
 			}
@@ -100,15 +104,21 @@ func (p *Pending) verify(signed []byte) (*solana.Transaction, error) {
 		if !ed25519.Verify(signer[:], p.message, sig[:]) {
 			return nil, fmt.Errorf("%w: signature of %s does not verify", ErrTampered, signer)
 		}
+		tx.Signatures[i] = sig
 	}
 	return tx, nil
 }
 
-// shortVec decodes the compact-u16 length prefix of a transaction's signature list.
+// shortVec decodes the compact-u16 length prefix of a transaction's signature list. Like
+// Solana's decoder it refuses a longer encoding than needed, so that a count has one
+// spelling, and a value past u16.
 func shortVec(b []byte) (n, size int, ok bool) {
 	for i := 0; i < 3 && i < len(b); i++ {
 		n |= int(b[i]&0x7f) << (7 * i)
 		if b[i]&0x80 == 0 {
+			if (i > 0 && b[i] == 0) || n > math.MaxUint16 {
+				return 0, 0, false
+			}
 			return n, i + 1, true
 		}
 	}

@@ -330,7 +330,9 @@ func FetchProgramData(ctx context.Context, client *rpc.Client, programID solana.
 // DecodeProgramData parses a programdata account's bytes.
 func DecodeProgramData(data []byte) (*ProgramData, error) {
 	const tagProgramData = 3
-	if len(data) < ProgramDataHeaderSize || binary.LittleEndian.Uint32(data) != tagProgramData {
+	// The authority's bincode Option tag is 0 or 1; reading any other value as "none"
+	// would report a foreign account as an immutable program.
+	if len(data) < ProgramDataHeaderSize || binary.LittleEndian.Uint32(data) != tagProgramData || data[12] > 1 {
 		return nil, ErrNotProgram
 	}
 	pd := &ProgramData{Slot: binary.LittleEndian.Uint64(data[4:12]), ELF: data[ProgramDataHeaderSize:]}

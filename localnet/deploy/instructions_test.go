@@ -99,6 +99,7 @@ func TestDecodeProgramData(t *testing.T) {
 		{"immutable", append(header(5, nil), "\x7fELF\x00\x00"...), 5, nil, "\x7fELF\x00\x00", false},
 		{"buffer tag", append(binary.LittleEndian.AppendUint32(nil, 1), make([]byte, 44)...), 0, nil, "", true},
 		{"short", []byte{3, 0, 0, 0}, 0, nil, "", true},
+		{"option tag 2", append(append(binary.LittleEndian.AppendUint32(nil, 3), make([]byte, 8)...), append([]byte{2}, auth[:]...)...), 0, nil, "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -150,4 +151,60 @@ func TestChunkSizeFillsAPacket(t *testing.T) {
 			t.Fatalf("same authority %v: chunk %d gives a %d-byte transaction, want exactly %d", sameAuthority, chunk, len(b), maxTxSize)
 		}
 	}
+}
+
+// encodeProgramData is the loader's bincode layout of a programdata account, the
+// inverse of DecodeProgramData.
+func encodeProgramData(pd *ProgramData) []byte {
+	b := binary.LittleEndian.AppendUint32(nil, 3)
+	b = binary.LittleEndian.AppendUint64(b, pd.Slot)
+	if pd.Authority == nil {
+		b = append(b, make([]byte, 33)...)
+	} else {
+		b = append(append(b, 1), pd.Authority[:]...)
+	}
+	return append(b, pd.ELF...)
+}
+
+func FuzzDecodeProgramData(f *testing.F) {
+	auth := solana.MustPublicKeyFromBase58("KeyspM2ssCJbqUhQ4k7sveSiY4WjnYsrXkC8oDbwde5")
+	f.Add(encodeProgramData(&ProgramData{Slot: 77, Authority: &auth, ELF: []byte("\x7fELF\x02\x01\x01")}))
+	f.Add(encodeProgramData(&ProgramData{Slot: 5, ELF: []byte("\x7fELF")}))
+	f.Add(encodeProgramData(&ProgramData{Slot: 1<<64 - 1}))
+	// After SetAuthority to none the loader rewrites only the option tag: the old
+	// authority's bytes stay behind it.
+	stale := encodeProgramData(&ProgramData{Slot: 9, Authority: &auth})
+	stale[12] = 0
+	f.Add(stale)
+	f.Add([]byte{3, 0, 0, 0})
+	f.Add(append(binary.LittleEndian.AppendUint32(nil, 1), make([]byte, 44)...))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		pd, err := DecodeProgramData(data)
+		if err != nil {
+			if !errors.Is(err, ErrNotProgram) {
+				t.Fatalf("error %v is not ErrNotProgram", err)
+			}
+			if len(data) >= ProgramDataHeaderSize && binary.LittleEndian.Uint32(data) == 3 && data[12] <= 1 {
+				t.Fatalf("refused a well-formed programdata header % x", data[:ProgramDataHeaderSize])
+			}
+			return
+		}
+		if len(data) < ProgramDataHeaderSize || binary.LittleEndian.Uint32(data) != 3 {
+			t.Fatalf("accepted %d bytes with tag % x", len(data), data[:min(4, len(data))])
+		}
+		// bincode's Option tag is 0 or 1; anything else is not an account the loader wrote.
+		if data[12] > 1 {
+			t.Fatalf("accepted option tag %d", data[12])
+		}
+		if (pd.Authority != nil) != (data[12] == 1) {
+			t.Fatalf("authority %v from option tag %d", pd.Authority, data[12])
+		}
+		enc := encodeProgramData(pd)
+		if pd.Authority == nil {
+			copy(enc[13:ProgramDataHeaderSize], data[13:ProgramDataHeaderSize])
+		}
+		if !bytes.Equal(enc, data) {
+			t.Fatalf("re-encoded\n% x\nfrom\n% x", enc, data)
+		}
+	})
 }

@@ -3,6 +3,10 @@ package examplegame_test
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,4 +101,46 @@ func TestOwnerMoves(t *testing.T) {
 	p, err := examplegame.DecodePlayer(res.Value.Data.GetBinary())
 	require.NoError(t, err)
 	require.Equal(t, examplegame.PlayerAccount{Owner: owner.PublicKey(), X: 1, Y: 1, Moves: 6}, *p)
+}
+
+// encodePlayer is the Anchor layout of a player account, the inverse of DecodePlayer.
+func encodePlayer(p examplegame.PlayerAccount) []byte {
+	disc := sha256.Sum256([]byte("account:Player"))
+	b := append(disc[:8:8], p.Owner[:]...)
+	b = binary.LittleEndian.AppendUint64(b, uint64(p.X))
+	b = binary.LittleEndian.AppendUint64(b, uint64(p.Y))
+	return binary.LittleEndian.AppendUint64(b, p.Moves)
+}
+
+func FuzzDecodePlayer(f *testing.F) {
+	owner := solana.MustPublicKeyFromBase58("B8V8XNwzi7tfaXdC6YhAn8UB4DZpjy4LMcm2q57WRwSi")
+	for _, p := range []examplegame.PlayerAccount{
+		{Owner: owner, X: 1, Y: 1, Moves: 6},
+		{Owner: owner, X: -3, Y: 1 << 62, Moves: 1<<64 - 1},
+		{},
+	} {
+		f.Add(encodePlayer(p))
+	}
+	f.Add(make([]byte, examplegame.PlayerSize))
+	f.Add(encodePlayer(examplegame.PlayerAccount{Owner: owner})[:examplegame.PlayerSize-1])
+	f.Add(append(encodePlayer(examplegame.PlayerAccount{Owner: owner}), 0))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		p, err := examplegame.DecodePlayer(data)
+		if err != nil {
+			if !errors.Is(err, examplegame.ErrNotPlayer) {
+				t.Fatalf("error %v is not ErrNotPlayer", err)
+			}
+			if want := fmt.Sprintf("(%d bytes)", len(data)); !strings.HasSuffix(err.Error(), want) {
+				t.Fatalf("error %q does not end with %q", err, want)
+			}
+			if len(data) == examplegame.PlayerSize && string(data[:8]) == string(encodePlayer(examplegame.PlayerAccount{})[:8]) {
+				t.Fatal("refused a player account")
+			}
+			return
+		}
+		// Every byte belongs to a field: re-encoding gives the input back.
+		if enc := encodePlayer(*p); string(enc) != string(data) {
+			t.Fatalf("re-encoded\n% x\nfrom\n% x", enc, data)
+		}
+	})
 }

@@ -98,11 +98,14 @@ refused.`,
 
 // parseValidity reads a Go duration or a whole number of days.
 func parseValidity(s string) (time.Duration, error) {
+	const day = 24 * time.Hour
 	d, err := time.ParseDuration(s)
 	if days, ok := strings.CutSuffix(s, "d"); ok {
 		var n int
 		n, err = strconv.Atoi(days)
-		d = time.Duration(n) * 24 * time.Hour
+		// Clamped before multiplying: a huge count would wrap around to a short validity
+		// (202163959358895d is 65µs).
+		d = time.Duration(min(max(n, 0), int(client.MaxValidity/day)+1)) * day
 	}
 	if err != nil || d <= 0 {
 		return 0, usageError("", "--valid-for %q: want a positive duration such as 90m, 24h or 7d", s)

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
+	"math/bits"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -80,10 +80,11 @@ func SOLAmount(lamports uint64) string {
 }
 
 // ErrBadAmount means a SOL amount that is not a non-negative decimal with at most nine
-// fractional digits.
+// fractional digits, or is more lamports than a u64 holds.
 var ErrBadAmount = errors.New("not a SOL amount (a decimal such as 0.01, at most 9 decimals)")
 
-// ParseSOL parses a decimal SOL amount ("0.01", "2", ".5") into lamports exactly.
+// ParseSOL parses a decimal SOL amount ("0.01", "2", ".5") into lamports exactly; it
+// reads back every amount SOLAmount prints.
 func ParseSOL(s string) (uint64, error) {
 	whole, frac, _ := strings.Cut(s, ".")
 	if (whole == "" && frac == "") || len(frac) > 9 || !digits(whole) || !digits(frac) {
@@ -92,14 +93,19 @@ func ParseSOL(s string) (uint64, error) {
 	var w, f uint64
 	var err error
 	if whole != "" {
-		if w, err = strconv.ParseUint(whole, 10, 64); err != nil || w > math.MaxUint64/LamportsPerSOL-1 {
+		if w, err = strconv.ParseUint(whole, 10, 64); err != nil {
 			return 0, fmt.Errorf("%q: %w", s, ErrBadAmount)
 		}
 	}
 	if frac != "" {
 		f, _ = strconv.ParseUint(frac+strings.Repeat("0", 9-len(frac)), 10, 64)
 	}
-	return w*LamportsPerSOL + f, nil
+	hi, lo := bits.Mul64(w, LamportsPerSOL)
+	lamports, carry := bits.Add64(lo, f, 0)
+	if hi != 0 || carry != 0 {
+		return 0, fmt.Errorf("%q: %w", s, ErrBadAmount)
+	}
+	return lamports, nil
 }
 
 func digits(s string) bool {

@@ -44,13 +44,14 @@ func TestSOL(t *testing.T) {
 func TestParseSOL(t *testing.T) {
 	for in, want := range map[string]uint64{
 		"0": 0, "0.01": 10_000_000, ".5": 500_000_000, "2": 2_000_000_000, "2.": 2_000_000_000,
-		"0.000000001": 1, "18446744072": 18_446_744_072_000_000_000,
+		"0.000000001": 1, "18446744072": 18_446_744_072_000_000_000, "18446744073": 18_446_744_073_000_000_000,
+		"18446744073.709551615": math.MaxUint64,
 	} {
 		got, err := ParseSOL(in)
 		require.NoError(t, err, in)
 		require.Equal(t, want, got, in)
 	}
-	for _, in := range []string{"", ".", "-1", "1e3", "0.0000000001", "abc", "1.2.3", "18446744073", " 1"} {
+	for _, in := range []string{"", ".", "-1", "1e3", "0.0000000001", "abc", "1.2.3", "18446744073.709551616", "18446744074", "99999999999999999999", " 1"} {
 		_, err := ParseSOL(in)
 		require.ErrorIs(t, err, ErrBadAmount, in)
 	}
