@@ -224,7 +224,7 @@ func resolveCreate(kind InstructionKind, opts []Option) (createParams, error) {
 			return p, optionError(kind, "%s does not apply", optionNames[o.kind])
 		}
 	}
-	if p.hasLamports && !(p.hasTopUp && p.topUp) {
+	if p.hasLamports && !p.topUp {
 		return p, fmt.Errorf("client: %s: %w: the program ignores lamports unless top_up is true", kind, ErrLamportsWithoutTopUp)
 	}
 	if p.programID.IsZero() {

@@ -60,9 +60,14 @@ func CompileLegacy(feePayer solana.PublicKey, blockhash solana.Hash, ixs ...sola
 		}
 		keys = append(keys, msgKey{key: k, signer: signer, writable: writable})
 	}
+	// Data is read once per instruction: solana-go's own instructions encode it afresh
+	// (and allocate) on every call.
+	var dataStack [4][]byte
+	datas := dataStack[:0]
 	dataLen := 0
 	for i, ix := range ixs {
-		for j, m := range ix.Accounts() {
+		metas := ix.Accounts()
+		for j, m := range metas {
 			if m == nil {
 				return LegacyMessage{}, fmt.Errorf("client: %w: instruction %d account %d is nil", ErrCompile, i, j)
 			}
@@ -73,7 +78,8 @@ func CompileLegacy(feePayer solana.PublicKey, blockhash solana.Hash, ixs ...sola
 		if err != nil {
 			return LegacyMessage{}, fmt.Errorf("client: %w: instruction %d data: %w", ErrCompile, i, err)
 		}
-		dataLen += 3 + 3 + len(ix.Accounts()) + 3 + len(data)
+		datas = append(datas, data)
+		dataLen += 3 + 3 + len(metas) + 3 + len(data)
 	}
 	if len(keys) > 256 {
 		return LegacyMessage{}, fmt.Errorf("client: %w: %d account keys, a legacy message holds 256", ErrCompile, len(keys))
@@ -116,16 +122,15 @@ func CompileLegacy(feePayer solana.PublicKey, blockhash solana.Hash, ixs ...sola
 	}
 	b = append(b, blockhash[:]...)
 	b = appendCompactU16(b, len(ixs))
-	for _, ix := range ixs {
+	for i, ix := range ixs {
 		b = append(b, index(ix.ProgramID()))
 		metas := ix.Accounts()
 		b = appendCompactU16(b, len(metas))
 		for _, m := range metas {
 			b = append(b, index(m.PublicKey))
 		}
-		data, _ := ix.Data() // checked above
-		b = appendCompactU16(b, len(data))
-		b = append(b, data...)
+		b = appendCompactU16(b, len(datas[i]))
+		b = append(b, datas[i]...)
 	}
 	return LegacyMessage{bytes: b, nSigners: int(nSigners), keysAt: keysAt}, nil
 }

@@ -27,9 +27,9 @@ type cacheEntry struct {
 // Cache memoises session token derivations. It is a set-associative table of immutable
 // entries behind atomic pointers, so lookups take no lock and never allocate. Each key
 // has two candidate sets (two-choice hashing keeps sets from overflowing while the
-// cache is not full); a miss derives the address and takes an empty slot of either set,
-// or else replaces a random one of them. It holds at most Capacity entries. A nil *Cache
-// is valid and derives every address afresh.
+// cache is not full); a miss derives the address and takes an empty slot of the emptier
+// set, or else replaces a random one of the two sets' entries. It holds at most Capacity
+// entries. A nil *Cache is valid and derives every address afresh.
 //
 // Keys are hashed with a per-cache random seed, so inputs cannot be chosen to evict a
 // particular entry.
@@ -85,6 +85,11 @@ func (c *Cache) Find(v Version, programID, target, signer, authority solana.Publ
 		return addr, bump, err
 	}
 	e := &cacheEntry{hash: h, key: k, addr: addr, bump: bump}
+	// Fill the emptier set first. Taking the first free slot instead fills a key's first
+	// set before its second, which loses most of the balance two choices give.
+	if free(sets[1]) > free(sets[0]) {
+		sets[0], sets[1] = sets[1], sets[0]
+	}
 	for _, set := range sets {
 		for i := range set {
 			if set[i].CompareAndSwap(nil, e) {
@@ -95,6 +100,17 @@ func (c *Cache) Find(v Version, programID, target, signer, authority solana.Publ
 	victim := rand.IntN(2 * ways)
 	sets[victim/ways][victim%ways].Store(e)
 	return addr, bump, nil
+}
+
+// free counts the empty slots of a set.
+func free(set *[ways]atomic.Pointer[cacheEntry]) int {
+	n := 0
+	for i := range set {
+		if set[i].Load() == nil {
+			n++
+		}
+	}
+	return n
 }
 
 // SessionToken is the cached form of the package-level SessionToken.

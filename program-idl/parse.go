@@ -424,7 +424,7 @@ func (p parser) namedFields(raw []rawField) ([]Field, error) {
 	return out, nil
 }
 
-// primitives are the type names both dialects spell as bare strings.
+// isPrimitive reports whether name is a type both dialects spell as a bare string.
 func isPrimitive(name string) bool {
 	return primitiveSize(name) > 0 || name == "string" || name == "bytes"
 }

@@ -46,16 +46,16 @@ func (a *action) sign(build BuildFunc, bh Blockhash) (*attempt, error) {
 	if tx.Message.RecentBlockhash != bh.Hash {
 		return nil, fmt.Errorf("%w: recent blockhash %s, want %s", ErrInvalidTransaction, tx.Message.RecentBlockhash, bh.Hash)
 	}
-	raw, err := tx.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("%w: encode: %v", ErrInvalidTransaction, err)
-	}
 	sig := tx.Signatures[0]
 	for _, at := range a.attempts {
 		if at.sig == sig {
 			// A deterministic build with the same blockhash: the same transaction again.
 			return at, nil
 		}
+	}
+	raw, err := tx.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("%w: encode: %v", ErrInvalidTransaction, err)
 	}
 	at := &attempt{sig: sig, wire: encodeBase64(raw), lvbh: bh.LastValidBlockHeight}
 	a.attempts = append(a.attempts, at)
@@ -183,9 +183,9 @@ func (a *action) submit(ctx context.Context, at *attempt) (submitOutcome, error)
 // found" for lack of confirmations.
 func (a *action) send(ctx context.Context, at *attempt, preflight bool) error {
 	a.sends++
-	opts := map[string]any{"encoding": "base64", "skipPreflight": !preflight}
+	opts := a.s.sendOpts
 	if preflight {
-		opts["preflightCommitment"] = a.s.cfg.commitment
+		opts = a.s.preflightOpts
 	}
 	return a.s.call.once(ctx, "sendTransaction", []any{at.wire, opts}, nil)
 }

@@ -68,10 +68,10 @@ func NewBlockhashCache(client *rpc.Client, cfg BlockhashCacheConfig) (*Blockhash
 		return nil, err
 	}
 	if cfg.RefreshInterval <= 0 {
-		cfg.RefreshInterval = time.Second
+		cfg.RefreshInterval = defaultRefresh
 	}
 	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = 10 * time.Second
+		cfg.RequestTimeout = defaultRequestTimeout
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)

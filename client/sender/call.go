@@ -134,14 +134,7 @@ func (c *caller) call(ctx context.Context, method string, params []any, out any)
 func (c *caller) backoff(ctx context.Context, method string, attempt int, re *RPCError) error {
 	d := max(c.retry.delay(attempt, rand.Float64()), re.RetryAfter)
 	c.log.Debug("sender: retrying RPC call", "method", method, "attempt", attempt, "wait", d, "err", re)
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
+	return sleep(ctx, d)
 }
 
 type epochInfo struct {

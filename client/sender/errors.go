@@ -144,8 +144,7 @@ func (e *RPCError) Unwrap() error { return e.Err }
 // unhealthy.
 func (e *RPCError) Retryable() bool {
 	switch {
-	case e.HTTPStatus == http.StatusTooManyRequests, e.HTTPStatus == http.StatusRequestTimeout,
-		e.HTTPStatus >= 500:
+	case e.overloaded():
 		return true
 	case e.HTTPStatus >= 400:
 		return false
@@ -154,6 +153,13 @@ func (e *RPCError) Retryable() bool {
 	default:
 		return !e.permanent
 	}
+}
+
+// overloaded reports HTTP 408, 429 or 5xx: the server or a gateway in front of it could
+// not answer now, without saying whether the request was seen.
+func (e *RPCError) overloaded() bool {
+	return e.HTTPStatus == http.StatusTooManyRequests || e.HTTPStatus == http.StatusRequestTimeout ||
+		e.HTTPStatus >= 500
 }
 
 // retryableCodes are JSON-RPC errors of a node that may answer differently soon.
@@ -168,8 +174,7 @@ var retryableCodes = map[int]bool{
 // 429 and 5xx without saying whether the node saw the request, so those do not count.
 func (e *RPCError) rejected() bool {
 	switch {
-	case e.HTTPStatus == http.StatusTooManyRequests, e.HTTPStatus == http.StatusRequestTimeout,
-		e.HTTPStatus >= 500:
+	case e.overloaded():
 		return false
 	case e.HTTPStatus >= 400:
 		return true

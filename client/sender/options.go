@@ -27,6 +27,12 @@ type RetryPolicy struct {
 	Jitter float64
 }
 
+// Defaults shared by Sender and BlockhashCache.
+const (
+	defaultRequestTimeout = 10 * time.Second
+	defaultRefresh        = time.Second
+)
+
 // defaultRetry is the policy used when none is given.
 var defaultRetry = RetryPolicy{MaxAttempts: 5, BaseDelay: 100 * time.Millisecond, MaxDelay: 3 * time.Second, Jitter: 0.5}
 
@@ -86,9 +92,9 @@ func defaultConfig() config {
 		pollInterval:   400 * time.Millisecond,
 		rebroadcast:    2 * time.Second,
 		retry:          defaultRetry,
-		requestTimeout: 10 * time.Second,
+		requestTimeout: defaultRequestTimeout,
 		logger:         slog.New(slog.DiscardHandler),
-		refresh:        time.Second,
+		refresh:        defaultRefresh,
 		maxSignings:    3,
 		mapper:         client.ParseTransactionError,
 	}

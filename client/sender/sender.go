@@ -52,6 +52,9 @@ type Sender struct {
 	ownsCache bool
 	hub       *wsHub
 	log       *slog.Logger
+	// sendOpts and preflightOpts are sendTransaction's options, built once because every
+	// send and rebroadcast passes them (they are only read, by the JSON encoder).
+	sendOpts, preflightOpts map[string]any
 
 	mu       sync.Mutex
 	flights  map[solana.Signature]*flight
@@ -107,6 +110,9 @@ func New(client *rpc.Client, opts ...Option) (*Sender, error) {
 		flights:  make(map[solana.Signature]*flight),
 		kick:     make(chan struct{}, 1),
 		pollWake: make(chan struct{}),
+		sendOpts: map[string]any{"encoding": "base64", "skipPreflight": true},
+		preflightOpts: map[string]any{"encoding": "base64", "skipPreflight": false,
+			"preflightCommitment": cfg.commitment},
 	}
 	if s.cache == nil {
 		c, err := NewBlockhashCache(client, BlockhashCacheConfig{Commitment: cfg.commitment,
@@ -381,12 +387,13 @@ func (s *Sender) pollOnce(sigs []solana.Signature) {
 	s.pollMu.Unlock()
 }
 
-// lastPoll returns the latest poll and a channel closed when the next one is in.
+// lastPoll returns the latest poll.
 func (s *Sender) lastPoll() pollState {
 	p, _ := s.nextPoll()
 	return p
 }
 
+// nextPoll returns the latest poll and a channel closed when the next one is in.
 func (s *Sender) nextPoll() (pollState, <-chan struct{}) {
 	s.pollMu.Lock()
 	defer s.pollMu.Unlock()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"time"
 
@@ -60,8 +61,23 @@ func newWSHub(url string, commitment rpc.CommitmentType, timeout time.Duration, 
 func (h *wsHub) dial() (*ws.Client, error) {
 	ctx, cancel := context.WithTimeout(h.ctx, h.timeout)
 	defer cancel()
-	return ws.ConnectWithOptions(ctx, h.url, &ws.Options{HandshakeTimeout: h.timeout})
+	conn, err := ws.ConnectWithOptions(ctx, h.url, &ws.Options{HandshakeTimeout: h.timeout})
+	if err != nil {
+		// Dial and URL-parse errors can quote the endpoint, which may carry an API key,
+		// and the hub logs them.
+		return nil, &redactedError{msg: strings.ReplaceAll(err.Error(), h.url, "<websocket endpoint>"), err: err}
+	}
+	return conn, nil
 }
+
+// redactedError keeps the cause for errors.Is/As while its message omits the endpoint.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }
 
 // subscribe registers a signatureSubscribe at the hub's commitment. gen identifies the
 // connection for lost.
@@ -120,12 +136,8 @@ func (h *wsHub) reconnect(old *ws.Client) {
 			return
 		}
 		h.log.Debug("sender: websocket reconnect failed", "attempt", attempt, "err", err)
-		t := time.NewTimer(h.backoff.delay(attempt, rand.Float64()))
-		select {
-		case <-h.ctx.Done():
-			t.Stop()
+		if sleep(h.ctx, h.backoff.delay(attempt, rand.Float64())) != nil {
 			return
-		case <-t.C:
 		}
 	}
 }
