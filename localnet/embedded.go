@@ -18,6 +18,8 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/programs/system"
 	"github.com/gagliardetto/solana-go/rpc"
+
+	"github.com/sessionkit/sessionkit/client/sender"
 )
 
 // launcherConfig is the file the launcher reads from its first argument.
@@ -32,15 +34,12 @@ type launcherProgram struct {
 	SoPath    string `json:"soPath"`
 }
 
-// launcherReady is the one JSON line the launcher prints on stdout.
+// launcherReady is the part of the launcher's one JSON line on stdout that Start
+// uses (launcher.js documents the rest).
 type launcherReady struct {
-	RPCURL   string  `json:"rpcUrl"`
-	WSURL    string  `json:"wsUrl"`
-	PID      int     `json:"pid"`
-	StartMs  float64 `json:"startMs"`
-	ReadyMs  float64 `json:"readyMs"`
-	Surfpool string  `json:"surfpool"`
-	Error    string  `json:"error"`
+	RPCURL string `json:"rpcUrl"`
+	WSURL  string `json:"wsUrl"`
+	Error  string `json:"error"`
 }
 
 func startEmbedded(ctx context.Context, cfg Config) (_ *Net, err error) {
@@ -77,8 +76,8 @@ func startEmbedded(ctx context.Context, cfg Config) (_ *Net, err error) {
 
 	lc := launcherConfig{Programs: []launcherProgram{}, OwnDir: tmp}
 	for _, p := range cfg.Programs {
-		path := filepath.Join(tmp, p.ID.String()+".so")
-		if err := os.WriteFile(path, p.ELF, 0o600); err != nil {
+		path, err := writeProgram(tmp, p)
+		if err != nil {
 			return nil, err
 		}
 		lc.Programs = append(lc.Programs, launcherProgram{ProgramID: p.ID.String(), SoPath: path})
@@ -108,7 +107,7 @@ func startEmbedded(ctx context.Context, cfg Config) (_ *Net, err error) {
 	cmd := exec.Command(node, filepath.Join(dir, "launcher.js"), cfgPath)
 	cmd.Dir = tmp
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = stdinR, stdoutW, out
-	proc, err := startProcess(cmd, out)
+	proc, err := startProcess(cmd)
 	_ = stdinR.Close()
 	_ = stdoutW.Close()
 	if err != nil {
@@ -152,7 +151,7 @@ func startEmbedded(ctx context.Context, cfg Config) (_ *Net, err error) {
 	}
 
 	n.info = Info{RPCURL: msg.RPCURL, WSURL: msg.WSURL, PID: proc.pid()}
-	n.client, n.http = newClient(msg.RPCURL)
+	n.client = sender.NewRPCClient(msg.RPCURL, nil)
 	if err := n.setupEmbedded(ctx, cfg); err != nil {
 		return nil, err
 	}

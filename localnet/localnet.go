@@ -9,8 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -18,7 +18,6 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/programs/system"
 	"github.com/gagliardetto/solana-go/rpc"
-	"github.com/gagliardetto/solana-go/rpc/jsonrpc"
 
 	"github.com/sessionkit/sessionkit/client/sender"
 )
@@ -86,8 +85,9 @@ type Config struct {
 	// Log receives the runtime's diagnostic output; nil discards it (the tail
 	// is still reported in start errors).
 	Log io.Writer
-	// StartTimeout bounds start-up after any first-time install
-	// (default 30s embedded, 120s test-validator).
+	// StartTimeout bounds each start-up attempt after any first-time install
+	// (default 30s embedded, 120s test-validator). A failed embedded start is
+	// tried once more, so Start may take up to twice this.
 	StartTimeout time.Duration
 
 	// CacheDir is where the embedded launcher and its npm dependencies are
@@ -119,7 +119,6 @@ type Info struct {
 type Net struct {
 	info   Info
 	client *rpc.Client
-	http   *http.Client
 	hashes *blockhashes
 	sender *sender.Sender
 	// faucet is a throwaway key created with a large balance at start; Fund
@@ -153,8 +152,9 @@ func Start(ctx context.Context, cfg Config) (*Net, error) {
 	case Embedded:
 		n, err = startEmbedded(ctx, cfg)
 		// surfpool 1.5.0 has been seen (once in about a hundred starts, under load) to
-		// panic in its WebSocket server while starting; a fresh process starts cleanly,
-		// so one retry keeps a test run from failing on the runtime's own flake.
+		// panic in its WebSocket server while starting and then never become ready; a
+		// fresh process starts cleanly, so one retry, timeouts included, keeps a test run
+		// from failing on the runtime's own flake.
 		var se *StartError
 		if errors.As(err, &se) && ctx.Err() == nil {
 			n, err = startEmbedded(ctx, cfg)
@@ -248,14 +248,10 @@ func newFaucet() solana.PrivateKey {
 	return key
 }
 
-func newClient(rpcURL string) (*rpc.Client, *http.Client) {
-	// solana-go's default transport allows only 9 connections per host, which
-	// serialises pipelined tests against a local cluster.
-	hc := &http.Client{Transport: &http.Transport{
-		MaxIdleConnsPerHost: 64,
-		IdleConnTimeout:     30 * time.Second,
-	}}
-	return rpc.NewWithCustomRPCClient(jsonrpc.NewClientWithOpts(rpcURL, &jsonrpc.RPCClientOpts{HTTPClient: hc})), hc
+// writeProgram writes p's ELF into dir for the runtime to load, and returns the path.
+func writeProgram(dir string, p Program) (string, error) {
+	path := filepath.Join(dir, p.ID.String()+".so")
+	return path, os.WriteFile(path, p.ELF, 0o600)
 }
 
 // String names the backend and endpoint, never the keys a Net holds.
@@ -466,8 +462,8 @@ func (n *Net) Close() error {
 		if n.hashes != nil {
 			n.hashes.cache.Close()
 		}
-		if n.http != nil {
-			n.http.CloseIdleConnections()
+		if n.client != nil {
+			_ = n.client.Close() // only drops idle connections
 		}
 		var errs []error
 		if n.proc != nil {

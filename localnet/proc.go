@@ -17,7 +17,6 @@ type process struct {
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error // from Wait, valid once done is closed
-	tail *tail
 	// stdin, when set, is the write end of the child's stdin; closing it
 	// tells the launcher to shut down.
 	stdin io.Closer
@@ -25,14 +24,14 @@ type process struct {
 
 // startProcess starts cmd in a new process group. cmd's stdout/stderr must
 // already be set.
-func startProcess(cmd *exec.Cmd, t *tail) (*process, error) {
+func startProcess(cmd *exec.Cmd) (*process, error) {
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// Grandchildren that keep our pipes open must not block Wait forever.
 	cmd.WaitDelay = 2 * time.Second
 	if err := cmd.Start(); err != nil {
 		return nil, err
 	}
-	p := &process{cmd: cmd, done: make(chan struct{}), tail: t}
+	p := &process{cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)

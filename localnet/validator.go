@@ -17,6 +17,8 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client/sender"
 )
 
 // validatorPlan is everything solana-test-validator's command line encodes.
@@ -142,8 +144,8 @@ func startValidator(ctx context.Context, cfg Config) (_ *Net, err error) {
 		return nil, err
 	}
 	for _, p := range cfg.Programs {
-		path := filepath.Join(tmp, p.ID.String()+".so")
-		if err := os.WriteFile(path, p.ELF, 0o600); err != nil {
+		path, err := writeProgram(tmp, p)
+		if err != nil {
 			return nil, err
 		}
 		plan.Programs = append(plan.Programs, plannedProgram{ID: p.ID, Path: path, Authority: p.UpgradeAuthority})
@@ -159,7 +161,7 @@ func startValidator(ctx context.Context, cfg Config) (_ *Net, err error) {
 	cmd := exec.Command(exe, plan.args()...)
 	cmd.Dir = tmp
 	cmd.Stdout, cmd.Stderr = out, out
-	if n.proc, err = startProcess(cmd, out); err != nil {
+	if n.proc, err = startProcess(cmd); err != nil {
 		return nil, err
 	}
 
@@ -169,7 +171,7 @@ func startValidator(ctx context.Context, cfg Config) (_ *Net, err error) {
 		WSURL:  "ws://127.0.0.1:" + strconv.Itoa(plan.RPCPort+1),
 		PID:    n.proc.pid(),
 	}
-	n.client, n.http = newClient(rpcURL)
+	n.client = sender.NewRPCClient(rpcURL, nil)
 	if err := n.waitHealthy(ctx); err != nil {
 		return nil, err
 	}

@@ -78,16 +78,23 @@ func (m *Memory) Get(ctx context.Context, token solana.PublicKey) (Record, *clie
 	if err := m.lock(ctx); err != nil {
 		return Record{}, nil, err
 	}
-	defer m.mu.Unlock()
 	e, ok := m.sessions[token]
+	var rec Record
+	var seed [ed25519.SeedSize]byte
+	if ok {
+		rec, seed = e.rec, *e.seed
+	}
+	m.mu.Unlock()
+	defer clear(seed[:])
 	if !ok {
 		return Record{}, nil, fmt.Errorf("%w: %s", ErrNotFound, token)
 	}
-	key, err := client.NewSessionKey(e.seed[:])
+	// Deriving the key is the slow part; other callers need not wait for it.
+	key, err := client.NewSessionKey(seed[:])
 	if err != nil {
 		return Record{}, nil, err
 	}
-	return e.rec, key, nil
+	return rec, key, nil
 }
 
 // List implements Store.

@@ -434,9 +434,10 @@ type TCP struct {
 	ln     net.Listener
 	target string
 
-	mu    sync.Mutex
-	conns []net.Conn
-	wg    sync.WaitGroup
+	mu     sync.Mutex
+	conns  []net.Conn
+	closed bool // set at cleanup; later connections are closed, not tracked
+	wg     sync.WaitGroup
 }
 
 // NewTCP starts forwarding to target, a host:port on loopback, and stops when t ends.
@@ -458,6 +459,9 @@ func NewTCP(t testing.TB, target string) *TCP {
 	go p.accept()
 	t.Cleanup(func() {
 		ln.Close()
+		p.mu.Lock()
+		p.closed = true
+		p.mu.Unlock()
 		p.Cut()
 		p.wg.Wait()
 	})
@@ -480,6 +484,14 @@ func (p *TCP) accept() {
 			continue
 		}
 		p.mu.Lock()
+		if p.closed {
+			// Accepted just before the listener closed: a connection Cut will not see
+			// would keep its copiers, and the cleanup waiting for them, alive.
+			p.mu.Unlock()
+			in.Close()
+			out.Close()
+			return
+		}
 		p.conns = append(p.conns, in, out)
 		p.mu.Unlock()
 		p.wg.Add(2)

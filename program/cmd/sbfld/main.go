@@ -1,6 +1,6 @@
 // Command sbfld links clang BPF objects into a Solana program (.so).
 //
-//	sbfld [-arch v0|v3] [-entry entrypoint] -o OUT.so IN.o...
+//	sbfld [-arch v0|v3] [-entry NAME] [-allow-syscall NAME]... -o OUT.so IN.o...
 package main
 
 import (

@@ -12,7 +12,6 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/spf13/cobra"
 
-	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
@@ -160,7 +159,7 @@ func (a *app) manager(c *rpc.Client, withSender bool) (*session.Manager, *sender
 }
 
 func (a *app) senderOptions() []sender.Option {
-	opts := []sender.Option{sender.WithErrorMapper(client.ParseTransactionError), sender.WithCommitment(a.env.commitment)}
+	opts := []sender.Option{sender.WithCommitment(a.env.commitment)}
 	if a.env.wsURL != "" {
 		opts = append(opts, sender.WithWebSocket(a.env.wsURL))
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -38,7 +39,7 @@ func (s *storeFlags) register(cmd *cobra.Command, dirUsage string) {
 // none.
 func (a *app) openStore(ctx context.Context, s storeFlags, create bool) (*tokenstore.Dir, error) {
 	exists := true
-	if _, err := os.Stat(s.dir + "/store.json"); errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(s.dir, "store.json")); errors.Is(err, fs.ErrNotExist) {
 		exists = false
 		if !create {
 			return nil, failure("create a store with 'sessionkit create --store DIR ...'", fmt.Errorf("no token store in %s", s.dir))

@@ -224,12 +224,10 @@ func reason(err error) string {
 	return strings.TrimPrefix(ve.Error(), "client: token "+ve.Token.String()+": ")
 }
 
+// versionName names the token version validate was asked for: v1, v2 or any.
 func versionName(v pda.Version) string {
-	switch v {
-	case pda.V1:
-		return "v1"
-	case pda.V2:
-		return "v2"
+	if v.Valid() {
+		return v.String()
 	}
 	return "any"
 }

@@ -133,7 +133,7 @@ func (d *run) start(ctx context.Context) error {
 		info := n.Info()
 		d.r.Cluster = Cluster{Backend: string(info.Backend), RPCURL: info.RPCURL, WSURL: info.WSURL}
 		d.rpc = sender.NewRPCClient(n.RPCURL(), nil)
-		d.snd, err = sender.New(d.rpc, sender.WithErrorMapper(client.ParseTransactionError), sender.WithPollInterval(localPoll))
+		d.snd, err = sender.New(d.rpc, sender.WithPollInterval(localPoll))
 		if err != nil {
 			return err
 		}
