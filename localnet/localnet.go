@@ -5,7 +5,6 @@ package localnet
 import (
 	"bytes"
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -19,6 +18,7 @@ import (
 	"github.com/gagliardetto/solana-go/programs/system"
 	"github.com/gagliardetto/solana-go/rpc"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
 )
 
@@ -436,20 +436,11 @@ func (n *Net) WarpTime(ctx context.Context, t time.Time) error {
 
 // ClusterTime reads unix_timestamp from the Clock sysvar: the time programs see.
 func (n *Net) ClusterTime(ctx context.Context) (time.Time, error) {
-	res, err := n.client.GetAccountInfoWithOpts(ctx, solana.SysVarClockPubkey, &rpc.GetAccountInfoOpts{
-		Encoding:   solana.EncodingBase64,
-		Commitment: rpc.CommitmentConfirmed,
-	})
+	unix, err := client.ClusterTime(ctx, n.client, rpc.CommitmentConfirmed)
 	if err != nil {
-		return time.Time{}, fmt.Errorf("localnet: reading Clock sysvar: %w", err)
+		return time.Time{}, fmt.Errorf("localnet: %w", err)
 	}
-	data := res.Value.Data.GetBinary()
-	// Clock: slot u64, epoch_start_timestamp i64, epoch u64,
-	// leader_schedule_epoch u64, unix_timestamp i64.
-	if len(data) < 40 {
-		return time.Time{}, fmt.Errorf("localnet: Clock sysvar has %d bytes, want 40", len(data))
-	}
-	return time.Unix(int64(binary.LittleEndian.Uint64(data[32:40])), 0), nil
+	return time.Unix(unix, 0), nil
 }
 
 // Close stops the cluster, waits for its process group to exit and removes
