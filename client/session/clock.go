@@ -2,25 +2,19 @@ package session
 
 import (
 	"context"
-	"encoding/binary"
-	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/gagliardetto/solana-go"
-	"github.com/gagliardetto/solana-go/rpc"
 )
-
-// clockUnixOffset is where unix_timestamp sits in the Clock sysvar (after slot,
-// epoch_start_timestamp and epoch, 8 bytes each).
-const clockUnixOffset = 32
 
 // reading is one observation of the cluster clock; at carries the local monotonic time.
 type reading struct {
 	unix int64
 	at   time.Time
 }
+
+// estimate advances the reading by the whole seconds elapsed locally since it was taken.
+func (r *reading) estimate() int64 { return r.unix + int64(time.Since(r.at)/time.Second) }
 
 // clusterClock caches the cluster's unix time. Signing paths read it without locking; a
 // reading older than maxAge is refreshed before use, by one caller while the others wait.
@@ -31,31 +25,13 @@ type clusterClock struct {
 	mu     sync.Mutex
 }
 
-func fetchClusterTime(ctx context.Context, client *rpc.Client, commitment rpc.CommitmentType) (int64, error) {
-	length := uint64(8)
-	offset := uint64(clockUnixOffset)
-	res, err := client.GetAccountInfoWithOpts(ctx, solana.SysVarClockPubkey, &rpc.GetAccountInfoOpts{
-		Encoding:   solana.EncodingBase64,
-		Commitment: commitment,
-		DataSlice:  &rpc.DataSlice{Offset: &offset, Length: &length},
-	})
-	if err != nil {
-		return 0, fmt.Errorf("session: reading the cluster clock: %w", err)
-	}
-	data := res.Value.Data.GetBinary()
-	if len(data) != 8 {
-		return 0, fmt.Errorf("session: reading the cluster clock: got %d bytes of unix_timestamp", len(data))
-	}
-	return int64(binary.LittleEndian.Uint64(data)), nil
-}
-
 // now returns the cluster time estimated from a reading at most maxAge old.
 func (c *clusterClock) now(ctx context.Context) (int64, error) {
 	r, err := c.fresh(ctx)
 	if err != nil {
 		return 0, err
 	}
-	return r.unix + int64(time.Since(r.at)/time.Second), nil
+	return r.estimate(), nil
 }
 
 // check returns ErrExpired only when a cluster reading is at or past validUntil. When the
@@ -70,7 +46,7 @@ func (c *clusterClock) check(ctx context.Context, validUntil int64) error {
 	if r.unix >= validUntil {
 		return ErrExpired
 	}
-	if r.unix+int64(time.Since(r.at)/time.Second) < validUntil {
+	if r.estimate() < validUntil {
 		return nil
 	}
 	if r, err = c.refresh(ctx, r); err != nil {

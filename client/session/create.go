@@ -121,12 +121,11 @@ func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey,
 	if err != nil {
 		return nil, err
 	}
-	pending, err := newPending(tx, authority, bh.LastValidBlockHeight, plan.session, pendingCreate)
+	pending, err := newPending(tx, authority, bh.LastValidBlockHeight, plan.session, plan.settle)
 	if err != nil {
 		return nil, err
 	}
 	plan.session.state.Store(statePending)
-	pending.explain = plan.explain
 	return pending, nil
 }
 
@@ -222,4 +221,13 @@ func (c *createPlan) explain(err error) error {
 		return fmt.Errorf("session: token %s (target %s, signer %s, authority %s): %w", s.token, s.target, s.signer, s.authority, err)
 	}
 	return err
+}
+
+// settle ends a wallet-signed create: the session goes live once the transaction landed.
+func (c *createPlan) settle(_ context.Context, err error) error {
+	if err != nil {
+		return c.explain(err)
+	}
+	c.session.state.CompareAndSwap(statePending, stateActive)
+	return nil
 }

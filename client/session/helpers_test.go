@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -30,6 +32,16 @@ func offlineManager(fc *fakeClock, maxAge time.Duration) *Manager {
 		programID: pda.MagicBlockProgramID,
 		clock:     &clusterClock{fetch: fc.fetch, maxAge: maxAge},
 	}
+}
+
+// chainManager is offlineManager reading balances and accounts from the test cluster:
+// a pool reads a signer's balance before its key may leave the store.
+func chainManager(t testing.TB, fc *fakeClock) *Manager {
+	t.Helper()
+	m := offlineManager(fc, time.Hour)
+	m.rpc = localnet.ForTest(t).RPC()
+	m.commitment = rpc.CommitmentConfirmed
+	return m
 }
 
 // testSession makes a V1 session for a random authority and target, bound to m (may be nil).

@@ -7,6 +7,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/pda"
 )
@@ -43,17 +44,17 @@ func WithClockMaxAge(d time.Duration) Option { return func(m *Manager) { m.clock
 // DefaultClockMaxAge is the default of WithClockMaxAge.
 const DefaultClockMaxAge = 2 * time.Second
 
-// NewManager returns a Manager reading through client and sending through snd. A nil snd
+// NewManager returns a Manager reading through rpcClient and sending through snd. A nil snd
 // makes a read-only Manager: Get, List and ClusterTime work, sending fails with
 // ErrBadParams. Give the sender sender.WithErrorMapper(client.ParseTransactionError) for
 // typed errors on its own sends; the Manager adds them to its sends either way.
-func NewManager(client *rpc.Client, snd *sender.Sender, opts ...Option) *Manager {
-	m := &Manager{rpc: client, snd: snd, programID: pda.MagicBlockProgramID, commitment: rpc.CommitmentConfirmed}
+func NewManager(rpcClient *rpc.Client, snd *sender.Sender, opts ...Option) *Manager {
+	m := &Manager{rpc: rpcClient, snd: snd, programID: pda.MagicBlockProgramID, commitment: rpc.CommitmentConfirmed}
 	m.clock = &clusterClock{maxAge: DefaultClockMaxAge}
 	for _, o := range opts {
 		o(m)
 	}
-	m.clock.fetch = func(ctx context.Context) (int64, error) { return fetchClusterTime(ctx, m.rpc, m.commitment) }
+	m.clock.fetch = func(ctx context.Context) (int64, error) { return client.ClusterTime(ctx, m.rpc, m.commitment) }
 	return m
 }
 

@@ -2,6 +2,7 @@ package session
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/base64"
 	"fmt"
@@ -25,17 +26,10 @@ type Pending struct {
 	wallet               solana.PublicKey
 	lastValidBlockHeight uint64
 	session              *Session
-	kind                 pendingKind
-	explain              func(error) error // create: names a duplicate token
-	revoke               *revokePlan
+	// settle applies SubmitSigned's outcome to the session (now live, or revoked) and
+	// returns the error to report, if any.
+	settle func(ctx context.Context, err error) error
 }
-
-type pendingKind uint8
-
-const (
-	pendingCreate pendingKind = iota + 1
-	pendingRevoke
-)
 
 // Wallet is the signer whose signature is awaited.
 func (p *Pending) Wallet() solana.PublicKey { return p.wallet }
@@ -62,7 +56,8 @@ func (p *Pending) Transaction() *solana.Transaction {
 	return tx
 }
 
-func newPending(tx *solana.Transaction, wallet solana.PublicKey, lastValid uint64, s *Session, kind pendingKind) (*Pending, error) {
+func newPending(tx *solana.Transaction, wallet solana.PublicKey, lastValid uint64, s *Session,
+	settle func(context.Context, error) error) (*Pending, error) {
 	msg, err := tx.Message.MarshalBinary()
 	if err != nil {
 		return nil, fmt.Errorf("session: encoding message: %w", err)
@@ -74,7 +69,7 @@ func newPending(tx *solana.Transaction, wallet solana.PublicKey, lastValid uint6
 	if _, err := solana.TransactionFromBytes(wire); err != nil {
 		return nil, fmt.Errorf("session: decoding prepared transaction: %w", err)
 	}
-	return &Pending{tx: tx, message: msg, wire: wire, wallet: wallet, lastValidBlockHeight: lastValid, session: s, kind: kind}, nil
+	return &Pending{tx: tx, message: msg, wire: wire, wallet: wallet, lastValidBlockHeight: lastValid, session: s, settle: settle}, nil
 }
 
 // verify accepts signed only if its message is exactly the prepared one, the signatures

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client"
 )
 
 // PoolConfig tunes a [Pool]. The zero value keeps sessions in memory, renews nothing and
@@ -28,7 +30,9 @@ type PoolConfig struct {
 	// Workers bounds concurrent renewals and revokes; default 4.
 	Workers int
 	// RevokeExpired revokes expired tokens during cleanup (anyone may revoke an expired
-	// token), sweeping the ephemeral signer's lamports back; otherwise they are only dropped.
+	// token), sweeping the ephemeral signer's lamports back. Otherwise expired sessions
+	// only leave the pool, and the keys of those whose signers still hold lamports stay
+	// in the store for the application to revoke (Manager.RevokeToken with the key).
 	RevokeExpired bool
 	// OnError learns about background failures; s is nil for failures not tied to a session.
 	OnError func(s *Session, err error)
@@ -37,6 +41,15 @@ type PoolConfig struct {
 // Pool holds the live sessions of many players, one per (authority, target), for a game
 // backend. Lookups are lock-light and safe from any goroutine; maintenance renews sessions
 // ahead of expiry and cleans up expired ones with a bounded number of goroutines.
+//
+// An ephemeral signer holds the player's top-up, and its key in the Persister is the only
+// way back to those lamports. So a key leaves the Persister only once its signer is read
+// to hold no lamports, or once a landed transaction swept them back: a revoke with sweep,
+// or a plain transfer when the token is already gone. A session that leaves the pool
+// (replaced by Put or a renewal, removed, revoked, expired, lost a renewal race) while its
+// signer still holds lamports is retired: its key stays in the store, and maintenance
+// sweeps it once that is possible (token gone; token expired with RevokeExpired; at once
+// for a renewal nobody wants). A failed sweep keeps the key and is reported to OnError.
 type Pool struct {
 	mgr *Manager
 	cfg PoolConfig
@@ -44,6 +57,9 @@ type Pool struct {
 	mu       sync.RWMutex
 	sessions map[poolKey]*Session
 	busy     map[*Session]bool // renewal or cleanup running
+	// retired are sessions out of the pool whose keys stay in the store until their
+	// signers are swept, by token.
+	retired map[solana.PublicKey]*Session
 
 	// life ends at Close, stopping the background loop and its work.
 	life   context.Context
@@ -69,6 +85,7 @@ func NewPool(mgr *Manager, cfg PoolConfig) *Pool {
 		cfg:      cfg,
 		sessions: make(map[poolKey]*Session),
 		busy:     make(map[*Session]bool),
+		retired:  make(map[solana.PublicKey]*Session),
 	}
 	p.life, p.cancel = context.WithCancel(context.Background())
 	if cfg.Interval > 0 {
@@ -110,6 +127,18 @@ func (p *Pool) Get(authority, target solana.PublicKey) (*Session, bool) {
 	return s, ok
 }
 
+// Retired returns the sessions that left the pool but whose keys the store keeps until
+// their signers' lamports are swept back, in no particular order.
+func (p *Pool) Retired() []*Session {
+	p.mu.RLock()
+	defer p.mu.RUnlock()
+	out := make([]*Session, 0, len(p.retired))
+	for _, s := range p.retired {
+		out = append(out, s)
+	}
+	return out
+}
+
 // Len is the number of sessions held.
 func (p *Pool) Len() int {
 	p.mu.RLock()
@@ -129,7 +158,8 @@ func (p *Pool) Sessions() []*Session {
 }
 
 // Put stores s (persisting it first) as the session of its authority and target and
-// returns the session it replaced, if any; revoking that one is the caller's choice.
+// returns the session it replaced, if any; revoking that one is the caller's choice, and
+// until its signer is empty the pool retires it rather than deleting its key.
 func (p *Pool) Put(ctx context.Context, s *Session) (replaced *Session, err error) {
 	if p.life.Err() != nil {
 		return nil, ErrClosed
@@ -143,14 +173,16 @@ func (p *Pool) Put(ctx context.Context, s *Session) (replaced *Session, err erro
 	p.mu.Lock()
 	old := p.sessions[key]
 	p.sessions[key] = s
+	delete(p.retired, s.token) // back in use
 	p.mu.Unlock()
 	if old != nil && old != s {
-		return old, p.forget(ctx, old)
+		return old, p.retire(ctx, old, false)
 	}
 	return nil, nil
 }
 
-// Remove takes the session of authority for target out of the pool and the store.
+// Remove takes the session of authority for target out of the pool, and out of the store
+// once its signer holds no lamports; until then it is retired (see [Pool]).
 func (p *Pool) Remove(ctx context.Context, authority, target solana.PublicKey) (*Session, error) {
 	key := poolKey{authority, target}
 	p.mu.Lock()
@@ -160,7 +192,94 @@ func (p *Pool) Remove(ctx context.Context, authority, target solana.PublicKey) (
 	if s == nil {
 		return nil, nil
 	}
-	return s, p.forget(ctx, s)
+	return s, p.retire(ctx, s, false)
+}
+
+// retire lets s, no longer the pool's session, go as far as its lamports allow: out of
+// the store if its signer is empty or can be swept now, otherwise into retired for the
+// next passes. revokeNow revokes a still active token instead of waiting for it to
+// expire. The error is the store's; sweep failures go to OnError.
+func (p *Pool) retire(ctx context.Context, s *Session, revokeNow bool) error {
+	_, err := p.retireOutcome(ctx, s, revokeNow)
+	return err
+}
+
+func (p *Pool) retireOutcome(ctx context.Context, s *Session, revokeNow bool) (outcome, error) {
+	out, err := p.settle(ctx, s, revokeNow)
+	p.mu.Lock()
+	if out == retry {
+		p.retired[s.token] = s
+	} else {
+		delete(p.retired, s.token)
+	}
+	p.mu.Unlock()
+	return out, err
+}
+
+// outcome is where settle left a session's key.
+type outcome int
+
+const (
+	left  outcome = iota // out of the store, the signer empty
+	retry                // in the store; a later pass may sweep it
+	kept                 // in the store for the application; the pool will not sweep it
+)
+
+// settle sweeps s's signer if its token allows and deletes its key from the store once
+// the signer is empty, reporting to OnError why not otherwise. The error is the store's.
+func (p *Pool) settle(ctx context.Context, s *Session, revokeNow bool) (outcome, error) {
+	bal, err := p.mgr.rpc.GetBalance(ctx, s.signer, p.mgr.commitment)
+	if err != nil {
+		p.report(s, fmt.Errorf("session: reading the balance of session signer %s, keeping its key: %w", s.signer, err))
+		return retry, nil
+	}
+	if bal.Value > 0 {
+		err := p.sweep(ctx, s, revokeNow)
+		switch {
+		case errors.Is(err, errActive):
+			return retry, nil // an expiry to wait for, not a failure
+		case errors.Is(err, errNotRevoking):
+			p.report(s, fmt.Errorf("session: %s expired with %d lamports on its signer; its key stays in the store: %w", s.token, bal.Value, err))
+			return kept, nil
+		case err != nil:
+			p.report(s, fmt.Errorf("session: %s's signer holds %d lamports, keeping its key: %w", s.token, bal.Value, err))
+			return retry, nil
+		}
+	}
+	if err := p.forget(ctx, s); err != nil {
+		return retry, err
+	}
+	return left, nil
+}
+
+var (
+	// errActive means the token is still valid, so its lamports wait for its expiry.
+	errActive = errors.New("session: token still active")
+	// errNotRevoking means an expired token's sweep needs a revoke the configuration
+	// leaves to the application.
+	errNotRevoking = errors.New("session: RevokeExpired is off")
+)
+
+// sweep empties s's signer: a plain transfer when the token is gone, a revoke with sweep
+// when it has expired (with RevokeExpired) or revokeNow.
+func (p *Pool) sweep(ctx context.Context, s *Session, revokeNow bool) error {
+	if !s.Revoked() {
+		tok, err := p.mgr.Get(ctx, s.token)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return err
+		case tok.Expired && !p.cfg.RevokeExpired:
+			return errNotRevoking
+		case tok.Expired || revokeNow:
+			_, err := p.mgr.Revoke(ctx, s, RevokeParams{})
+			return err
+		default:
+			return errActive
+		}
+	}
+	_, err := p.mgr.sweepClosed(ctx, s)
+	return err
 }
 
 func (p *Pool) forget(ctx context.Context, s *Session) error {
@@ -174,8 +293,12 @@ func (p *Pool) forget(ctx context.Context, s *Session) error {
 }
 
 // Restore loads the Persister's sessions, resumes each against the chain and adds the
-// live ones. Sessions that are gone, expired or no longer match the chain are deleted
-// from the store; other failures are returned together and leave the store untouched.
+// live ones; of two live sessions for the same authority and target the later-expiring
+// one is kept and the other retired. The keys of tokens that are gone or expired are
+// retired too: deleted from the store once their signers are empty or swept, as for any
+// session leaving the pool (see [Pool]). A snapshot that no longer matches the chain is
+// deleted only if its key's account is empty. Other failures are returned together and
+// leave the store untouched.
 func (p *Pool) Restore(ctx context.Context) (restored int, err error) {
 	if p.cfg.Persister == nil {
 		return 0, nil
@@ -189,8 +312,13 @@ func (p *Pool) Restore(ctx context.Context) (restored int, err error) {
 		s, err := p.mgr.Resume(ctx, snap)
 		switch {
 		case err == nil:
-		case errors.Is(err, ErrNotFound), errors.Is(err, ErrExpired), errors.Is(err, ErrMismatch):
-			if err := p.cfg.Persister.Delete(ctx, snap.Token); err != nil {
+		case errors.Is(err, ErrNotFound), errors.Is(err, ErrExpired):
+			if err := p.retireSnapshot(ctx, snap); err != nil {
+				errs = append(errs, err)
+			}
+			continue
+		case errors.Is(err, ErrMismatch):
+			if err := p.forgetMismatch(ctx, snap, err); err != nil {
 				errs = append(errs, err)
 			}
 			continue
@@ -198,17 +326,71 @@ func (p *Pool) Restore(ctx context.Context) (restored int, err error) {
 			errs = append(errs, err)
 			continue
 		}
+		key := poolKey{s.authority, s.target}
 		p.mu.Lock()
-		p.sessions[poolKey{s.authority, s.target}] = s
+		prev := p.sessions[key]
+		if prev == nil || s.validUntil > prev.validUntil {
+			p.sessions[key] = s
+			prev, s = s, prev
+		}
 		p.mu.Unlock()
-		restored++
+		if s == nil {
+			restored++
+			continue
+		}
+		if err := p.retire(ctx, s, false); err != nil {
+			errs = append(errs, err)
+		}
 	}
 	return restored, errors.Join(errs...)
 }
 
+// retireSnapshot retires the session of a snapshot that Resume refused for a token gone
+// or expired: its signer may still hold the top-up.
+func (p *Pool) retireSnapshot(ctx context.Context, snap Snapshot) error {
+	key, err := client.NewSessionKey(snap.Seed[:])
+	if err != nil {
+		return err
+	}
+	s := &Session{
+		token: snap.Token, signer: snap.Signer, authority: snap.Authority, target: snap.Target,
+		feePayer: snap.FeePayer, version: snap.Version, validUntil: snap.ValidUntil, key: key, mgr: p.mgr,
+	}
+	out, err := p.retireOutcome(ctx, s, false)
+	if out != retry {
+		key.Zero() // the store has it, or nothing was left to guard
+	}
+	return err
+}
+
+// forgetMismatch deletes a snapshot that disagrees with the chain only when the account
+// of its key is empty: where else its lamports belong is not something a snapshot that
+// fails its checks can be trusted to say.
+func (p *Pool) forgetMismatch(ctx context.Context, snap Snapshot, cause error) error {
+	key, err := client.NewSessionKey(snap.Seed[:])
+	if err != nil {
+		return err
+	}
+	signer := key.PublicKey()
+	key.Zero()
+	bal, err := p.mgr.rpc.GetBalance(ctx, signer, p.mgr.commitment)
+	if err != nil {
+		return fmt.Errorf("session: reading the balance of %s, keeping stored session %s: %w", signer, snap.Token, err)
+	}
+	if bal.Value > 0 {
+		p.report(nil, fmt.Errorf("session: keeping stored session %s, its key's account %s holds %d lamports: %w", snap.Token, signer, bal.Value, cause))
+		return nil
+	}
+	if err := p.cfg.Persister.Delete(ctx, snap.Token); err != nil {
+		return fmt.Errorf("session: deleting %s from the store: %w", snap.Token, err)
+	}
+	return nil
+}
+
 // Maintain runs one maintenance pass and waits for it: sessions due for renewal (by the
 // cluster clock) are renewed, revoked ones are dropped, expired ones are dropped and, with
-// RevokeExpired, revoked on chain. At most Workers run at once.
+// RevokeExpired, revoked on chain, and retired sessions are swept when their tokens allow.
+// At most Workers run at once.
 func (p *Pool) Maintain(ctx context.Context) error {
 	now, err := p.mgr.clock.now(ctx)
 	if err != nil {
@@ -217,11 +399,15 @@ func (p *Pool) Maintain(ctx context.Context) error {
 	renewFrom := int64(p.cfg.RenewBefore / time.Second)
 	sem := make(chan struct{}, p.cfg.Workers)
 	var wg sync.WaitGroup
-	for _, s := range p.Sessions() {
+	live := p.Sessions()
+	retired := p.Retired()
+	for i, s := range append(live, retired...) {
 		var task func(context.Context, *Session)
 		switch {
+		case i >= len(live):
+			task = p.sweepRetired
 		case s.Revoked():
-			task = p.cleanup
+			task = p.drop
 		case now >= s.validUntil:
 			task = p.expire
 		case p.cfg.Renew != nil && s.validUntil-now <= renewFrom:
@@ -265,7 +451,7 @@ func (p *Pool) release(s *Session) {
 	p.mu.Unlock()
 }
 
-// drop removes s if it is still the pool's session for its key.
+// drop removes s if it is still the pool's session for its key, and retires it.
 func (p *Pool) drop(ctx context.Context, s *Session) {
 	key := poolKey{s.authority, s.target}
 	p.mu.Lock()
@@ -275,50 +461,49 @@ func (p *Pool) drop(ctx context.Context, s *Session) {
 	}
 	p.mu.Unlock()
 	if current {
-		if err := p.forget(ctx, s); err != nil {
+		if err := p.retire(ctx, s, false); err != nil {
 			p.report(s, err)
 		}
 	}
 }
 
-func (p *Pool) cleanup(ctx context.Context, s *Session) { p.drop(ctx, s) }
-
 // expire confirms expiry with a cluster reading before acting: the pass's time was an
-// estimate. With RevokeExpired the session leaves the pool and the store only once its
-// revoke landed, so a failed revoke is retried by the next pass instead of losing the key
-// to the signer's lamports; a signer too poor to pay the fee has nothing left to sweep.
+// estimate. Retiring the session revokes and sweeps it with RevokeExpired; a failed revoke
+// keeps its key in the store for the next pass.
 func (p *Pool) expire(ctx context.Context, s *Session) {
 	expired, err := s.Expired(ctx)
 	if err != nil {
 		p.report(s, err)
 		return
 	}
-	if !expired {
-		return
+	if expired {
+		p.drop(ctx, s)
 	}
-	if p.cfg.RevokeExpired {
-		_, err := p.mgr.Revoke(ctx, s, RevokeParams{})
-		switch {
-		case err == nil, errors.Is(err, ErrRevoked):
-		case errors.Is(err, ErrNoSweep):
-			p.report(s, err)
-		default:
-			p.report(s, err)
-			return
-		}
-	}
-	p.drop(ctx, s)
 }
 
+func (p *Pool) sweepRetired(ctx context.Context, s *Session) {
+	if err := p.retire(ctx, s, false); err != nil {
+		p.report(s, err)
+	}
+}
+
+// renew swaps in s's successor. A Renew that created the successor but failed to revoke
+// s still returns it, and it holds a top-up: it is used, not dropped.
 func (p *Pool) renew(ctx context.Context, s *Session) {
 	next, err := p.cfg.Renew(ctx, s)
 	if err != nil {
 		p.report(s, fmt.Errorf("session: renewing %s: %w", s.token, err))
+	}
+	if next == nil {
 		return
 	}
 	if p.cfg.Persister != nil {
 		if err := p.cfg.Persister.Save(ctx, next.Snapshot()); err != nil {
 			p.report(next, fmt.Errorf("session: persisting %s: %w", next.token, err))
+			// Unstored, its key would die with the process: take its lamports back now.
+			if err := p.retire(ctx, next, true); err != nil {
+				p.report(next, err)
+			}
 			return
 		}
 	}
@@ -329,12 +514,13 @@ func (p *Pool) renew(ctx context.Context, s *Session) {
 		p.sessions[key] = next
 	}
 	p.mu.Unlock()
-	stale := s
+	stale, revokeNow := s, false
 	if !swapped {
-		// The session was removed or replaced while renewing; the new one is not wanted.
-		stale = next
+		// The session was removed or replaced while renewing; nobody holds the new one, so
+		// it is revoked at once rather than left funded until it expires.
+		stale, revokeNow = next, true
 	}
-	if err := p.forget(ctx, stale); err != nil {
+	if err := p.retire(ctx, stale, revokeNow); err != nil {
 		p.report(stale, err)
 	}
 }

@@ -57,7 +57,7 @@ func (m *memStore) tokens() map[solana.PublicKey]bool {
 func TestPoolPutGetRemove(t *testing.T) {
 	ctx := context.Background()
 	store := newMemStore()
-	p := NewPool(offlineManager(&fakeClock{}, time.Hour), PoolConfig{Persister: store, Interval: -1})
+	p := NewPool(chainManager(t, &fakeClock{}), PoolConfig{Persister: store, Interval: -1})
 	defer p.Close()
 
 	a := testSession(t, p.mgr, 10_000)
@@ -94,7 +94,7 @@ func TestPoolMaintain(t *testing.T) {
 	ctx := context.Background()
 	fc := &fakeClock{}
 	fc.unix.Store(100_000)
-	m := offlineManager(fc, time.Hour)
+	m := chainManager(t, fc)
 	store := newMemStore()
 
 	var renewed sync.Map // old token → new session
@@ -173,7 +173,7 @@ func TestPoolConcurrentUse(t *testing.T) {
 	ctx := context.Background()
 	fc := &fakeClock{}
 	fc.unix.Store(1_000)
-	m := offlineManager(fc, time.Hour)
+	m := chainManager(t, fc)
 	p := NewPool(m, PoolConfig{Persister: newMemStore(), Interval: time.Millisecond,
 		Renew: func(ctx context.Context, old *Session) (*Session, error) {
 			next := testSession(t, m, old.validUntil+3600)

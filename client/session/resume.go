@@ -12,11 +12,16 @@ import (
 // and refuses (ErrMismatch) a snapshot whose key, address or fields disagree with the
 // chain, ErrNotFound when the token is gone (revoked) and ErrExpired when the cluster
 // clock is past valid_until.
-func (m *Manager) Resume(ctx context.Context, snap Snapshot) (*Session, error) {
+func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err error) {
 	key, err := client.NewSessionKey(snap.Seed[:])
 	if err != nil {
 		return nil, err
 	}
+	defer func() {
+		if err != nil {
+			key.Zero() // a refused snapshot leaves no usable copy of its key behind
+		}
+	}()
 	signer := key.PublicKey()
 	if signer != snap.Signer {
 		return nil, fmt.Errorf("%w: stored key is not the key of signer %s", ErrMismatch, snap.Signer)

@@ -54,10 +54,9 @@ func (m *Manager) Revoke(ctx context.Context, s *Session, p RevokeParams) (*Revo
 		return nil, err
 	}
 	sig, err := m.send(ctx, plan.build)
-	if err != nil {
-		return nil, plan.fail(ctx, err)
+	if err := plan.settle(ctx, err); err != nil {
+		return nil, err
 	}
-	s.state.Store(stateRevoked)
 	plan.result.Signature = sig
 	return &plan.result, nil
 }
@@ -91,7 +90,9 @@ type revokePlan struct {
 	sweep bool
 	// authoritySigns makes the authority a signer of revoke_session_v2.
 	authoritySigns bool
-	result         RevokeResult
+	// closed leaves out the revoke: the token is already gone, only the sweep remains.
+	closed bool
+	result RevokeResult
 }
 
 func (m *Manager) planRevoke(ctx context.Context, s *Session, p RevokeParams, external *solana.PublicKey) (*revokePlan, error) {
@@ -173,19 +174,22 @@ func (r *revokePlan) measure(ctx context.Context, keep bool) error {
 
 func (r *revokePlan) build(blockhash solana.Hash) (*solana.Transaction, error) {
 	s := r.s
-	var revoke solana.Instruction
-	var err error
-	if s.version == pda.V1 {
-		revoke, err = client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: s.token, Authority: s.authority},
-			client.WithProgramID(r.m.programID))
-	} else {
-		revoke, err = client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: s.token, FeePayer: s.feePayer, Authority: s.authority},
-			client.WithProgramID(r.m.programID), client.WithAuthoritySigner(r.authoritySigns))
+	var ixs []solana.Instruction
+	if !r.closed {
+		var revoke solana.Instruction
+		var err error
+		if s.version == pda.V1 {
+			revoke, err = client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: s.token, Authority: s.authority},
+				client.WithProgramID(r.m.programID))
+		} else {
+			revoke, err = client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: s.token, FeePayer: s.feePayer, Authority: s.authority},
+				client.WithProgramID(r.m.programID), client.WithAuthoritySigner(r.authoritySigns))
+		}
+		if err != nil {
+			return nil, err
+		}
+		ixs = append(ixs, revoke)
 	}
-	if err != nil {
-		return nil, err
-	}
-	ixs := []solana.Instruction{revoke}
 	if r.sweep {
 		ixs = append(ixs, system.NewTransferInstruction(r.result.Swept, s.signer, r.result.SweptTo).Build())
 	}
@@ -201,12 +205,16 @@ func (r *revokePlan) prepare(ctx context.Context) (*Pending, error) {
 	if err != nil {
 		return nil, err
 	}
-	pending, err := newPending(tx, r.s.authority, bh.LastValidBlockHeight, r.s, pendingRevoke)
+	return newPending(tx, r.s.authority, bh.LastValidBlockHeight, r.s, r.settle)
+}
+
+// settle records how the revoke's transaction ended, sent here or by SubmitSigned.
+func (r *revokePlan) settle(ctx context.Context, err error) error {
 	if err != nil {
-		return nil, err
+		return r.fail(ctx, err)
 	}
-	pending.revoke = r
-	return pending, nil
+	r.s.state.Store(stateRevoked)
+	return nil
 }
 
 // fail settles a failed send: a token that is gone was revoked after all (the answer
@@ -218,6 +226,35 @@ func (r *revokePlan) fail(ctx context.Context, err error) error {
 		r.s.state.Store(stateActive)
 	}
 	return fmt.Errorf("session: revoking %s: %w", r.s.token, err)
+}
+
+// sweepClosed sends the ephemeral signer's lamports of a session whose token is gone
+// (revoked with KeepLamports, or closed by someone else) where Revoke would have swept
+// them, the signer paying the fee. It refuses while the token exists, since emptying a
+// live token's signer would strand it without fees; revoke that one instead.
+func (m *Manager) sweepClosed(ctx context.Context, s *Session) (*RevokeResult, error) {
+	if _, err := m.Get(ctx, s.token); !errors.Is(err, ErrNotFound) {
+		if err == nil {
+			err = fmt.Errorf("%w: token %s still exists; revoke it to sweep its signer", ErrBadParams, s.token)
+		}
+		return nil, err
+	}
+	plan := &revokePlan{m: m, s: s, closed: true, result: RevokeResult{SweptTo: s.authority}}
+	if s.version == pda.V2 {
+		plan.result.SweptTo = s.feePayer
+	}
+	if err := plan.measure(ctx, false); err != nil {
+		return nil, err
+	}
+	if !plan.sweep {
+		return nil, fmt.Errorf("%w: session signer %s holds no more than the %d-lamport fee", ErrNoSweep, s.signer, plan.result.Fee)
+	}
+	sig, err := m.send(ctx, plan.build)
+	if err != nil {
+		return nil, fmt.Errorf("session: sweeping session signer %s: %w", s.signer, err)
+	}
+	plan.result.Signature = sig
+	return &plan.result, nil
 }
 
 // RevokeToken revokes the token at address without a live Session: one found by List,

@@ -19,16 +19,13 @@ func (s *Session) Send(ctx context.Context, ixs []solana.Instruction, opts ...Wr
 	if s.mgr == nil || s.mgr.snd == nil {
 		return nil, fmt.Errorf("%w: session %s has no Manager with a sender to send with", ErrBadParams, s.token)
 	}
-	var cfg wrapConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if err := s.checkInstructions(ixs, &cfg); err != nil {
+	cfg, err := s.configure(ixs, opts)
+	if err != nil {
 		return nil, err
 	}
 	s.inflight.RLock()
-	defer s.inflight.RUnlock()
 	res, err := s.mgr.snd.Send(ctx, s.mover(ctx, ixs, &cfg))
+	s.inflight.RUnlock() // a waiting Revoke need not wait for noticeGone's lookup too
 	if err != nil {
 		err = typed(err)
 		s.noticeGone(ctx, err)

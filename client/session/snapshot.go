@@ -49,9 +49,11 @@ type Snapshot struct {
 
 // Snapshot returns the session's state including its key seed, for a store.
 func (s *Session) Snapshot() Snapshot {
+	seed := s.key.Seed()
+	defer clear(seed)
 	return Snapshot{
 		Token: s.token, Signer: s.signer, Authority: s.authority, Target: s.target,
-		FeePayer: s.feePayer, Version: s.version, ValidUntil: s.validUntil, Seed: Seed(s.key.Seed()),
+		FeePayer: s.feePayer, Version: s.version, ValidUntil: s.validUntil, Seed: Seed(seed),
 	}
 }
 

@@ -17,16 +17,8 @@ func (m *Manager) SubmitSigned(ctx context.Context, p *Pending, signed []byte) (
 		return solana.Signature{}, err
 	}
 	sig, err := m.sendSigned(ctx, tx, p.lastValidBlockHeight)
-	switch {
-	case err == nil && p.kind == pendingCreate:
-		p.session.state.CompareAndSwap(statePending, stateActive)
-	case err == nil && p.kind == pendingRevoke:
-		p.session.state.Store(stateRevoked)
-		p.revoke.result.Signature = sig
-	case err != nil && p.kind == pendingRevoke:
-		return solana.Signature{}, p.revoke.fail(ctx, err)
-	case err != nil:
-		return solana.Signature{}, p.explain(err)
+	if err := p.settle(ctx, err); err != nil {
+		return solana.Signature{}, err
 	}
 	return sig, nil
 }

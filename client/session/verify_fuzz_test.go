@@ -61,7 +61,7 @@ func preparedFor(tb testing.TB, wallet, payer solana.PublicKey, ixs []solana.Ins
 	}); err != nil {
 		tb.Fatal(err)
 	}
-	p, err := newPending(tx, wallet, 100, nil, pendingCreate)
+	p, err := newPending(tx, wallet, 100, nil, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

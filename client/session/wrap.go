@@ -55,17 +55,24 @@ func ForAuthority(authority solana.PublicKey) WrapOption {
 // the same blockhash yields the same transaction. Send takes care of that; callers of
 // Wrap who send themselves must vary their instructions.
 func (s *Session) Wrap(ctx context.Context, blockhash solana.Hash, ixs []solana.Instruction, opts ...WrapOption) (*solana.Transaction, error) {
-	var cfg wrapConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
-	if err := s.checkInstructions(ixs, &cfg); err != nil {
+	cfg, err := s.configure(ixs, opts)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
 	return s.build(blockhash, ixs, &cfg)
+}
+
+// configure applies opts and checks ixs against them, as Wrap and Send both do before
+// anything reaches the network.
+func (s *Session) configure(ixs []solana.Instruction, opts []WrapOption) (wrapConfig, error) {
+	var cfg wrapConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return cfg, s.checkInstructions(ixs, &cfg)
 }
 
 // checkInstructions applies the target program's view of a session transaction.
