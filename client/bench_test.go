@@ -7,6 +7,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/near/borsh-go"
 
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -83,7 +84,7 @@ func BenchmarkSessionTx(b *testing.B) {
 	k := testKey(b, "session")
 	bh := solana.Hash(key("blockhash"))
 	tok, _, _ := pda.SessionToken(pda.MagicBlockProgramID, key("game"), k.PublicKey(), key("player"))
-	msg, err := CompileLegacy(k.PublicKey(), bh, gameInstruction(k.PublicKey(), tok))
+	msg, err := txn.CompileLegacy(k.PublicKey(), bh, gameInstruction(k.PublicKey(), tok))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -92,7 +93,7 @@ func BenchmarkSessionTx(b *testing.B) {
 	b.Run("build+sign+serialize", func(b *testing.B) {
 		b.ReportAllocs()
 		for b.Loop() {
-			m, err := CompileLegacy(k.PublicKey(), bh, gameInstruction(k.PublicKey(), tok))
+			m, err := txn.CompileLegacy(k.PublicKey(), bh, gameInstruction(k.PublicKey(), tok))
 			if err != nil {
 				b.Fatal(err)
 			}
@@ -139,7 +140,7 @@ func BenchmarkCompileLegacy(b *testing.B) {
 	bh := solana.Hash(key("blockhash"))
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := CompileLegacy(k, bh, ix); err != nil {
+		if _, err := txn.CompileLegacy(k, bh, ix); err != nil {
 			b.Fatal(err)
 		}
 	}

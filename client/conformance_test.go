@@ -303,13 +303,13 @@ func TestAccountLayoutsConformToIDL(t *testing.T) {
 func TestErrorTableConformsToIDL(t *testing.T) {
 	idl, err := programidl.Session()
 	require.NoError(t, err)
-	require.Len(t, idl.Errors, len(sessionErrors))
-	for _, e := range idl.Errors {
-		info, ok := sessionErrors[e.Code]
-		require.True(t, ok, "code %d", e.Code)
-		require.Equal(t, e.Name, info.name)
-		require.Equal(t, e.Msg, info.msg)
+	require.Len(t, idl.Errors, len(errorCodes))
+	for i, e := range idl.Errors {
+		c := errorCodes[i]
+		require.Equal(t, e.Code, c.Code())
+		require.Equal(t, e.Name, c.Name())
+		require.Equal(t, e.Msg, c.Msg())
 		err := ParseTransactionError(custom(0, float64(e.Code)), nil)
-		require.ErrorIs(t, err, info.sentinel)
+		require.ErrorIs(t, err, c)
 	}
 }

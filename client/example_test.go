@@ -1,7 +1,7 @@
 package client_test
 
 import (
-	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -9,6 +9,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -98,11 +99,11 @@ func ExampleParseTransactionError() {
 	fmt.Println(errors.Is(err, client.ErrInvalidAuthority))
 	fmt.Println(err)
 
-	err = client.ParseTransactionErrorJSON([]byte(`{"InstructionError":[1,{"Custom":0}]}`), nil)
-	fmt.Println(errors.Is(err, client.ErrSessionExists))
+	err = client.ParseTransactionError(json.RawMessage(`{"InstructionError":[1,{"Custom":0}]}`), nil)
+	fmt.Println(errors.Is(err, txn.ErrAccountInUse))
 	// Output:
 	// true
-	// client: instruction 0: custom program error 6003 (0x1773) InvalidAuthority: Invalid authority
+	// txn: instruction 0: custom program error 6003 (0x1773) InvalidAuthority: Invalid authority
 	// true
 }
 
@@ -128,37 +129,4 @@ func ExampleValidateSessionToken() {
 	// Output:
 	// <nil>
 	// true
-}
-
-func ExampleCompileLegacy() {
-	key, _ := client.NewSessionKey(make([]byte, 32)) // load from the keystore in real code
-	ix := solana.NewInstruction(gameID, solana.AccountMetaSlice{
-		solana.NewAccountMeta(key.PublicKey(), true, true),
-	}, []byte{1})
-	msg, err := client.CompileLegacy(key.PublicKey(), solana.Hash{}, ix)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	wire, err := msg.Sign(key)
-	fmt.Println(len(wire), msg.Signers()[0] == key.PublicKey(), err)
-	fmt.Println(key)
-	// Output:
-	// 171 true <nil>
-	// SessionKey(4zvwRjXUKGfvwnParsHAS3HuSVzV5cA4McphgmoCtajS)
-}
-
-// A SessionKey prints as its public key with every verb, so it is safe in logs and
-// errors; Zero wipes it when it is no longer needed.
-func ExampleSessionKey_String() {
-	key, err := client.NewSessionKey(bytes.Repeat([]byte{7}, 32))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	defer key.Zero()
-	fmt.Printf("%v\n%x\n", key, key)
-	// Output:
-	// SessionKey(GmaDrppBC7P5ARKV8g3djiwP89vz1jLK23V2GBjuAEGB)
-	// SessionKey(GmaDrppBC7P5ARKV8g3djiwP89vz1jLK23V2GBjuAEGB)
 }

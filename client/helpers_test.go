@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/stretchr/testify/require"
 )
 
@@ -13,10 +14,10 @@ import (
 func key(name string) solana.PublicKey { return sha256.Sum256([]byte("sessionkit test key " + name)) }
 
 // testKey returns a deterministic signing key for name.
-func testKey(t testing.TB, name string) *SessionKey {
+func testKey(t testing.TB, name string) *txn.SessionKey {
 	t.Helper()
 	seed := sha256.Sum256([]byte("sessionkit test seed " + name))
-	k, err := NewSessionKey(seed[:])
+	k, err := txn.NewSessionKey(seed[:])
 	require.NoError(t, err)
 	return k
 }

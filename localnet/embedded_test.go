@@ -20,8 +20,8 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/gorilla/websocket"
 
-	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 const fee = 5000 // lamports per signature
@@ -562,12 +562,12 @@ func TestSendFailure(t *testing.T) {
 	}
 	ix := system.NewTransferInstruction(2*solana.LAMPORTS_PER_SOL, from.PublicKey(), solana.NewWallet().PublicKey()).Build()
 	sig, err := n.Send(ctx, from, []solana.Instruction{ix})
-	var te *TransactionError
+	var te *sender.FailedError
 	if !errors.As(err, &te) || !te.Preflight || !sig.IsZero() {
-		t.Fatalf("Send = %s, %v; want a preflight TransactionError", sig, err)
+		t.Fatalf("Send = %s, %v; want a preflight sender.FailedError", sig, err)
 	}
-	if !errors.Is(err, client.ErrInsufficientFunds) {
-		t.Fatalf("err = %v, want client.ErrInsufficientFunds", err)
+	if !errors.Is(err, txn.ErrInsufficientFunds) {
+		t.Fatalf("err = %v, want txn.ErrInsufficientFunds", err)
 	}
 	if !strings.HasSuffix(err.Error(), "\n  Program 11111111111111111111111111111111 failed: custom program error: 0x1") {
 		t.Fatalf("err = %v, want it to end with the logs", err)

@@ -18,8 +18,8 @@ import (
 	"github.com/gagliardetto/solana-go/programs/system"
 	"github.com/gagliardetto/solana-go/rpc"
 
-	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 // Backend names the runtime behind a Net.
@@ -355,14 +355,11 @@ func (n *Net) Fund(ctx context.Context, pubkey solana.PublicKey, lamports uint64
 	return nil
 }
 
-// TransactionError reports a transaction that failed, in preflight or on
-// chain; it unwraps to client.ParseTransactionError's typed error.
-type TransactionError = sender.TransactionError
 
 // Send signs ixs with payer (the fee payer) and signers, sends them as one
 // transaction and waits for confirmed commitment, re-signing with a fresh
 // blockhash if the first one expires. A failed transaction is a
-// *TransactionError whose message ends with the program logs. ixs must not be
+// *sender.FailedError whose message ends with the program logs. ixs must not be
 // used concurrently elsewhere: solana-go writes to their account metas.
 func (n *Net) Send(ctx context.Context, payer solana.PrivateKey, ixs []solana.Instruction, signers ...solana.PrivateKey) (solana.Signature, error) {
 	sig, err := n.send(ctx, payer, ixs, signers...)
@@ -399,7 +396,7 @@ func (n *Net) send(ctx context.Context, payer solana.PrivateKey, ixs []solana.In
 // withLogs appends a failed transaction's program logs to err's message, which
 // is what a failing test prints.
 func withLogs(err error) error {
-	var te *TransactionError
+	var te *sender.FailedError
 	if !errors.As(err, &te) || len(te.Logs) == 0 {
 		return err
 	}
@@ -436,7 +433,7 @@ func (n *Net) WarpTime(ctx context.Context, t time.Time) error {
 
 // ClusterTime reads unix_timestamp from the Clock sysvar: the time programs see.
 func (n *Net) ClusterTime(ctx context.Context) (time.Time, error) {
-	unix, err := client.ClusterTime(ctx, n.client, rpc.CommitmentConfirmed)
+	unix, err := txn.ClusterTime(ctx, n.client, rpc.CommitmentConfirmed)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("localnet: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
@@ -112,7 +113,7 @@ func TestComputeUnits(t *testing.T) {
 	requireProgramError(t, err, sessionID, 6000, client.ErrValidityTooLong)
 	record("gpl_session", "create_session", "error 6000 ValidityTooLong", units)
 	units, err = e.simulate(sponsor, ixs(revokeV1))
-	requireProgramError(t, err, sessionID, 3012, client.ErrAccountNotInitialized)
+	requireProgramError(t, err, sessionID, 3012, txn.ErrAccountNotInitialized)
 	record("gpl_session", "revoke_session", "error 3012 (already revoked)", units)
 
 	s6 := keyWithCanonicalBump(t, tokenBump(pda.V1, o))

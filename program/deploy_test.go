@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet/deploy"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program"
@@ -68,7 +69,7 @@ func TestSessionProgramDeployedThroughLoader(t *testing.T) {
 	}
 
 	_, err = e.simulate(signerV1, ixs(g.Move(player, signerV1.PublicKey(), tokenV1, examplegame.Up)))
-	requireProgramError(t, err, g.ID, 3007, client.ErrAccountOwnedByWrongProgram)
+	requireProgramError(t, err, g.ID, 3007, txn.ErrAccountOwnedByWrongProgram)
 
 	before := e.balances(owner.PublicKey(), sponsor.PublicKey())
 	revokeV1 := must(t)(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: tokenV1, Authority: owner.PublicKey()}, client.WithProgramID(id)))

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet/deploy"
 	"github.com/sessionkit/sessionkit/program"
 	"github.com/sessionkit/sessionkit/program/examplegame"
@@ -125,12 +126,12 @@ func TestGameSessions(t *testing.T) {
 	}{
 		{name: "token of another authority", signer: signerOther, token: otherAuthority, code: 6001, sentinel: client.ErrInvalidToken},
 		{name: "token for another program", signer: signerElsewhere, token: otherTarget, code: 6001, sentinel: client.ErrInvalidToken},
-		{name: "revoked token", signer: signerRevoked, token: revoked, code: 3012, sentinel: client.ErrAccountNotInitialized},
+		{name: "revoked token", signer: signerRevoked, token: revoked, code: 3012, sentinel: txn.ErrAccountNotInitialized},
 		{name: "another session's token", signer: signerV2, token: tokenV1, code: 6001, sentinel: client.ErrInvalidToken},
 		{name: "forged token off its PDA", signer: signerV1, token: fixtures.forgedV1, code: 6001, sentinel: client.ErrInvalidToken},
 		{name: "token account without a discriminator", signer: signerV1, token: fixtures.noDiscriminator, code: 3001},
 		{name: "V2 token one byte short", signer: signerV1, token: fixtures.shortV2, code: 3003},
-		{name: "token not owned by the session program", signer: signerV1, token: player, code: 3007, sentinel: client.ErrAccountOwnedByWrongProgram},
+		{name: "token not owned by the session program", signer: signerV1, token: player, code: 3007, sentinel: txn.ErrAccountOwnedByWrongProgram},
 		{name: "outsider without a session", signer: outsider, token: g.ID, code: 6000},
 		{name: "session key without its token", signer: signerV1, token: g.ID, code: 6000},
 	}
@@ -180,18 +181,18 @@ func TestGameErrors(t *testing.T) {
 		code     uint32
 		sentinel error
 	}{
-		{name: "move: no direction", ix: moveIx().setData(moveDisc), payer: owner, code: 102, sentinel: client.ErrInstructionDidNotDeserialize},
-		{name: "move: direction 4", ix: moveIx().setData(cat(moveDisc, []byte{4})), payer: owner, code: 102, sentinel: client.ErrInstructionDidNotDeserialize},
+		{name: "move: no direction", ix: moveIx().setData(moveDisc), payer: owner, code: 102, sentinel: txn.ErrInstructionDidNotDeserialize},
+		{name: "move: direction 4", ix: moveIx().setData(cat(moveDisc, []byte{4})), payer: owner, code: 102, sentinel: txn.ErrInstructionDidNotDeserialize},
 		{name: "move: two accounts", ix: moveIx().truncateAccounts(2), payer: owner, code: 3005},
-		{name: "move: player never created", ix: moveIx().setAccount(0, must(t)(g.InitPlayer(stranger.PublicKey())).Accounts()[0].PublicKey), payer: owner, code: 3012, sentinel: client.ErrAccountNotInitialized},
-		{name: "move: player is a wallet", ix: moveIx().setAccount(0, stranger.PublicKey()), payer: owner, code: 3007, sentinel: client.ErrAccountOwnedByWrongProgram},
-		{name: "move: signer did not sign", ix: moveIx().setSigner(1, false), payer: stranger, code: 3010, sentinel: client.ErrAccountNotSigner},
-		{name: "move: player read-only", ix: moveIx().setWritable(0, false), payer: owner, code: 2000, sentinel: client.ErrConstraintMut},
-		{name: "init: address of another owner", ix: initIx(owner.PublicKey()).setAccount(1, stranger.PublicKey()), payer: stranger, code: 2006, sentinel: client.ErrConstraintSeeds},
-		{name: "init: owner did not sign", ix: initIx(owner.PublicKey()).setSigner(1, false), payer: stranger, code: 3010, sentinel: client.ErrAccountNotSigner},
+		{name: "move: player never created", ix: moveIx().setAccount(0, must(t)(g.InitPlayer(stranger.PublicKey())).Accounts()[0].PublicKey), payer: owner, code: 3012, sentinel: txn.ErrAccountNotInitialized},
+		{name: "move: player is a wallet", ix: moveIx().setAccount(0, stranger.PublicKey()), payer: owner, code: 3007, sentinel: txn.ErrAccountOwnedByWrongProgram},
+		{name: "move: signer did not sign", ix: moveIx().setSigner(1, false), payer: stranger, code: 3010, sentinel: txn.ErrAccountNotSigner},
+		{name: "move: player read-only", ix: moveIx().setWritable(0, false), payer: owner, code: 2000, sentinel: txn.ErrConstraintMut},
+		{name: "init: address of another owner", ix: initIx(owner.PublicKey()).setAccount(1, stranger.PublicKey()), payer: stranger, code: 2006, sentinel: txn.ErrConstraintSeeds},
+		{name: "init: owner did not sign", ix: initIx(owner.PublicKey()).setSigner(1, false), payer: stranger, code: 3010, sentinel: txn.ErrAccountNotSigner},
 		{name: "init: system program is a wallet", ix: initIx(stranger.PublicKey()).setAccount(2, owner.PublicKey()), payer: stranger, code: 3008},
-		{name: "unknown instruction", ix: moveIx().setData([]byte("sessions")), payer: owner, code: 101, sentinel: client.ErrInstructionFallbackNotFound},
-		{name: "short data", ix: moveIx().setData([]byte{1}), payer: owner, code: 101, sentinel: client.ErrInstructionFallbackNotFound},
+		{name: "unknown instruction", ix: moveIx().setData([]byte("sessions")), payer: owner, code: 101, sentinel: txn.ErrInstructionFallbackNotFound},
+		{name: "short data", ix: moveIx().setData([]byte{1}), payer: owner, code: 101, sentinel: txn.ErrInstructionFallbackNotFound},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

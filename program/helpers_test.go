@@ -11,7 +11,7 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
 )
 
@@ -129,7 +129,7 @@ type landed struct {
 func (e *env) send(payer solana.PrivateKey, ixs []solana.Instruction, signers ...solana.PrivateKey) landed {
 	e.t.Helper()
 	sig, err := e.net.Send(e.ctx, payer, ixs, signers...)
-	require.NoError(e.t, client.ParseRPCError(err))
+	require.NoError(e.t, txn.ParseRPCError(err))
 	version := uint64(0)
 	tx, err := e.net.RPC().GetTransaction(e.ctx, sig, &rpc.GetTransactionOpts{
 		Commitment:                     rpc.CommitmentConfirmed,
@@ -165,14 +165,14 @@ func (e *env) simulate(payer solana.PrivateKey, ixs []solana.Instruction, signer
 	if res.Value.UnitsConsumed != nil {
 		units = *res.Value.UnitsConsumed
 	}
-	return units, client.ParseSimulation(res.Value)
+	return units, txn.ParseSimulation(res.Value)
 }
 
 // requireProgramError checks that err is Custom(code) raised by program, and that it
 // matches sentinel when one is given.
-func requireProgramError(t *testing.T, err error, program solana.PublicKey, code uint32, sentinel error) *client.ProgramError {
+func requireProgramError(t *testing.T, err error, program solana.PublicKey, code uint32, sentinel error) *txn.ProgramError {
 	t.Helper()
-	var pe *client.ProgramError
+	var pe *txn.ProgramError
 	require.ErrorAs(t, err, &pe)
 	require.Equal(t, code, pe.Code, "error code (%v)", err)
 	require.NotNil(t, pe.ProgramID, "failing program in the logs")

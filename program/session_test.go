@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -231,7 +232,7 @@ func TestRevokeSession(t *testing.T) {
 	e.requireClosed(token)
 
 	_, err := e.simulate(stranger, ixs(revoke))
-	requireProgramError(t, err, sessionID, 3012, client.ErrAccountNotInitialized)
+	requireProgramError(t, err, sessionID, 3012, txn.ErrAccountNotInitialized)
 
 	again := e.createV1(authority, signer, sessionID)
 	require.Equal(t, token, again)
@@ -309,7 +310,7 @@ func TestCreateAtUsedAddress(t *testing.T) {
 			SessionSigner: signer.PublicKey(), Authority: authority.PublicKey(), TargetProgram: sessionID,
 		}, client.WithTopUp(true)))
 		_, err := e.simulate(authority, ixs(ix), signer)
-		requireProgramError(t, err, solana.SystemProgramID, 0, client.ErrSessionExists)
+		requireProgramError(t, err, solana.SystemProgramID, 0, txn.ErrAccountInUse)
 	})
 	for _, prefund := range []uint64{1_000_000, 3_000_000} {
 		t.Run("address holds lamports", func(t *testing.T) {
@@ -376,50 +377,50 @@ func TestCreateErrors(t *testing.T) {
 		code     uint32
 		sentinel error
 	}{
-		{name: "no instruction data", ix: v1(authority).setData(nil), code: 101, sentinel: client.ErrInstructionFallbackNotFound},
-		{name: "data shorter than a discriminator", ix: v1(authority).setData(disc[:7]), code: 101, sentinel: client.ErrInstructionFallbackNotFound},
-		{name: "unknown instruction", ix: v1(authority).setData(unknown[:8]), code: 101, sentinel: client.ErrInstructionFallbackNotFound},
+		{name: "no instruction data", ix: v1(authority).setData(nil), code: 101, sentinel: txn.ErrInstructionFallbackNotFound},
+		{name: "data shorter than a discriminator", ix: v1(authority).setData(disc[:7]), code: 101, sentinel: txn.ErrInstructionFallbackNotFound},
+		{name: "unknown instruction", ix: v1(authority).setData(unknown[:8]), code: 101, sentinel: txn.ErrInstructionFallbackNotFound},
 		{name: "Anchor event tag", ix: v1(authority).setData(eventTag[:8]), code: 1500},
-		{name: "no arguments", ix: v1(authority).setData(disc), code: 102, sentinel: client.ErrInstructionDidNotDeserialize},
-		{name: "pre-2025 two-argument form", ix: v1(authority).setData(cat(disc, bytesOf(t, "01 01 00"))), code: 102, sentinel: client.ErrInstructionDidNotDeserialize},
-		{name: "option tag 2", ix: v1(authority).setData(cat(disc, bytesOf(t, "02 00 00"))), code: 102, sentinel: client.ErrInstructionDidNotDeserialize},
-		{name: "bool 2", ix: v1(authority).setData(cat(disc, bytesOf(t, "01 02 00 00"))), code: 102, sentinel: client.ErrInstructionDidNotDeserialize},
-		{name: "truncated valid_until", ix: v1(authority).setData(cat(disc, bytesOf(t, "00 01 00 00"))), code: 102, sentinel: client.ErrInstructionDidNotDeserialize},
+		{name: "no arguments", ix: v1(authority).setData(disc), code: 102, sentinel: txn.ErrInstructionDidNotDeserialize},
+		{name: "pre-2025 two-argument form", ix: v1(authority).setData(cat(disc, bytesOf(t, "01 01 00"))), code: 102, sentinel: txn.ErrInstructionDidNotDeserialize},
+		{name: "option tag 2", ix: v1(authority).setData(cat(disc, bytesOf(t, "02 00 00"))), code: 102, sentinel: txn.ErrInstructionDidNotDeserialize},
+		{name: "bool 2", ix: v1(authority).setData(cat(disc, bytesOf(t, "01 02 00 00"))), code: 102, sentinel: txn.ErrInstructionDidNotDeserialize},
+		{name: "truncated valid_until", ix: v1(authority).setData(cat(disc, bytesOf(t, "00 01 00 00"))), code: 102, sentinel: txn.ErrInstructionDidNotDeserialize},
 		{name: "four accounts", ix: v1(authority).truncateAccounts(4), code: 3005},
-		{name: "session signer did not sign", ix: v1(authority).setSigner(1, false), signers: signers{}, code: 3010, sentinel: client.ErrAccountNotSigner},
-		{name: "authority did not sign", ix: v1(authority).setSigner(2, false), payer: stranger, code: 3010, sentinel: client.ErrAccountNotSigner},
+		{name: "session signer did not sign", ix: v1(authority).setSigner(1, false), signers: signers{}, code: 3010, sentinel: txn.ErrAccountNotSigner},
+		{name: "authority did not sign", ix: v1(authority).setSigner(2, false), payer: stranger, code: 3010, sentinel: txn.ErrAccountNotSigner},
 		{name: "system program is a wallet", ix: v1(authority).setAccount(4, wallet), code: 3008},
 		{
 			name: "token address of another session signer",
 			ix:   v1(authority).setAccount(0, tokenAddress(t, pda.V1, target, otherSigner, authority.PublicKey())),
-			code: 2006, sentinel: client.ErrConstraintSeeds,
+			code: 2006, sentinel: txn.ErrConstraintSeeds,
 		},
 		{
 			name: "V2 token address",
 			ix:   v1(authority).setAccount(0, tokenAddress(t, pda.V2, target, signer.PublicKey(), authority.PublicKey())),
-			code: 2006, sentinel: client.ErrConstraintSeeds,
+			code: 2006, sentinel: txn.ErrConstraintSeeds,
 		},
-		{name: "session signer read-only", ix: v1(authority).setWritable(1, false), code: 2000, sentinel: client.ErrConstraintMut},
+		{name: "session signer read-only", ix: v1(authority).setWritable(1, false), code: 2000, sentinel: txn.ErrConstraintMut},
 		{
 			name: "target program is a wallet",
 			ix: v1(authority).setAccount(3, wallet).
 				setAccount(0, tokenAddress(t, pda.V1, wallet, signer.PublicKey(), authority.PublicKey())),
-			code: 2007, sentinel: client.ErrConstraintExecutable,
+			code: 2007, sentinel: txn.ErrConstraintExecutable,
 		},
 		{
 			name: "valid_until one second past 7 days",
 			ix:   v1(authority).setData(cat(disc, bytesOf(t, "00 01"), le64(now+604801), bytesOf(t, "00"))),
 			code: 6000, sentinel: client.ErrValidityTooLong,
 		},
-		{name: "authority cannot pay the rent", ix: v1(poor), payer: stranger, signers: signers{signer, poor}, system: true, code: 1, sentinel: client.ErrInsufficientFunds},
-		{name: "with_payer: payer did not sign", ix: withPayer().setSigner(2, false), payer: authority, code: 3010, sentinel: client.ErrAccountNotSigner},
-		{name: "with_payer: authority did not sign", ix: withPayer().setSigner(3, false), payer: stranger, code: 3010, sentinel: client.ErrAccountNotSigner},
-		{name: "v2: fee payer did not sign", ix: v2().setSigner(2, false), payer: authority, code: 3010, sentinel: client.ErrAccountNotSigner},
-		{name: "v2: authority did not sign", ix: v2().setSigner(3, false), payer: stranger, code: 3010, sentinel: client.ErrAccountNotSigner},
+		{name: "authority cannot pay the rent", ix: v1(poor), payer: stranger, signers: signers{signer, poor}, system: true, code: 1, sentinel: txn.ErrInsufficientFunds},
+		{name: "with_payer: payer did not sign", ix: withPayer().setSigner(2, false), payer: authority, code: 3010, sentinel: txn.ErrAccountNotSigner},
+		{name: "with_payer: authority did not sign", ix: withPayer().setSigner(3, false), payer: stranger, code: 3010, sentinel: txn.ErrAccountNotSigner},
+		{name: "v2: fee payer did not sign", ix: v2().setSigner(2, false), payer: authority, code: 3010, sentinel: txn.ErrAccountNotSigner},
+		{name: "v2: authority did not sign", ix: v2().setSigner(3, false), payer: stranger, code: 3010, sentinel: txn.ErrAccountNotSigner},
 		{
 			name:  "v2: V1 token address",
 			ix:    v2().setAccount(0, tokenAddress(t, pda.V1, target, signer.PublicKey(), authority.PublicKey())),
-			payer: stranger, code: 2006, sentinel: client.ErrConstraintSeeds,
+			payer: stranger, code: 2006, sentinel: txn.ErrConstraintSeeds,
 		},
 	}
 	for _, tc := range tests {
@@ -464,7 +465,7 @@ func TestCreateReadOnlyPayer(t *testing.T) {
 		SessionSigner: signer.PublicKey(), Authority: authority.PublicKey(), TargetProgram: sessionID,
 	})).setWritable(2, false).build()
 	_, err := e.simulate(stranger, ixs(ix), signer, authority)
-	var ie *client.InstructionError
+	var ie *txn.InstructionError
 	require.ErrorAs(t, err, &ie)
 	require.Equal(t, "PrivilegeEscalation", ie.Name)
 }
@@ -493,26 +494,26 @@ func TestRevokeErrors(t *testing.T) {
 		code     uint32
 		sentinel error
 	}{
-		{name: "token never created", ix: v1(neverCreated, a), code: 3012, sentinel: client.ErrAccountNotInitialized},
-		{name: "token is a wallet", ix: v1(wallet, a), code: 3007, sentinel: client.ErrAccountOwnedByWrongProgram},
+		{name: "token never created", ix: v1(neverCreated, a), code: 3012, sentinel: txn.ErrAccountNotInitialized},
+		{name: "token is a wallet", ix: v1(wallet, a), code: 3007, sentinel: txn.ErrAccountOwnedByWrongProgram},
 		{name: "token data without a discriminator", ix: v1(fixtures.noDiscriminator, a), code: 3001},
-		{name: "V2 token", ix: v1(tokenV2, a), code: 3002, sentinel: client.ErrAccountDiscriminatorMismatch},
+		{name: "V2 token", ix: v1(tokenV2, a), code: 3002, sentinel: txn.ErrAccountDiscriminatorMismatch},
 		{name: "V1 token one byte short", ix: v1(fixtures.shortV1, fixtures.forgedAuthority), code: 3003},
-		{name: "authority not System-owned", ix: v1(tokenV1, sessionID), code: 3011, sentinel: client.ErrAccountNotSystemOwned},
+		{name: "authority not System-owned", ix: v1(tokenV1, sessionID), code: 3011, sentinel: txn.ErrAccountNotSystemOwned},
 		{name: "system program is a wallet", ix: v1(tokenV1, a).setAccount(2, wallet), code: 3008},
 		{name: "two accounts", ix: v1(tokenV1, a).truncateAccounts(2), code: 3005},
-		{name: "token not at its PDA", ix: v1(fixtures.forgedV1, fixtures.forgedAuthority), code: 2006, sentinel: client.ErrConstraintSeeds},
-		{name: "token read-only", ix: v1(tokenV1, a).setWritable(0, false), code: 2000, sentinel: client.ErrConstraintMut},
-		{name: "another authority", ix: v1(tokenV1, wallet), code: 2001, sentinel: client.ErrConstraintHasOne},
-		{name: "authority read-only", ix: v1(tokenV1, a).setWritable(1, false), code: 2000, sentinel: client.ErrConstraintMut},
-		{name: "v2: V1 token", ix: v2(tokenV1, f, a), code: 3002, sentinel: client.ErrAccountDiscriminatorMismatch},
+		{name: "token not at its PDA", ix: v1(fixtures.forgedV1, fixtures.forgedAuthority), code: 2006, sentinel: txn.ErrConstraintSeeds},
+		{name: "token read-only", ix: v1(tokenV1, a).setWritable(0, false), code: 2000, sentinel: txn.ErrConstraintMut},
+		{name: "another authority", ix: v1(tokenV1, wallet), code: 2001, sentinel: txn.ErrConstraintHasOne},
+		{name: "authority read-only", ix: v1(tokenV1, a).setWritable(1, false), code: 2000, sentinel: txn.ErrConstraintMut},
+		{name: "v2: V1 token", ix: v2(tokenV1, f, a), code: 3002, sentinel: txn.ErrAccountDiscriminatorMismatch},
 		{name: "v2: token one byte short", ix: v2(fixtures.shortV2, fixtures.forgedFeePayer, fixtures.forgedAuthority).setSigner(2, false), code: 3003},
-		{name: "v2: fee payer not System-owned", ix: v2(tokenV2, sessionID, a), code: 3011, sentinel: client.ErrAccountNotSystemOwned},
-		{name: "v2: authority not System-owned", ix: v2(tokenV2, f, sessionID).setSigner(2, false), code: 3011, sentinel: client.ErrAccountNotSystemOwned},
-		{name: "v2: token not at its PDA", ix: v2(fixtures.forgedV2, fixtures.forgedFeePayer, fixtures.forgedAuthority).setSigner(2, false), code: 2006, sentinel: client.ErrConstraintSeeds},
-		{name: "v2: another fee payer", ix: v2(tokenV2, wallet, a), code: 2001, sentinel: client.ErrConstraintHasOne},
-		{name: "v2: another authority", ix: v2(tokenV2, f, wallet), code: 2001, sentinel: client.ErrConstraintHasOne},
-		{name: "v2: fee payer read-only", ix: v2(tokenV2, f, a).setWritable(1, false), code: 2000, sentinel: client.ErrConstraintMut},
+		{name: "v2: fee payer not System-owned", ix: v2(tokenV2, sessionID, a), code: 3011, sentinel: txn.ErrAccountNotSystemOwned},
+		{name: "v2: authority not System-owned", ix: v2(tokenV2, f, sessionID).setSigner(2, false), code: 3011, sentinel: txn.ErrAccountNotSystemOwned},
+		{name: "v2: token not at its PDA", ix: v2(fixtures.forgedV2, fixtures.forgedFeePayer, fixtures.forgedAuthority).setSigner(2, false), code: 2006, sentinel: txn.ErrConstraintSeeds},
+		{name: "v2: another fee payer", ix: v2(tokenV2, wallet, a), code: 2001, sentinel: txn.ErrConstraintHasOne},
+		{name: "v2: another authority", ix: v2(tokenV2, f, wallet), code: 2001, sentinel: txn.ErrConstraintHasOne},
+		{name: "v2: fee payer read-only", ix: v2(tokenV2, f, a).setWritable(1, false), code: 2000, sentinel: txn.ErrConstraintMut},
 		{name: "v2: active token, authority did not sign", ix: v2(tokenV2, f, a).setSigner(2, false), code: 6003, sentinel: client.ErrInvalidAuthority},
 	}
 	for _, tc := range tests {

@@ -16,8 +16,7 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
-
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 const (
@@ -265,7 +264,7 @@ func (d *Dir) recordPath(token solana.PublicKey) string {
 // Put stores rec and the seed of key. The record is durable when Put
 // returns: its file was fsynced, linked into place and the directory
 // fsynced. A token address already stored fails with ErrExists.
-func (d *Dir) Put(ctx context.Context, rec Record, key *client.SessionKey) error {
+func (d *Dir) Put(ctx context.Context, rec Record, key *txn.SessionKey) error {
 	s, release, err := d.acquire(ctx)
 	if err != nil {
 		return err
@@ -347,7 +346,7 @@ func (d *Dir) sweep() error {
 // Get returns the record and session key stored for token, or ErrNotFound.
 // A file that fails to parse or authenticate, or whose seed does not derive
 // the recorded session signer, is reported as a *CorruptError.
-func (d *Dir) Get(ctx context.Context, token solana.PublicKey) (Record, *client.SessionKey, error) {
+func (d *Dir) Get(ctx context.Context, token solana.PublicKey) (Record, *txn.SessionKey, error) {
 	s, release, err := d.acquire(ctx)
 	if err != nil {
 		return Record{}, nil, err
@@ -374,7 +373,7 @@ func (d *Dir) Get(ctx context.Context, token solana.PublicKey) (Record, *client.
 	if err != nil {
 		return Record{}, nil, err
 	}
-	key, err := client.NewSessionKey(seed)
+	key, err := txn.NewSessionKey(seed)
 	if err != nil {
 		return Record{}, nil, &CorruptError{Path: path, Reason: "seed is not 32 bytes"}
 	}

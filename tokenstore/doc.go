@@ -17,9 +17,9 @@
 //	rec, key, err := st.Get(ctx, token)    // key.Sign, key.PrivateKey; then key.Zero()
 //	recs, err := st.List(ctx, tokenstore.Filter{Authority: player})
 //
-// Keys are [client.SessionKey] values, the type the rest of sessionkit signs
-// with: Put takes one made by client.GenerateSessionKey or
-// client.NewSessionKey, and Get returns a fresh one.
+// Keys are [txn.SessionKey] values, the type the rest of sessionkit signs
+// with: Put takes one made by txn.GenerateSessionKey or
+// txn.NewSessionKey, and Get returns a fresh one.
 //
 // # Credentials
 //
@@ -133,12 +133,12 @@
 // # Key material in memory
 //
 // Seeds, derived keys and passphrase copies are zeroed as soon as the
-// package is done with them, and [client.SessionKey.Zero] wipes a key. Go gives
+// package is done with them, and [txn.SessionKey.Zero] wipes a key. Go gives
 // no stronger guarantee: the garbage collector may have copied memory, a
 // passphrase or key that was ever a string cannot be wiped, Argon2id's
 // working memory is released unwiped, and the AEAD of golang.org/x/crypto
 // keeps its own copy of the record key until the store is garbage
-// collected. [client.SessionKey] and [Credential] print no secrets with any
+// collected. [txn.SessionKey] and [Credential] print no secrets with any
 // fmt verb.
 //
 // # Solana CLI keypairs

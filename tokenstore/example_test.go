@@ -13,7 +13,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/tokenstore"
 )
@@ -40,7 +40,7 @@ func Example() {
 	}
 	defer st.Close()
 
-	key, err := client.NewSessionKey(bytes.Repeat([]byte{7}, 32)) // client.GenerateSessionKey(nil) in production
+	key, err := txn.NewSessionKey(bytes.Repeat([]byte{7}, 32)) // txn.GenerateSessionKey(nil) in production
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -27,10 +27,10 @@ func testPub(label string, i int) solana.PublicKey { return solana.PublicKey(tes
 
 // testSession returns a complete record and its key. Authorities and
 // targets repeat with period 3 and 2 so filters have something to select.
-func testSession(t testing.TB, i int) (Record, *client.SessionKey) {
+func testSession(t testing.TB, i int) (Record, *txn.SessionKey) {
 	t.Helper()
 	seed := testKeyBytes("seed", i)
-	key, err := client.NewSessionKey(seed[:])
+	key, err := txn.NewSessionKey(seed[:])
 	require.NoError(t, err)
 	version := pda.V1
 	var feePayer solana.PublicKey

@@ -8,10 +8,9 @@ import (
 	"testing"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/sessionkit/sessionkit/client"
 )
 
 // secretForms returns renderings of secret that a leak would contain.
@@ -43,7 +42,7 @@ func assertNoLeak(t *testing.T, secret []byte, values map[string]any) {
 }
 
 // TestStoredKeysNeverPrintSeeds checks the keys a store hands back, which are
-// client.SessionKey values (whose own formatting tests live in package client).
+// txn.SessionKey values (whose own formatting tests live in package client).
 func TestStoredKeysNeverPrintSeeds(t *testing.T) {
 	forEachStore(t, func(t *testing.T, st Store) {
 		rec, key := testSession(t, 0)
@@ -51,17 +50,17 @@ func TestStoredKeysNeverPrintSeeds(t *testing.T) {
 		_, k, err := st.Get(t.Context(), rec.Token)
 		require.NoError(t, err)
 		type holder struct {
-			Exported client.SessionKey
-			hidden   client.SessionKey
-			ptr      *client.SessionKey
+			Exported txn.SessionKey
+			hidden   txn.SessionKey
+			ptr      *txn.SessionKey
 		}
 		assertNoLeak(t, k.PrivateKey(), map[string]any{
 			"pointer":       k,
 			"value":         *k,
-			"slice":         []*client.SessionKey{k},
+			"slice":         []*txn.SessionKey{k},
 			"struct":        holder{Exported: *k, hidden: *k, ptr: k},
 			"struct ptr":    &holder{Exported: *k, hidden: *k, ptr: k},
-			"map":           map[string]*client.SessionKey{"k": k},
+			"map":           map[string]*txn.SessionKey{"k": k},
 			"Stringer call": k.String(),
 		})
 		want := "SessionKey(" + rec.SessionSigner.String() + ")"
@@ -75,7 +74,7 @@ func TestExportZeroedKey(t *testing.T) {
 	_, k := testSession(t, 0)
 	k.Zero()
 	_, err := ExportSolanaKeypair(k)
-	assert.ErrorIs(t, err, client.ErrKeyZeroed)
+	assert.ErrorIs(t, err, txn.ErrKeyZeroed)
 }
 
 func TestCredentialNeverPrintsSecret(t *testing.T) {

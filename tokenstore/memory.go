@@ -8,8 +8,7 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
-
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 // Memory is a Store held in process memory, for tests and for code that
@@ -53,7 +52,7 @@ func (m *Memory) lock(ctx context.Context) error {
 }
 
 // Put implements Store.
-func (m *Memory) Put(ctx context.Context, rec Record, key *client.SessionKey) error {
+func (m *Memory) Put(ctx context.Context, rec Record, key *txn.SessionKey) error {
 	rec, err := normalize(rec, key, time.Now())
 	if err != nil {
 		return err
@@ -74,7 +73,7 @@ func (m *Memory) Put(ctx context.Context, rec Record, key *client.SessionKey) er
 }
 
 // Get implements Store.
-func (m *Memory) Get(ctx context.Context, token solana.PublicKey) (Record, *client.SessionKey, error) {
+func (m *Memory) Get(ctx context.Context, token solana.PublicKey) (Record, *txn.SessionKey, error) {
 	if err := m.lock(ctx); err != nil {
 		return Record{}, nil, err
 	}
@@ -90,7 +89,7 @@ func (m *Memory) Get(ctx context.Context, token solana.PublicKey) (Record, *clie
 		return Record{}, nil, fmt.Errorf("%w: %s", ErrNotFound, token)
 	}
 	// Deriving the key is the slow part; other callers need not wait for it.
-	key, err := client.NewSessionKey(seed[:])
+	key, err := txn.NewSessionKey(seed[:])
 	if err != nil {
 		return Record{}, nil, err
 	}

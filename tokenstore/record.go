@@ -11,7 +11,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -55,7 +55,7 @@ func sortRecords(recs []Record) {
 
 // normalize checks that r can be stored with key and returns the copy that
 // will be stored: CreatedAt set and reduced to what the format keeps.
-func normalize(r Record, key *client.SessionKey, now time.Time) (Record, error) {
+func normalize(r Record, key *txn.SessionKey, now time.Time) (Record, error) {
 	if key == nil || key.Zeroed() {
 		return r, fmt.Errorf("%w: no session key (nil or zeroed)", ErrInvalidRecord)
 	}

@@ -7,22 +7,21 @@ import (
 	"strconv"
 
 	"github.com/gagliardetto/solana-go"
-
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 // ImportSolanaKeypair reads a Solana CLI keypair file (what solana-keygen
 // writes: a JSON array of 64 numbers, the 32-byte seed then the public key)
 // and returns the key after checking that the public half matches the seed.
 // Errors name positions, never values. The caller should zero data.
-func ImportSolanaKeypair(data []byte) (*client.SessionKey, error) {
+func ImportSolanaKeypair(data []byte) (*txn.SessionKey, error) {
 	var kp [ed25519.PrivateKeySize]byte
 	defer clear(kp[:])
 	if err := parseByteArray(data, kp[:]); err != nil {
 		return nil, fmt.Errorf("%w: Solana keypair JSON: %v", ErrInvalidKey, err)
 	}
-	key, err := client.SessionKeyFromPrivateKey(solana.PrivateKey(kp[:]))
-	if errors.Is(err, client.ErrInvalidKey) {
+	key, err := txn.SessionKeyFromPrivateKey(solana.PrivateKey(kp[:]))
+	if errors.Is(err, txn.ErrInvalidKey) {
 		// client's message would quote the public half; the file's bytes stay unnamed.
 		return nil, fmt.Errorf("%w: Solana keypair JSON: public key does not match the seed", ErrInvalidKey)
 	}
@@ -33,10 +32,10 @@ func ImportSolanaKeypair(data []byte) (*client.SessionKey, error) {
 // byte what solana-keygen writes, so the Solana CLI and wallets can sign
 // with it. The result holds the secret in clear: the caller must zero it
 // and should expose this only behind an explicit opt-in, such as a CLI flag.
-func ExportSolanaKeypair(k *client.SessionKey) ([]byte, error) {
+func ExportSolanaKeypair(k *txn.SessionKey) ([]byte, error) {
 	priv := k.PrivateKey()
 	if priv == nil {
-		return nil, client.ErrKeyZeroed
+		return nil, txn.ErrKeyZeroed
 	}
 	defer clear(priv)
 	b := make([]byte, 0, 2+ed25519.PrivateKeySize*4)

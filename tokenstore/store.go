@@ -5,8 +5,7 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
-
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 // Store keeps session records and their secret keys. Dir and Memory
@@ -19,10 +18,10 @@ type Store interface {
 	// Put stores rec with key, whose public key must be rec.SessionSigner.
 	// It fails with ErrExists if rec.Token is already stored and with
 	// ErrInvalidRecord if rec is incomplete.
-	Put(ctx context.Context, rec Record, key *client.SessionKey) error
+	Put(ctx context.Context, rec Record, key *txn.SessionKey) error
 	// Get returns the record and a fresh copy of the key stored for token,
 	// or ErrNotFound. The caller should Zero the key when done.
-	Get(ctx context.Context, token solana.PublicKey) (Record, *client.SessionKey, error)
+	Get(ctx context.Context, token solana.PublicKey) (Record, *txn.SessionKey, error)
 	// List returns the records matching f, earliest ValidUntil first.
 	List(ctx context.Context, f Filter) ([]Record, error)
 	// ListExpired returns the records expired at now, in List's order.

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -106,20 +106,20 @@ func TestGetDeleteMissing(t *testing.T) {
 func TestPutRejectsInvalidRecords(t *testing.T) {
 	tests := []struct {
 		name   string
-		edit   func(*Record, **client.SessionKey)
+		edit   func(*Record, **txn.SessionKey)
 		reason string
 	}{
-		{"nil key", func(_ *Record, k **client.SessionKey) { *k = nil }, "no session key"},
-		{"zeroed key", func(_ *Record, k **client.SessionKey) { (*k).Zero() }, "no session key"},
-		{"version 0", func(r *Record, _ **client.SessionKey) { r.Version = 0 }, "version 0"},
-		{"version 3", func(r *Record, _ **client.SessionKey) { r.Version = 3 }, "version 3"},
-		{"no program", func(r *Record, _ **client.SessionKey) { r.ProgramID = solana.PublicKey{} }, "ProgramID"},
-		{"no token", func(r *Record, _ **client.SessionKey) { r.Token = solana.PublicKey{} }, "Token"},
-		{"no authority", func(r *Record, _ **client.SessionKey) { r.Authority = solana.PublicKey{} }, "Authority"},
-		{"no target", func(r *Record, _ **client.SessionKey) { r.Target = solana.PublicKey{} }, "Target"},
-		{"no signer", func(r *Record, _ **client.SessionKey) { r.SessionSigner = solana.PublicKey{} }, "SessionSigner"},
-		{"signer is not the key", func(r *Record, _ **client.SessionKey) { r.SessionSigner = testPub("x", 0) }, "not the key's public key"},
-		{"created before 1678", func(r *Record, _ **client.SessionKey) { r.CreatedAt = time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC) }, "CreatedAt"},
+		{"nil key", func(_ *Record, k **txn.SessionKey) { *k = nil }, "no session key"},
+		{"zeroed key", func(_ *Record, k **txn.SessionKey) { (*k).Zero() }, "no session key"},
+		{"version 0", func(r *Record, _ **txn.SessionKey) { r.Version = 0 }, "version 0"},
+		{"version 3", func(r *Record, _ **txn.SessionKey) { r.Version = 3 }, "version 3"},
+		{"no program", func(r *Record, _ **txn.SessionKey) { r.ProgramID = solana.PublicKey{} }, "ProgramID"},
+		{"no token", func(r *Record, _ **txn.SessionKey) { r.Token = solana.PublicKey{} }, "Token"},
+		{"no authority", func(r *Record, _ **txn.SessionKey) { r.Authority = solana.PublicKey{} }, "Authority"},
+		{"no target", func(r *Record, _ **txn.SessionKey) { r.Target = solana.PublicKey{} }, "Target"},
+		{"no signer", func(r *Record, _ **txn.SessionKey) { r.SessionSigner = solana.PublicKey{} }, "SessionSigner"},
+		{"signer is not the key", func(r *Record, _ **txn.SessionKey) { r.SessionSigner = testPub("x", 0) }, "not the key's public key"},
+		{"created before 1678", func(r *Record, _ **txn.SessionKey) { r.CreatedAt = time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC) }, "CreatedAt"},
 	}
 	forEachStore(t, func(t *testing.T, st Store) {
 		for _, tt := range tests {

@@ -275,8 +275,8 @@ func (a *action) settle(ctx context.Context, u update) (res *Result, done bool, 
 	return &Result{Signature: u.sig, Slot: u.status.Slot, Signings: a.signings, Sends: a.sends}, true, nil
 }
 
-func (a *action) txError(sig solana.Signature, slot uint64, preflight bool, txErr any, logs []string) *TransactionError {
-	return &TransactionError{Signature: sig, Slot: slot, Preflight: preflight, Err: txErr, Logs: logs,
+func (a *action) txError(sig solana.Signature, slot uint64, preflight bool, txErr any, logs []string) *FailedError {
+	return &FailedError{Signature: sig, Slot: slot, Preflight: preflight, Err: txErr, Logs: logs,
 		mapped: a.s.cfg.mapper(txErr, logs)}
 }
 

@@ -259,7 +259,7 @@ func TestSendErrorMatching(t *testing.T) {
 	assert.Equal(t, "sender: outcome unknown: sender: getEpochInfo: HTTP 503 Service Unavailable", err.Error())
 
 	mapped := errors.New("program: invalid token")
-	te := &TransactionError{Preflight: true, Err: map[string]any{"InstructionError": []any{0.0, "InvalidArgument"}}, mapped: mapped}
+	te := &FailedError{Preflight: true, Err: map[string]any{"InstructionError": []any{0.0, "InvalidArgument"}}, mapped: mapped}
 	assert.ErrorIs(t, te, mapped)
 	te.mapped = nil
 	assert.Contains(t, te.Error(), `failed in preflight: {"InstructionError":[0,"InvalidArgument"]}`)

@@ -69,15 +69,15 @@ func (e *SendError) Unwrap() []error {
 	return []error{e.Err, e.Cause}
 }
 
-// TransactionError is a transaction the cluster executed and failed: in preflight
+// FailedError is a transaction the cluster executed and failed: in preflight
 // simulation (Preflight true: it never reached a leader and no fee was charged) or on
 // chain (Slot set: the fee was charged and the action did not take effect). Err is the
-// cluster's TransactionError as decoded JSON, for example
+// cluster's FailedError as decoded JSON, for example
 // map[string]any{"InstructionError": []any{0.0, map[string]any{"Custom": 6000.0}}}.
 // Unwrap returns the ErrorMapper's typed error; by default that of
-// client.ParseTransactionError, e.g. a *client.ProgramError matching
+// client.ParseTransactionError, e.g. a *txn.ProgramError matching
 // client.ErrInvalidToken.
-type TransactionError struct {
+type FailedError struct {
 	Signature solana.Signature
 	Slot      uint64
 	Preflight bool
@@ -86,7 +86,7 @@ type TransactionError struct {
 	mapped    error
 }
 
-func (e *TransactionError) Error() string {
+func (e *FailedError) Error() string {
 	where := "on chain"
 	if e.Preflight {
 		where = "in preflight"
@@ -100,7 +100,7 @@ func (e *TransactionError) Error() string {
 }
 
 // Unwrap returns the typed program error, or nil when the ErrorMapper had none.
-func (e *TransactionError) Unwrap() error { return e.mapped }
+func (e *FailedError) Unwrap() error { return e.mapped }
 
 // RPCError is a JSON-RPC call that failed after the sender's retries: an HTTP error
 // status, a JSON-RPC error object, or a transport failure (Err). It never contains the

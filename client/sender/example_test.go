@@ -38,7 +38,7 @@ func ExampleSender_Send() {
 		return tx, err
 	})
 
-	var txErr *sender.TransactionError
+	var txErr *sender.FailedError
 	var sendErr *sender.SendError
 	switch {
 	case err == nil:

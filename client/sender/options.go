@@ -6,8 +6,7 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go/rpc"
-
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 // RetryPolicy bounds the retries of one RPC call that failed with HTTP 429 or 5xx, a
@@ -96,7 +95,7 @@ func defaultConfig() config {
 		logger:         slog.New(slog.DiscardHandler),
 		refresh:        defaultRefresh,
 		maxSignings:    3,
-		mapper:         client.ParseTransactionError,
+		mapper:         txn.ParseTransactionError,
 	}
 }
 
@@ -187,6 +186,6 @@ func WithSkipPreflight(skip bool) Option { return func(o *config) { o.skipPrefli
 func WithMaxSignings(n int) Option { return func(o *config) { o.maxSignings = n } }
 
 // WithErrorMapper sets how failed transactions become typed errors. Default:
-// client.ParseTransactionError, which yields *client.ProgramError (matching sentinels
-// such as client.ErrInvalidToken), *client.InstructionError or *client.TransactionError.
+// client.ParseTransactionError, which yields *txn.ProgramError (matching sentinels
+// such as client.ErrInvalidToken), *txn.InstructionError or *txn.TransactionError.
 func WithErrorMapper(m ErrorMapper) Option { return func(o *config) { o.mapper = m } }

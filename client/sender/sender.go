@@ -148,7 +148,7 @@ func (s *Sender) Close() {
 
 // Send applies one action exactly once: it builds and signs a transaction with build,
 // sends it, and waits until it lands at the Sender's commitment. It returns the landed
-// transaction, a *TransactionError if the transaction failed (in preflight, or on chain
+// transaction, a *FailedError if the transaction failed (in preflight, or on chain
 // with its logs), or an error that says whether the action may have been applied.
 //
 // # Exactly once

@@ -21,8 +21,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/internal/faultproxy"
 	"github.com/sessionkit/sessionkit/localnet"
 )
@@ -554,14 +554,14 @@ func TestSendProgramError(t *testing.T) {
 			tr := transfer{from: payer, to: solana.NewWallet().PublicKey(), lamports: 2 * payerFunds}
 			res, err := s.Send(context.Background(), tr.build)
 			require.Nil(t, res)
-			var te *sender.TransactionError
+			var te *sender.FailedError
 			require.ErrorAs(t, err, &te)
 			assert.Equal(t, tt.preflight, te.Preflight)
 			assert.Equal(t, tt.preflight, te.Slot == 0)
 			assert.Equal(t, map[string]any{"InstructionError": []any{0.0, map[string]any{"Custom": 1.0}}}, te.Err)
 			assert.Contains(t, te.Logs, "Program 11111111111111111111111111111111 failed: custom program error: 0x1")
-			assert.ErrorIs(t, err, client.ErrInsufficientFunds)
-			var pe *client.ProgramError
+			assert.ErrorIs(t, err, txn.ErrInsufficientFunds)
+			var pe *txn.ProgramError
 			require.ErrorAs(t, err, &pe)
 			assert.Equal(t, uint32(1), pe.Code)
 			assert.Equal(t, solana.SystemProgramID, *pe.ProgramID)

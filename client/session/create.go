@@ -10,6 +10,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -76,7 +77,7 @@ type CreateParams struct {
 // Create makes a session with the authority's key on hand: it generates the ephemeral
 // key, sends the create instruction of p.Kind signed by the authority, the payer and the
 // ephemeral key, and returns the Session once the transaction is confirmed. A token that
-// already exists (possible only with p.Signer) fails with client.ErrSessionExists.
+// already exists (possible only with p.Signer) fails with txn.ErrAccountInUse.
 func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p CreateParams) (*Session, error) {
 	if authority == nil {
 		return nil, fmt.Errorf("%w: no authority key; use PrepareCreate when the wallet holds it", ErrBadParams)
@@ -158,11 +159,11 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 		validUntil = p.ValidUntil.Unix()
 	}
 
-	var key *client.SessionKey
+	var key *txn.SessionKey
 	if p.Signer != nil {
-		key, err = client.NewSessionKey(p.Signer[:])
+		key, err = txn.NewSessionKey(p.Signer[:])
 	} else {
-		key, err = client.GenerateSessionKey(nil)
+		key, err = txn.GenerateSessionKey(nil)
 	}
 	if err != nil {
 		return nil, err
@@ -202,7 +203,7 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 	if p.Signer != nil {
 		// A chosen key can collide with a live token; a random one cannot.
 		if _, err := m.Get(ctx, token); err == nil {
-			return nil, fmt.Errorf("session: %w: %s (target %s, signer %s, authority %s)", client.ErrSessionExists, token, p.Target, signer, authority)
+			return nil, fmt.Errorf("session: %w: %s (target %s, signer %s, authority %s)", txn.ErrAccountInUse, token, p.Target, signer, authority)
 		} else if !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
@@ -216,7 +217,7 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 
 // explain names the token when the program found it already in use.
 func (c *createPlan) explain(err error) error {
-	if errors.Is(err, client.ErrSessionExists) {
+	if errors.Is(err, txn.ErrAccountInUse) {
 		s := c.session
 		return fmt.Errorf("session: token %s (target %s, signer %s, authority %s): %w", s.token, s.target, s.signer, s.authority, err)
 	}

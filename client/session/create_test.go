@@ -9,6 +9,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 func TestCreateParamsChecked(t *testing.T) {
@@ -60,11 +61,11 @@ func TestDuplicateAndTooLong(t *testing.T) {
 	spent := e.balance(authority.PublicKey())
 
 	_, err = e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, Signer: &seed})
-	require.ErrorIs(t, err, client.ErrSessionExists)
+	require.ErrorIs(t, err, txn.ErrAccountInUse)
 	require.ErrorContains(t, err, first.Token().String())
 
 	// sendCreate sends a create instruction built past the Manager's checks.
-	authKey, err := client.SessionKeyFromPrivateKey(authority)
+	authKey, err := txn.SessionKeyFromPrivateKey(authority)
 	require.NoError(t, err)
 	pub := authority.PublicKey()
 	sendCreate := func(s *Session, validUntil, clusterTime int64) error {
@@ -73,17 +74,17 @@ func TestDuplicateAndTooLong(t *testing.T) {
 		}, client.WithValidUntil(validUntil), client.WithClusterTime(clusterTime))
 		require.NoError(t, err)
 		_, err = e.m.send(e.ctx, func(bh solana.Hash) (*solana.Transaction, error) {
-			return s.build(bh, []solana.Instruction{ix}, &wrapConfig{payer: &pub, keys: []*client.SessionKey{authKey}})
+			return s.build(bh, []solana.Instruction{ix}, &wrapConfig{payer: &pub, keys: []*txn.SessionKey{authKey}})
 		})
 		return err
 	}
 
 	// The same duplicate past the client's check: the program's "already in use" comes
-	// back as client.ErrSessionExists, and nothing is charged (preflight).
+	// back as txn.ErrAccountInUse, and nothing is charged (preflight).
 	now, err := e.m.ClusterTime(e.ctx)
 	require.NoError(t, err)
 	err = sendCreate(first, first.ValidUntil()+1, now) // not the very same transaction, which would be a replay
-	require.ErrorIs(t, err, client.ErrSessionExists)
+	require.ErrorIs(t, err, txn.ErrAccountInUse)
 	require.Equal(t, spent, e.balance(authority.PublicKey()))
 
 	// Too long: refused before sending, and by the program when sent anyway.
@@ -92,7 +93,7 @@ func TestDuplicateAndTooLong(t *testing.T) {
 	fresh := testSession(t, e.m, 0)
 	err = sendCreate(fresh, now+maxValiditySeconds+3600, now+3600)
 	require.ErrorIs(t, err, client.ErrValidityTooLong)
-	var te *sender.TransactionError
+	var te *sender.FailedError
 	require.ErrorAs(t, err, &te)
 	require.True(t, te.Preflight)
 	require.Equal(t, spent, e.balance(authority.PublicKey()))

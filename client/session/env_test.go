@@ -115,5 +115,5 @@ func (e *env) sendUnchecked(s *Session, ixs ...solana.Instruction) error {
 	_, err := e.snd.Send(e.ctx, func(bh solana.Hash) (*solana.Transaction, error) {
 		return s.buildDistinct(bh, ixs, &wrapConfig{})
 	})
-	return typed(err)
+	return err
 }

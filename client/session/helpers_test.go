@@ -9,7 +9,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/pda"
 )
@@ -47,7 +47,7 @@ func chainManager(t testing.TB, fc *fakeClock) *Manager {
 // testSession makes a V1 session for a random authority and target, bound to m (may be nil).
 func testSession(t testing.TB, m *Manager, validUntil int64) *Session {
 	t.Helper()
-	key, err := client.GenerateSessionKey(nil)
+	key, err := txn.GenerateSessionKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,9 +73,9 @@ func moveIx(s *Session, player solana.PublicKey) solana.Instruction {
 	}, []byte{1, 2, 3})
 }
 
-func newKey(t testing.TB) *client.SessionKey {
+func newKey(t testing.TB) *txn.SessionKey {
 	t.Helper()
-	k, err := client.GenerateSessionKey(nil)
+	k, err := txn.GenerateSessionKey(nil)
 	if err != nil {
 		t.Fatal(err)
 	}

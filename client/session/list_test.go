@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -93,10 +94,10 @@ func TestRevokeToken(t *testing.T) {
 }
 
 // keyOf is a separate copy of the session's ephemeral key, as a store would hand back.
-func keyOf(t *testing.T, s *Session) *client.SessionKey {
+func keyOf(t *testing.T, s *Session) *txn.SessionKey {
 	t.Helper()
 	snap := s.Snapshot()
-	k, err := client.NewSessionKey(snap.Seed[:])
+	k, err := txn.NewSessionKey(snap.Seed[:])
 	require.NoError(t, err)
 	t.Cleanup(k.Zero)
 	return k
@@ -129,7 +130,7 @@ func TestRevokeTokenExpiredWithKey(t *testing.T) {
 	zeroed.Zero()
 	_, err = e.m.RevokeToken(e.ctx, v1.Token(), RevokeParams{SessionKey: zeroed})
 	require.ErrorIs(t, err, ErrBadParams)
-	require.ErrorIs(t, err, client.ErrKeyZeroed)
+	require.ErrorIs(t, err, txn.ErrKeyZeroed)
 	require.True(t, e.exists(v1.Token()))
 
 	res, err := e.m.RevokeToken(e.ctx, v1.Token(), RevokeParams{SessionKey: keyOf(t, v1)})

@@ -7,8 +7,8 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
-	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -54,7 +54,7 @@ func NewManager(rpcClient *rpc.Client, snd *sender.Sender, opts ...Option) *Mana
 	for _, o := range opts {
 		o(m)
 	}
-	m.clock.fetch = func(ctx context.Context) (int64, error) { return client.ClusterTime(ctx, m.rpc, m.commitment) }
+	m.clock.fetch = func(ctx context.Context) (int64, error) { return txn.ClusterTime(ctx, m.rpc, m.commitment) }
 	return m
 }
 

@@ -8,8 +8,7 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
-
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 // PoolConfig tunes a [Pool]. The zero value keeps sessions in memory, renews nothing and
@@ -348,7 +347,7 @@ func (p *Pool) Restore(ctx context.Context) (restored int, err error) {
 // retireSnapshot retires the session of a snapshot that Resume refused for a token gone
 // or expired: its signer may still hold the top-up.
 func (p *Pool) retireSnapshot(ctx context.Context, snap Snapshot) error {
-	key, err := client.NewSessionKey(snap.Seed[:])
+	key, err := txn.NewSessionKey(snap.Seed[:])
 	if err != nil {
 		return err
 	}
@@ -367,7 +366,7 @@ func (p *Pool) retireSnapshot(ctx context.Context, snap Snapshot) error {
 // of its key is empty: where else its lamports belong is not something a snapshot that
 // fails its checks can be trusted to say.
 func (p *Pool) forgetMismatch(ctx context.Context, snap Snapshot, cause error) error {
-	key, err := client.NewSessionKey(snap.Seed[:])
+	key, err := txn.NewSessionKey(snap.Seed[:])
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -13,7 +14,7 @@ import (
 // chain, ErrNotFound when the token is gone (revoked) and ErrExpired when the cluster
 // clock is past valid_until.
 func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err error) {
-	key, err := client.NewSessionKey(snap.Seed[:])
+	key, err := txn.NewSessionKey(snap.Seed[:])
 	if err != nil {
 		return nil, err
 	}

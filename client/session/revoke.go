@@ -9,6 +9,7 @@ import (
 	"github.com/gagliardetto/solana-go/programs/system"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -28,7 +29,7 @@ type RevokeParams struct {
 	// take it from: with it the signer's lamports are swept and the signer pays the fee
 	// unless FeePayer is set, as in Revoke. Revoke and PrepareRevoke reject it (they sign
 	// with the Session's key). It is used, not kept: the caller still zeroes it.
-	SessionKey *client.SessionKey
+	SessionKey *txn.SessionKey
 }
 
 // RevokeResult tells what a revoke moved.
@@ -280,7 +281,7 @@ func (m *Manager) RevokeToken(ctx context.Context, address solana.PublicKey, p R
 		}
 		p.KeepLamports = true
 	} else if key.Zeroed() {
-		return nil, fmt.Errorf("%w: RevokeParams.SessionKey: %w", ErrBadParams, client.ErrKeyZeroed)
+		return nil, fmt.Errorf("%w: RevokeParams.SessionKey: %w", ErrBadParams, txn.ErrKeyZeroed)
 	}
 	tok, err := m.Get(ctx, address)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 // Send wraps ixs (see Wrap) and sends them through the Manager's sender, which confirms
@@ -27,7 +28,6 @@ func (s *Session) Send(ctx context.Context, ixs []solana.Instruction, opts ...Wr
 	res, err := s.mgr.snd.Send(ctx, s.mover(ctx, ixs, &cfg))
 	s.inflight.RUnlock() // a waiting Revoke need not wait for noticeGone's lookup too
 	if err != nil {
-		err = typed(err)
 		s.noticeGone(ctx, err)
 	}
 	return res, err
@@ -37,8 +37,8 @@ func (s *Session) Send(ctx context.Context, ixs []solana.Instruction, opts ...Wr
 // gone (revoked by another process, or by anyone once expired), so that later moves are
 // refused without a round trip.
 func (s *Session) noticeGone(ctx context.Context, err error) {
-	if !errors.Is(err, client.ErrInvalidToken) && !errors.Is(err, client.ErrAccountNotInitialized) &&
-		!errors.Is(err, client.ErrAccountOwnedByWrongProgram) {
+	if !errors.Is(err, client.ErrInvalidToken) && !errors.Is(err, txn.ErrAccountNotInitialized) &&
+		!errors.Is(err, txn.ErrAccountOwnedByWrongProgram) {
 		return
 	}
 	if _, gerr := s.mgr.Get(ctx, s.token); errors.Is(gerr, ErrNotFound) {
@@ -92,30 +92,10 @@ func (m *Manager) send(ctx context.Context, build sender.BuildFunc) (solana.Sign
 	}
 	res, err := m.snd.Send(ctx, build)
 	if err != nil {
-		return solana.Signature{}, typed(err)
+		return solana.Signature{}, err
 	}
 	return res.Signature, nil
 }
-
-// typed adds the client package's typed error to a failed transaction when the sender
-// was not given it (sender.WithErrorMapper(client.ParseTransactionError)), so that
-// errors.Is(err, client.ErrInvalidToken) holds either way.
-func typed(err error) error {
-	var te *sender.TransactionError
-	if !errors.As(err, &te) || te.Unwrap() != nil {
-		return err
-	}
-	perr := client.ParseTransactionError(te.Err, te.Logs)
-	if perr == nil {
-		return err
-	}
-	return &typedError{err: err, typed: perr}
-}
-
-type typedError struct{ err, typed error }
-
-func (e *typedError) Error() string   { return e.err.Error() + " (" + e.typed.Error() + ")" }
-func (e *typedError) Unwrap() []error { return []error{e.err, e.typed} }
 
 // sendSigned submits a transaction signed elsewhere; it cannot be re-signed.
 func (m *Manager) sendSigned(ctx context.Context, tx *solana.Transaction, lastValidBlockHeight uint64) (solana.Signature, error) {
@@ -124,7 +104,7 @@ func (m *Manager) sendSigned(ctx context.Context, tx *solana.Transaction, lastVa
 	}
 	res, err := m.snd.SendSigned(ctx, tx, lastValidBlockHeight)
 	if err != nil {
-		return solana.Signature{}, typed(err)
+		return solana.Signature{}, err
 	}
 	return res.Signature, nil
 }

@@ -10,7 +10,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -29,7 +29,7 @@ type Session struct {
 	validUntil int64
 	// key sits behind a pointer so that even a reflective %#v of a copied Session prints
 	// an address, not key bytes.
-	key *client.SessionKey
+	key *txn.SessionKey
 	mgr *Manager
 
 	// state moves (pending →) active → revoking → revoked, or back to active if a revoke

@@ -7,7 +7,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
@@ -24,7 +24,7 @@ type storePersister struct {
 }
 
 func (p *storePersister) Save(ctx context.Context, snap Snapshot) error {
-	key, err := client.NewSessionKey(snap.Seed[:])
+	key, err := txn.NewSessionKey(snap.Seed[:])
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
@@ -102,7 +103,7 @@ func TestSponsorPaysMoves(t *testing.T) {
 	player := e.player(e.game, authority)
 	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, Target: gameID, Payer: sponsor})
 	require.NoError(t, err)
-	sponsorKey, err := client.SessionKeyFromPrivateKey(sponsor)
+	sponsorKey, err := txn.SessionKeyFromPrivateKey(sponsor)
 	require.NoError(t, err)
 	afterCreate := e.balance(sponsor.PublicKey())
 	require.Equal(t, uint64(1_000_000_000)-e.rentV2-3*fee, afterCreate)

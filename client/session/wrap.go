@@ -5,8 +5,7 @@ import (
 	"fmt"
 
 	"github.com/gagliardetto/solana-go"
-
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 // WrapOption adjusts how [Session.Wrap] and [Session.Send] build a transaction.
@@ -15,7 +14,7 @@ type WrapOption func(*wrapConfig)
 type wrapConfig struct {
 	// payer is the fee payer; nil means the session signer.
 	payer *solana.PublicKey
-	keys  []*client.SessionKey
+	keys  []*txn.SessionKey
 	// authority, when set, is who the caller acts for.
 	authority *solana.PublicKey
 	// external is a signer whose signature comes later (a wallet); its slot stays zero.
@@ -23,9 +22,9 @@ type wrapConfig struct {
 }
 
 // WithPayer makes key the fee payer instead of the session signer; key signs too. Make
-// the key once with client.SessionKeyFromPrivateKey: it is validated when made, not per
+// the key once with txn.SessionKeyFromPrivateKey: it is validated when made, not per
 // signature.
-func WithPayer(key *client.SessionKey) WrapOption {
+func WithPayer(key *txn.SessionKey) WrapOption {
 	return func(c *wrapConfig) {
 		pub := key.PublicKey()
 		c.payer = &pub
@@ -34,7 +33,7 @@ func WithPayer(key *client.SessionKey) WrapOption {
 }
 
 // WithSigners adds keys for further signers the instructions require (a new account, say).
-func WithSigners(keys ...*client.SessionKey) WrapOption {
+func WithSigners(keys ...*txn.SessionKey) WrapOption {
 	return func(c *wrapConfig) { c.keys = append(c.keys, keys...) }
 }
 
@@ -112,7 +111,7 @@ func (s *Session) build(blockhash solana.Hash, ixs []solana.Instruction, cfg *wr
 	if cfg.payer != nil {
 		payer = *cfg.payer
 	}
-	msg, err := client.CompileLegacy(payer, blockhash, ixs...)
+	msg, err := txn.CompileLegacy(payer, blockhash, ixs...)
 	if err != nil {
 		return nil, fmt.Errorf("session: building transaction: %w", err)
 	}
@@ -142,7 +141,7 @@ func (s *Session) build(blockhash solana.Hash, ixs []solana.Instruction, cfg *wr
 	return tx, nil
 }
 
-func (c *wrapConfig) keyFor(pub solana.PublicKey) *client.SessionKey {
+func (c *wrapConfig) keyFor(pub solana.PublicKey) *txn.SessionKey {
 	for _, k := range c.keys {
 		if k != nil && k.PublicKey() == pub {
 			return k
@@ -152,13 +151,13 @@ func (c *wrapConfig) keyFor(pub solana.PublicKey) *client.SessionKey {
 }
 
 // sessionKeys converts the solana-go keys of parameters once, skipping nil ones.
-func sessionKeys(keys ...solana.PrivateKey) ([]*client.SessionKey, error) {
-	var out []*client.SessionKey
+func sessionKeys(keys ...solana.PrivateKey) ([]*txn.SessionKey, error) {
+	var out []*txn.SessionKey
 	for _, k := range keys {
 		if k == nil {
 			continue
 		}
-		sk, err := client.SessionKeyFromPrivateKey(k)
+		sk, err := txn.SessionKeyFromPrivateKey(k)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrBadParams, err)
 		}

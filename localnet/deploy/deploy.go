@@ -16,9 +16,6 @@ import (
 	"github.com/sessionkit/sessionkit/client/sender"
 )
 
-// TransactionError reports a transaction that failed, in preflight or on
-// chain; it unwraps to client.ParseTransactionError's typed error.
-type TransactionError = sender.TransactionError
 
 // Error names the deployment step that failed.
 type Error struct {
@@ -31,7 +28,7 @@ type Error struct {
 // why it refused a program.
 func (e *Error) Error() string {
 	msg := "deploy: " + e.Step + ": " + e.Err.Error()
-	var te *TransactionError
+	var te *sender.FailedError
 	if errors.As(e.Err, &te) && len(te.Logs) > 0 {
 		msg += "\nprogram logs:\n  " + strings.Join(te.Logs, "\n  ")
 	}

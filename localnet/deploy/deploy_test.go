@@ -11,6 +11,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
 
+	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/localnet/deploy"
 )
@@ -122,7 +123,7 @@ func TestDeployInvokeUpgradeSetAuthority(t *testing.T) {
 	}
 	// The token program does not understand memo text, so the same call now fails.
 	_, err = n.Send(ctx, payer, []solana.Instruction{memoInstruction(id, "hello sessionkit")})
-	var txErr *localnet.TransactionError
+	var txErr *sender.FailedError
 	if !errors.As(err, &txErr) || !txErr.Preflight {
 		t.Fatalf("memo call after upgrade to token: err = %v, want a preflight failure", err)
 	}
@@ -168,7 +169,7 @@ func TestDeployRejectsInvalidELF(t *testing.T) {
 	program := solana.NewWallet().PrivateKey
 	_, err = deploy.Deploy(ctx, n.RPC(), payer, program, elf, deploy.Options{})
 	var step *deploy.Error
-	var txErr *deploy.TransactionError
+	var txErr *sender.FailedError
 	if !errors.As(err, &step) || step.Step != "deploy program" || !errors.As(err, &txErr) || !txErr.Preflight ||
 		!strings.Contains(err.Error(), "\n  Failed to parse ELF file: invalid file header\n") {
 		t.Fatalf("Deploy of a corrupt ELF: err = %v, want the verifier's rejection in the deploy step with its logs", err)

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/solanacfg"
 	"github.com/sessionkit/sessionkit/localnet"
 )
@@ -156,13 +157,13 @@ func (a *app) hintFor(err error) string {
 	switch {
 	case errors.As(err, &ue), errors.As(err, &oe):
 		return "is a cluster running there? Start one with 'sessionkit localnet up', or choose another with -u (m, d, t, l or a URL)"
-	case errors.Is(err, client.ErrInsufficientFunds):
+	case errors.Is(err, txn.ErrInsufficientFunds):
 		return "fund the paying keypair first (on a local cluster: solana airdrop 2 -u URL)"
 	case errors.Is(err, client.ErrInvalidAuthority):
 		return "an active V2 token can only be revoked with its authority's signature: pass the authority's keypair with -k"
-	case errors.Is(err, client.ErrConstraintExecutable):
+	case errors.Is(err, txn.ErrConstraintExecutable):
 		return "--target must be a deployed (executable) program"
-	case errors.Is(err, client.ErrInstructionFallbackNotFound):
+	case errors.Is(err, txn.ErrInstructionFallbackNotFound):
 		return "the deployed session program predates this instruction (V2 needs session-keys 3.0.9 or newer)"
 	case errors.Is(err, sender.ErrOutcomeUnknown):
 		return "the transaction may still land: look its signature up before retrying"

@@ -11,7 +11,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/tokenstore"
@@ -67,7 +67,7 @@ func TestKeysPrune(t *testing.T) {
 	// record already past by local time goes, whatever the chain holds.
 	st, err := tokenstore.Open(context.Background(), store[1], tokenstore.MasterKey(mustRead(t, store[3])))
 	require.NoError(t, err)
-	old, err := client.GenerateSessionKey(rand.Reader)
+	old, err := txn.GenerateSessionKey(rand.Reader)
 	require.NoError(t, err)
 	stale := tokenstore.Record{ProgramID: pda.MagicBlockProgramID, Version: pda.V1, Token: fixedKey(30).PublicKey(),
 		Authority: auth.PublicKey(), Target: gameID, SessionSigner: old.PublicKey(), ValidUntil: time.Now().Add(-time.Hour).Unix()}

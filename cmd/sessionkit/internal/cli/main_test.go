@@ -19,6 +19,7 @@ import (
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program"
@@ -117,7 +118,7 @@ func (r result) ok(t *testing.T) result {
 
 // writeKeypair stores key as a Solana CLI keypair file at path.
 func writeKeypair(t *testing.T, path string, key solana.PrivateKey) {
-	sk, err := client.NewSessionKey(key[:32])
+	sk, err := txn.NewSessionKey(key[:32])
 	require.NoError(t, err)
 	data, err := tokenstore.ExportSolanaKeypair(sk)
 	require.NoError(t, err)

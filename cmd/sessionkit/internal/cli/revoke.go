@@ -9,8 +9,8 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/spf13/cobra"
 
-	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/tokenstore"
@@ -88,7 +88,7 @@ func (a *app) revoke(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 	}
 
 	var st *tokenstore.Dir
-	var key *client.SessionKey
+	var key *txn.SessionKey
 	if store.dir != "" {
 		if st, err = a.openStore(ctx, store, false); err != nil {
 			return err
@@ -139,7 +139,7 @@ func (a *app) revoke(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 // the same transaction when its key is at hand, expired or not. The signer pays the fee
 // when it can; otherwise, and always without the key, the -k keypair does.
 func (a *app) revokeToken(ctx context.Context, c *rpc.Client, m *session.Manager, tok *session.Token,
-	key *client.SessionKey, now int64, out *revoked) error {
+	key *txn.SessionKey, now int64, out *revoked) error {
 	p := session.RevokeParams{SessionKey: key}
 	var err error
 	if tok.RevokeNeedsAuthority(now) {

@@ -1,4 +1,4 @@
-package client
+package txn
 
 import (
 	"errors"
@@ -9,10 +9,10 @@ import (
 
 // ErrCompile means instructions that cannot form a legacy message (none, a nil account
 // meta, more than 256 distinct keys).
-var ErrCompile = errors.New("cannot compile message")
+var ErrCompile = errors.New("txn: cannot compile message")
 
 // ErrSigner means signing keys that do not match the message's required signers.
-var ErrSigner = errors.New("signer mismatch")
+var ErrSigner = errors.New("txn: signer mismatch")
 
 // LegacyMessage is a compiled legacy transaction message, ready to sign.
 type LegacyMessage struct {
@@ -46,7 +46,7 @@ func (a *msgKey) less(b *msgKey) bool {
 // in Agave. Unlike solana-go, the instructions' metas are never modified.
 func CompileLegacy(feePayer solana.PublicKey, blockhash solana.Hash, ixs ...solana.Instruction) (LegacyMessage, error) {
 	if len(ixs) == 0 {
-		return LegacyMessage{}, fmt.Errorf("client: %w: no instructions", ErrCompile)
+		return LegacyMessage{}, fmt.Errorf("%w: no instructions", ErrCompile)
 	}
 	var stack [16]msgKey
 	keys := append(stack[:0], msgKey{key: feePayer, signer: true, writable: true})
@@ -69,20 +69,20 @@ func CompileLegacy(feePayer solana.PublicKey, blockhash solana.Hash, ixs ...sola
 		metas := ix.Accounts()
 		for j, m := range metas {
 			if m == nil {
-				return LegacyMessage{}, fmt.Errorf("client: %w: instruction %d account %d is nil", ErrCompile, i, j)
+				return LegacyMessage{}, fmt.Errorf("%w: instruction %d account %d is nil", ErrCompile, i, j)
 			}
 			add(m.PublicKey, m.IsSigner, m.IsWritable)
 		}
 		add(ix.ProgramID(), false, false)
 		data, err := ix.Data()
 		if err != nil {
-			return LegacyMessage{}, fmt.Errorf("client: %w: instruction %d data: %w", ErrCompile, i, err)
+			return LegacyMessage{}, fmt.Errorf("%w: instruction %d data: %w", ErrCompile, i, err)
 		}
 		datas = append(datas, data)
 		dataLen += 3 + 3 + len(metas) + 3 + len(data)
 	}
 	if len(keys) > 256 {
-		return LegacyMessage{}, fmt.Errorf("client: %w: %d account keys, a legacy message holds 256", ErrCompile, len(keys))
+		return LegacyMessage{}, fmt.Errorf("%w: %d account keys, a legacy message holds 256", ErrCompile, len(keys))
 	}
 	// Insertion sort: a handful of keys, and no allocation.
 	rest := keys[1:]
@@ -165,10 +165,10 @@ func (m LegacyMessage) signer(i int) solana.PublicKey {
 // wire[1:65] is the fee payer's signature, the transaction's id.
 func (m LegacyMessage) Sign(keys ...*SessionKey) ([]byte, error) {
 	if m.nSigners == 0 {
-		return nil, fmt.Errorf("client: %w: message not compiled", ErrSigner)
+		return nil, fmt.Errorf("%w: message not compiled", ErrSigner)
 	}
 	if len(keys) != m.nSigners {
-		return nil, fmt.Errorf("client: %w: %d keys for %d required signers %v", ErrSigner, len(keys), m.nSigners, m.Signers())
+		return nil, fmt.Errorf("%w: %d keys for %d required signers %v", ErrSigner, len(keys), m.nSigners, m.Signers())
 	}
 	wire, sigAt := m.wireBuffer()
 	for i := 0; i < m.nSigners; i++ {
@@ -181,10 +181,10 @@ func (m LegacyMessage) Sign(keys ...*SessionKey) ([]byte, error) {
 			}
 		}
 		if key == nil {
-			return nil, fmt.Errorf("client: %w: no key for required signer %s", ErrSigner, want)
+			return nil, fmt.Errorf("%w: no key for required signer %s", ErrSigner, want)
 		}
 		if key.Zeroed() {
-			return nil, fmt.Errorf("client: %w: key for %s", ErrKeyZeroed, want)
+			return nil, fmt.Errorf("%w: key for %s", ErrKeyZeroed, want)
 		}
 		sig := key.Sign(m.bytes)
 		copy(wire[sigAt+64*i:], sig[:])
@@ -196,7 +196,7 @@ func (m LegacyMessage) Sign(keys ...*SessionKey) ([]byte, error) {
 // Signers order. It does not verify them.
 func (m LegacyMessage) Assemble(sigs []solana.Signature) ([]byte, error) {
 	if m.nSigners == 0 || len(sigs) != m.nSigners {
-		return nil, fmt.Errorf("client: %w: %d signatures for %d required signers", ErrSigner, len(sigs), m.nSigners)
+		return nil, fmt.Errorf("%w: %d signatures for %d required signers", ErrSigner, len(sigs), m.nSigners)
 	}
 	wire, sigAt := m.wireBuffer()
 	for i := range sigs {

@@ -1,4 +1,4 @@
-package client
+package txn
 
 import (
 	"context"
@@ -25,11 +25,11 @@ func ClusterTime(ctx context.Context, c *rpc.Client, commitment rpc.CommitmentTy
 		DataSlice:  &rpc.DataSlice{Offset: &offset, Length: &length},
 	})
 	if err != nil {
-		return 0, fmt.Errorf("client: reading the Clock sysvar: %w", err)
+		return 0, fmt.Errorf("txn: reading the Clock sysvar: %w", err)
 	}
 	data := res.Value.Data.GetBinary()
 	if len(data) != 8 {
-		return 0, fmt.Errorf("client: reading the Clock sysvar: got %d bytes of unix_timestamp, want 8", len(data))
+		return 0, fmt.Errorf("txn: reading the Clock sysvar: got %d bytes of unix_timestamp, want 8", len(data))
 	}
 	return int64(binary.LittleEndian.Uint64(data)), nil
 }

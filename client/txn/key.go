@@ -1,4 +1,4 @@
-package client
+package txn
 
 import (
 	"crypto/rand"
@@ -12,10 +12,10 @@ import (
 
 // ErrInvalidKey means key material of the wrong length, or a 64-byte private key whose
 // public half does not belong to its seed.
-var ErrInvalidKey = errors.New("invalid ed25519 key")
+var ErrInvalidKey = errors.New("txn: invalid ed25519 key")
 
 // ErrKeyZeroed means a SessionKey was used after Zero.
-var ErrKeyZeroed = errors.New("session key was zeroed")
+var ErrKeyZeroed = errors.New("txn: session key was zeroed")
 
 // SessionKey is an ed25519 signing key checked once when it is made, so that signing
 // skips the per-call re-derivation solana.PrivateKey.Sign does (about 45% of its cost).
@@ -52,7 +52,7 @@ func GenerateSessionKey(r io.Reader) (*SessionKey, error) {
 	var seed [voied25519.SeedSize]byte
 	defer clear(seed[:])
 	if _, err := io.ReadFull(r, seed[:]); err != nil {
-		return nil, fmt.Errorf("client: generate session key: %w", err)
+		return nil, fmt.Errorf("txn: generate session key: %w", err)
 	}
 	return NewSessionKey(seed[:])
 }
@@ -61,7 +61,7 @@ func GenerateSessionKey(r io.Reader) (*SessionKey, error) {
 // zero it afterwards.
 func NewSessionKey(seed []byte) (*SessionKey, error) {
 	if len(seed) != voied25519.SeedSize {
-		return nil, fmt.Errorf("client: %w: seed is %d bytes, want %d", ErrInvalidKey, len(seed), voied25519.SeedSize)
+		return nil, fmt.Errorf("%w: seed is %d bytes, want %d", ErrInvalidKey, len(seed), voied25519.SeedSize)
 	}
 	priv := voied25519.NewKeyFromSeed(seed)
 	m := new(keyMaterial)
@@ -74,7 +74,7 @@ func NewSessionKey(seed []byte) (*SessionKey, error) {
 // checking that its public half belongs to its seed. The key is copied.
 func SessionKeyFromPrivateKey(pk solana.PrivateKey) (*SessionKey, error) {
 	if len(pk) != voied25519.PrivateKeySize {
-		return nil, fmt.Errorf("client: %w: private key is %d bytes, want %d", ErrInvalidKey, len(pk), voied25519.PrivateKeySize)
+		return nil, fmt.Errorf("%w: private key is %d bytes, want %d", ErrInvalidKey, len(pk), voied25519.PrivateKeySize)
 	}
 	k, err := NewSessionKey(pk[:voied25519.SeedSize])
 	if err != nil {
@@ -82,7 +82,7 @@ func SessionKeyFromPrivateKey(pk solana.PrivateKey) (*SessionKey, error) {
 	}
 	if solana.PublicKey(pk[32:]) != k.pub {
 		k.Zero()
-		return nil, fmt.Errorf("client: %w: public half %s does not match the seed's %s", ErrInvalidKey, solana.PublicKey(pk[32:]), k.pub)
+		return nil, fmt.Errorf("%w: public half %s does not match the seed's %s", ErrInvalidKey, solana.PublicKey(pk[32:]), k.pub)
 	}
 	return k, nil
 }

@@ -1,4 +1,4 @@
-package client_test
+package txn_test
 
 import (
 	"context"
@@ -9,7 +9,7 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
 )
 
@@ -27,12 +27,12 @@ func TestClusterTimeFollowsTheClock(t *testing.T) {
 	want := now.Add(36*time.Hour + 7*time.Second)
 	require.NoError(t, n.WarpTime(ctx, want))
 
-	got, err := client.ClusterTime(ctx, n.RPC(), rpc.CommitmentConfirmed)
+	got, err := txn.ClusterTime(ctx, n.RPC(), rpc.CommitmentConfirmed)
 	require.NoError(t, err)
 	require.Equal(t, want.Unix(), got)
 }
 
 func TestClusterTimeNamesTheFailure(t *testing.T) {
-	_, err := client.ClusterTime(context.Background(), rpc.New("http://127.0.0.1:1"), rpc.CommitmentConfirmed)
-	require.ErrorContains(t, err, "client: reading the Clock sysvar")
+	_, err := txn.ClusterTime(context.Background(), rpc.New("http://127.0.0.1:1"), rpc.CommitmentConfirmed)
+	require.ErrorContains(t, err, "txn: reading the Clock sysvar")
 }
