@@ -152,8 +152,8 @@ type SessionTokenV2 struct {
 	ValidUntil int64
 }
 
-// Token is a session token of either version.
-type Token struct {
+// TokenAccount is a session token of either version.
+type TokenAccount struct {
 	Version       pda.Version
 	Authority     solana.PublicKey
 	TargetProgram solana.PublicKey
@@ -226,15 +226,15 @@ func (t SessionTokenV2) MarshalBinary() ([]byte, error) {
 	return t.AppendBinary(make([]byte, 0, SessionTokenV2Len))
 }
 
-// Token returns the version-independent view.
-func (t SessionToken) Token() Token {
-	return Token{Version: pda.V1, Authority: t.Authority, TargetProgram: t.TargetProgram,
+// TokenAccount returns the version-independent view.
+func (t SessionToken) TokenAccount() TokenAccount {
+	return TokenAccount{Version: pda.V1, Authority: t.Authority, TargetProgram: t.TargetProgram,
 		SessionSigner: t.SessionSigner, ValidUntil: t.ValidUntil}
 }
 
-// Token returns the version-independent view.
-func (t SessionTokenV2) Token() Token {
-	return Token{Version: pda.V2, Authority: t.Authority, TargetProgram: t.TargetProgram,
+// TokenAccount returns the version-independent view.
+func (t SessionTokenV2) TokenAccount() TokenAccount {
+	return TokenAccount{Version: pda.V2, Authority: t.Authority, TargetProgram: t.TargetProgram,
 		SessionSigner: t.SessionSigner, FeePayer: t.FeePayer, ValidUntil: t.ValidUntil}
 }
 
@@ -262,28 +262,28 @@ func DecodeSessionTokenV2(programID, owner solana.PublicKey, data []byte) (Sessi
 
 // DecodeToken decodes a token of either version, telling them apart by discriminator,
 // with the same checks as DecodeSessionToken.
-func DecodeToken(programID, owner solana.PublicKey, data []byte) (Token, error) {
+func DecodeToken(programID, owner solana.PublicKey, data []byte) (TokenAccount, error) {
 	v, err := checkToken(0, programID, owner, data)
 	if err != nil {
-		return Token{}, err
+		return TokenAccount{}, err
 	}
 	return decodeToken(v, data), nil
 }
 
-func decodeToken(v pda.Version, data []byte) Token {
+func decodeToken(v pda.Version, data []byte) TokenAccount {
 	if v == pda.V2 {
 		var t SessionTokenV2
 		t.decode(data)
-		return t.Token()
+		return t.TokenAccount()
 	}
 	var t SessionToken
 	t.decode(data)
-	return t.Token()
+	return t.TokenAccount()
 }
 
 // Active reports whether the program accepts the token at the given cluster time:
 // clusterTime < ValidUntil, for both versions.
-func (t Token) Active(clusterTime int64) bool { return clusterTime < t.ValidUntil }
+func (t TokenAccount) Active(clusterTime int64) bool { return clusterTime < t.ValidUntil }
 
 // RevokeNeedsAuthority reports whether revoking the token needs the authority's
 // signature at the given cluster time: never for V1; for V2 whenever
@@ -292,11 +292,11 @@ func (t Token) Active(clusterTime int64) bool { return clusterTime < t.ValidUnti
 // both. (Commit 53315b2, between them, inverted the rule and wanted the signature only
 // after expiry; the builder's default of always signing is right for every build.)
 // Pass a cluster time no later than the revoke's execution: the clock only moves on.
-func (t Token) RevokeNeedsAuthority(clusterTime int64) bool {
+func (t TokenAccount) RevokeNeedsAuthority(clusterTime int64) bool {
 	return t.Version == pda.V2 && clusterTime <= t.ValidUntil
 }
 
 // Address derives the token's canonical address from its own fields, as revoke does.
-func (t Token) Address(programID solana.PublicKey) (solana.PublicKey, uint8, error) {
+func (t TokenAccount) Address(programID solana.PublicKey) (solana.PublicKey, uint8, error) {
 	return pda.Find(t.Version, programID, t.TargetProgram, t.SessionSigner, t.Authority)
 }

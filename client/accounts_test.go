@@ -61,7 +61,7 @@ func TestAccountGoldenVectors(t *testing.T) {
 	for _, v := range loadAccountVectors(t) {
 		t.Run(v.Name, func(t *testing.T) {
 			data := unhex(t, v.Data)
-			want := Token{Version: v.Version, Authority: v.Authority, TargetProgram: v.TargetProgram,
+			want := TokenAccount{Version: v.Version, Authority: v.Authority, TargetProgram: v.TargetProgram,
 				SessionSigner: v.SessionSigner, FeePayer: v.FeePayer, ValidUntil: v.ValidUntil}
 
 			tok, err := DecodeToken(pda.MagicBlockProgramID, pda.MagicBlockProgramID, data)
@@ -74,7 +74,7 @@ func TestAccountGoldenVectors(t *testing.T) {
 				require.Len(t, data, SessionTokenLen)
 				st, err := DecodeSessionToken(pda.MagicBlockProgramID, pda.MagicBlockProgramID, data)
 				require.NoError(t, err)
-				require.Equal(t, want, st.Token())
+				require.Equal(t, want, st.TokenAccount())
 				enc, err = st.MarshalBinary()
 				require.NoError(t, err)
 
@@ -88,7 +88,7 @@ func TestAccountGoldenVectors(t *testing.T) {
 				require.Len(t, data, SessionTokenV2Len)
 				st, err := DecodeSessionTokenV2(pda.MagicBlockProgramID, pda.MagicBlockProgramID, data)
 				require.NoError(t, err)
-				require.Equal(t, want, st.Token())
+				require.Equal(t, want, st.TokenAccount())
 				enc, err = st.MarshalBinary()
 				require.NoError(t, err)
 
@@ -163,7 +163,7 @@ func TestDecodeErrors(t *testing.T) {
 				st, err = DecodeSessionTokenV2(prog, tt.owner, tt.data)
 				require.Zero(t, st)
 			default:
-				var tok Token
+				var tok TokenAccount
 				tok, err = DecodeToken(prog, tt.owner, tt.data)
 				require.Zero(t, tok)
 			}
@@ -190,7 +190,7 @@ func TestLongerDataIsAccepted(t *testing.T) {
 	v1, _ := SessionToken{Authority: key("a"), ValidUntil: 3}.MarshalBinary()
 	tok, err := DecodeToken(pda.MagicBlockProgramID, pda.MagicBlockProgramID, append(v1, 0xde, 0xad))
 	require.NoError(t, err)
-	require.Equal(t, Token{Version: pda.V1, Authority: key("a"), ValidUntil: 3}, tok)
+	require.Equal(t, TokenAccount{Version: pda.V1, Authority: key("a"), ValidUntil: 3}, tok)
 }
 
 func TestDecodeDoesNotAllocate(t *testing.T) {
@@ -212,8 +212,8 @@ func TestTokenDiscriminator(t *testing.T) {
 
 func TestTokenExpiry(t *testing.T) {
 	const vu = 1_700_000_000
-	v1 := Token{Version: pda.V1, ValidUntil: vu}
-	v2 := Token{Version: pda.V2, ValidUntil: vu}
+	v1 := TokenAccount{Version: pda.V1, ValidUntil: vu}
+	v2 := TokenAccount{Version: pda.V2, ValidUntil: vu}
 	tests := []struct {
 		now                      int64
 		active, v2NeedsAuthority bool
@@ -232,7 +232,7 @@ func TestTokenExpiry(t *testing.T) {
 
 func TestTokenAddress(t *testing.T) {
 	for _, v := range []pda.Version{pda.V1, pda.V2} {
-		tok := Token{Version: v, Authority: key("a"), TargetProgram: key("t"), SessionSigner: key("s")}
+		tok := TokenAccount{Version: v, Authority: key("a"), TargetProgram: key("t"), SessionSigner: key("s")}
 		got, bump, err := tok.Address(pda.GumProgramID)
 		require.NoError(t, err)
 		want, wantBump, err := solana.FindProgramAddress([][]byte{[]byte(v.SeedPrefix()), key("t").Bytes(), key("s").Bytes(), key("a").Bytes()}, pda.GumProgramID)
@@ -268,13 +268,13 @@ func FuzzDecodeToken(f *testing.F) {
 		switch tok.Version {
 		case pda.V1:
 			st, err := DecodeSessionToken(prog, prog, data)
-			if err != nil || st.Token() != tok {
+			if err != nil || st.TokenAccount() != tok {
 				t.Fatalf("V1 decoders disagree: %v", err)
 			}
 			enc, _ = st.MarshalBinary()
 		case pda.V2:
 			st, err := DecodeSessionTokenV2(prog, prog, data)
-			if err != nil || st.Token() != tok {
+			if err != nil || st.TokenAccount() != tok {
 				t.Fatalf("V2 decoders disagree: %v", err)
 			}
 			enc, _ = st.MarshalBinary()

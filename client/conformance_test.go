@@ -85,7 +85,7 @@ func (v argValues) options() []Option {
 type conformanceCase struct {
 	kind     InstructionKind
 	accounts map[string]solana.PublicKey
-	token    Token // the token revoke instructions act on (their PDA seeds read it)
+	token    TokenAccount // the token revoke instructions act on (their PDA seeds read it)
 	build    func(opts ...Option) (solana.Instruction, error)
 	// deviations lists "account.flag" entries where the builder knowingly differs from
 	// the IDL.
@@ -94,8 +94,8 @@ type conformanceCase struct {
 
 func conformanceCases(t *testing.T, programID solana.PublicKey) []conformanceCase {
 	signer, auth, payer, target := key("signer"), key("authority"), key("payer"), key("target")
-	v1Tok := Token{Version: pda.V1, Authority: auth, TargetProgram: target, SessionSigner: signer}
-	v2Tok := Token{Version: pda.V2, Authority: auth, TargetProgram: target, SessionSigner: signer, FeePayer: payer}
+	v1Tok := TokenAccount{Version: pda.V1, Authority: auth, TargetProgram: target, SessionSigner: signer}
+	v2Tok := TokenAccount{Version: pda.V2, Authority: auth, TargetProgram: target, SessionSigner: signer, FeePayer: payer}
 	v1Addr, _, err := v1Tok.Address(programID)
 	require.NoError(t, err)
 	v2Addr, _, err := v2Tok.Address(programID)
@@ -133,7 +133,7 @@ func conformanceCases(t *testing.T, programID solana.PublicKey) []conformanceCas
 
 // tokenField reads a field of the token that a PDA seed path like
 // "session_token.target_program" names.
-func tokenField(t *testing.T, tok Token, field string) solana.PublicKey {
+func tokenField(t *testing.T, tok TokenAccount, field string) solana.PublicKey {
 	switch field {
 	case "target_program":
 		return tok.TargetProgram
@@ -261,7 +261,7 @@ func TestBuildersConformToGumIDL(t *testing.T) {
 func TestAccountLayoutsConformToIDL(t *testing.T) {
 	idl, err := programidl.Session()
 	require.NoError(t, err)
-	tok := Token{Authority: key("authority"), TargetProgram: key("target"), SessionSigner: key("signer"),
+	tok := TokenAccount{Authority: key("authority"), TargetProgram: key("target"), SessionSigner: key("signer"),
 		FeePayer: key("fee payer"), ValidUntil: -1234567890123}
 	v1, _ := SessionToken{tok.Authority, tok.TargetProgram, tok.SessionSigner, tok.ValidUntil}.MarshalBinary()
 	v2, _ := SessionTokenV2{tok.Authority, tok.TargetProgram, tok.SessionSigner, tok.FeePayer, tok.ValidUntil}.MarshalBinary()

@@ -62,9 +62,9 @@ func ExampleEffectiveCreate() {
 	// Output: 10000000 1700003600 <nil>
 }
 
-func ExampleToken_RevokeNeedsAuthority() {
+func ExampleTokenAccount_RevokeNeedsAuthority() {
 	tok := client.SessionTokenV2{Authority: wallet, TargetProgram: gameID, SessionSigner: sessionKey,
-		FeePayer: wallet, ValidUntil: 1_700_003_600}.Token()
+		FeePayer: wallet, ValidUntil: 1_700_003_600}.TokenAccount()
 	addr, _, _ := tok.Address(pda.MagicBlockProgramID)
 	for _, now := range []int64{1_700_003_600, 1_700_003_601} {
 		ix, _ := client.NewRevokeSessionV2(

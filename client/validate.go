@@ -86,7 +86,7 @@ type Expected struct {
 //
 // It returns the decoded token (when steps a and b pass) and a *ValidationError for the
 // first failed check.
-func ValidateSessionToken(address, owner solana.PublicKey, data []byte, want Expected) (Token, error) {
+func ValidateSessionToken(address, owner solana.PublicKey, data []byte, want Expected) (TokenAccount, error) {
 	programID := want.ProgramID
 	if programID.IsZero() {
 		programID = pda.MagicBlockProgramID
@@ -97,7 +97,7 @@ func ValidateSessionToken(address, owner solana.PublicKey, data []byte, want Exp
 
 	v, err := checkToken(want.Version, programID, owner, data) // a, b
 	if err != nil {
-		return Token{}, &ValidationError{Token: address, Err: err}
+		return TokenAccount{}, &ValidationError{Token: address, Err: err}
 	}
 	tok := decodeToken(v, data)
 
@@ -121,7 +121,7 @@ func ValidateSessionToken(address, owner solana.PublicKey, data []byte, want Exp
 }
 
 // pdaMismatchCause names the field that differs, as far as the token's own data tells.
-func pdaMismatchCause(tok Token, want Expected) string {
+func pdaMismatchCause(tok TokenAccount, want Expected) string {
 	switch {
 	case tok.TargetProgram != want.TargetProgram:
 		return fmt.Sprintf("target program %s (the token is for %s)", want.TargetProgram, tok.TargetProgram)

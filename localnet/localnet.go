@@ -355,7 +355,6 @@ func (n *Net) Fund(ctx context.Context, pubkey solana.PublicKey, lamports uint64
 	return nil
 }
 
-
 // Send signs ixs with payer (the fee payer) and signers, sends them as one
 // transaction and waits for confirmed commitment, re-signing with a fresh
 // blockhash if the first one expires. A failed transaction is a

@@ -54,10 +54,10 @@ func TestSessionProgramDeployedThroughLoader(t *testing.T) {
 	for _, tc := range []struct {
 		token solana.PublicKey
 		rent  uint64
-		want  client.Token
+		want  client.TokenAccount
 	}{
-		{tokenV1, rentV1, client.Token{Version: pda.V1, Authority: owner.PublicKey(), TargetProgram: g.ID, SessionSigner: signerV1.PublicKey(), ValidUntil: now + 3600}},
-		{tokenV2, rentV2, client.Token{Version: pda.V2, Authority: owner.PublicKey(), TargetProgram: g.ID, SessionSigner: signerV2.PublicKey(), FeePayer: sponsor.PublicKey(), ValidUntil: now + 3600}},
+		{tokenV1, rentV1, client.TokenAccount{Version: pda.V1, Authority: owner.PublicKey(), TargetProgram: g.ID, SessionSigner: signerV1.PublicKey(), ValidUntil: now + 3600}},
+		{tokenV2, rentV2, client.TokenAccount{Version: pda.V2, Authority: owner.PublicKey(), TargetProgram: g.ID, SessionSigner: signerV2.PublicKey(), FeePayer: sponsor.PublicKey(), ValidUntil: now + 3600}},
 	} {
 		acc := e.account(tc.token)
 		require.NotNil(t, acc)

@@ -51,7 +51,7 @@ func tokenAddress(t *testing.T, v pda.Version, target, signer, authority solana.
 }
 
 // requireToken checks the token account's owner, lamports and exact data.
-func (e *env) requireToken(addr solana.PublicKey, lamports uint64, want client.Token) {
+func (e *env) requireToken(addr solana.PublicKey, lamports uint64, want client.TokenAccount) {
 	e.t.Helper()
 	acc := e.account(addr)
 	require.NotNil(e.t, acc, "token account")
@@ -59,18 +59,18 @@ func (e *env) requireToken(addr solana.PublicKey, lamports uint64, want client.T
 	require.Equal(e.t, lamports, acc.Lamports)
 	require.False(e.t, acc.Executable)
 	data := acc.Data.GetBinary()
-	var got client.Token
+	var got client.TokenAccount
 	switch want.Version {
 	case pda.V1:
 		require.Len(e.t, data, client.SessionTokenLen)
 		tok, err := client.DecodeSessionToken(sessionID, acc.Owner, data)
 		require.NoError(e.t, err)
-		got = tok.Token()
+		got = tok.TokenAccount()
 	case pda.V2:
 		require.Len(e.t, data, client.SessionTokenV2Len)
 		tok, err := client.DecodeSessionTokenV2(sessionID, acc.Owner, data)
 		require.NoError(e.t, err)
-		got = tok.Token()
+		got = tok.TokenAccount()
 	}
 	require.Equal(e.t, want, got)
 }
@@ -150,7 +150,7 @@ func TestCreateSession(t *testing.T) {
 			require.Equal(t, funds-rent-tc.topUp-res.fee, e.balance(authority.PublicKey()))
 			require.Equal(t, tc.topUp, e.balance(signer.PublicKey()))
 			token := tokenAddress(t, pda.V1, target, signer.PublicKey(), authority.PublicKey())
-			e.requireToken(token, rent, client.Token{
+			e.requireToken(token, rent, client.TokenAccount{
 				Version: pda.V1, Authority: authority.PublicKey(), TargetProgram: target,
 				SessionSigner: signer.PublicKey(), ValidUntil: tc.validUntil,
 			})
@@ -177,7 +177,7 @@ func TestCreateSessionWithPayer(t *testing.T) {
 	require.Equal(t, []uint64{1_000_000_000 - rent - 10_000_000 - res.fee, 1_000_000_000, 10_000_000},
 		e.balances(payer.PublicKey(), authority.PublicKey(), signer.PublicKey()))
 	token := tokenAddress(t, pda.V1, target, signer.PublicKey(), authority.PublicKey())
-	e.requireToken(token, rent, client.Token{
+	e.requireToken(token, rent, client.TokenAccount{
 		Version: pda.V1, Authority: authority.PublicKey(), TargetProgram: target,
 		SessionSigner: signer.PublicKey(), ValidUntil: now + 7200,
 	})
@@ -207,7 +207,7 @@ func TestCreateSessionV2(t *testing.T) {
 	require.Equal(t, uint64(3*feePerSignature), res.fee)
 	require.Equal(t, []uint64{1_000_000_000 - rent - 2_000_000 - res.fee, 1_000_000_000, 2_000_000},
 		e.balances(feePayer.PublicKey(), authority.PublicKey(), signer.PublicKey()))
-	e.requireToken(tokenAddress(t, pda.V2, target, signer.PublicKey(), authority.PublicKey()), rent, client.Token{
+	e.requireToken(tokenAddress(t, pda.V2, target, signer.PublicKey(), authority.PublicKey()), rent, client.TokenAccount{
 		Version: pda.V2, Authority: authority.PublicKey(), TargetProgram: target,
 		SessionSigner: signer.PublicKey(), FeePayer: feePayer.PublicKey(), ValidUntil: now + 3600,
 	})
@@ -237,7 +237,7 @@ func TestRevokeSession(t *testing.T) {
 	again := e.createV1(authority, signer, sessionID)
 	require.Equal(t, token, again)
 	require.Equal(t, afterCreate+rent-rent-2*feePerSignature, e.balance(authority.PublicKey()))
-	e.requireToken(token, rent, client.Token{
+	e.requireToken(token, rent, client.TokenAccount{
 		Version: pda.V1, Authority: authority.PublicKey(), TargetProgram: sessionID,
 		SessionSigner: signer.PublicKey(), ValidUntil: now + 3600,
 	})
@@ -322,7 +322,7 @@ func TestCreateAtUsedAddress(t *testing.T) {
 			e.createV1(authority, signer, sessionID)
 			held := max(rent, prefund)
 			require.Equal(t, before-(held-prefund)-2*feePerSignature, e.balance(authority.PublicKey()))
-			e.requireToken(token, held, client.Token{
+			e.requireToken(token, held, client.TokenAccount{
 				Version: pda.V1, Authority: authority.PublicKey(), TargetProgram: sessionID,
 				SessionSigner: signer.PublicKey(), ValidUntil: now + 3600,
 			})

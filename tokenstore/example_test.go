@@ -49,7 +49,7 @@ func Example() {
 		Version:       pda.V2,
 		Token:         tokenAddr, // the session token PDA
 		Authority:     player,
-		Target:        game,
+		TargetProgram: game,
 		SessionSigner: key.PublicKey(),
 		FeePayer:      player,
 		ValidUntil:    time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC).Unix(),

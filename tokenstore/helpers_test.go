@@ -43,7 +43,7 @@ func testSession(t testing.TB, i int) (Record, *txn.SessionKey) {
 		Version:       version,
 		Token:         testPub("token", i),
 		Authority:     testPub("authority", i%3),
-		Target:        testPub("target", i%2),
+		TargetProgram: testPub("target", i%2),
 		SessionSigner: key.PublicKey(),
 		FeePayer:      feePayer,
 		ValidUntil:    1_800_000_000 + int64(i)*60,

@@ -23,7 +23,7 @@ type Record struct {
 	Version       pda.Version      // token account generation, pda.V1 or pda.V2
 	Token         solana.PublicKey // session token account (PDA); the record's identity
 	Authority     solana.PublicKey // wallet that authorised the session
-	Target        solana.PublicKey // program the session may call
+	TargetProgram solana.PublicKey // program the session may call
 	SessionSigner solana.PublicKey // public key of the stored ephemeral key
 	FeePayer      solana.PublicKey // who paid rent and top-up; zero if not recorded
 	ValidUntil    int64            // unix seconds, as stored in the token account
@@ -36,13 +36,13 @@ func (r Record) Expired(now time.Time) bool { return now.Unix() >= r.ValidUntil 
 
 // Filter selects records in List. Zero fields match every record.
 type Filter struct {
-	Authority solana.PublicKey
-	Target    solana.PublicKey
+	Authority     solana.PublicKey
+	TargetProgram solana.PublicKey
 }
 
 func (f Filter) match(r *Record) bool {
 	return (f.Authority.IsZero() || f.Authority == r.Authority) &&
-		(f.Target.IsZero() || f.Target == r.Target)
+		(f.TargetProgram.IsZero() || f.TargetProgram == r.TargetProgram)
 }
 
 // sortRecords puts recs in List order: earliest ValidUntil first, ties by
@@ -67,7 +67,7 @@ func normalize(r Record, key *txn.SessionKey, now time.Time) (Record, error) {
 		key  solana.PublicKey
 	}{
 		{"ProgramID", r.ProgramID}, {"Token", r.Token}, {"Authority", r.Authority},
-		{"Target", r.Target}, {"SessionSigner", r.SessionSigner},
+		{"Target", r.TargetProgram}, {"SessionSigner", r.SessionSigner},
 	} {
 		if f.key.IsZero() {
 			return r, fmt.Errorf("%w: %s is the zero key", ErrInvalidRecord, f.name)
@@ -126,7 +126,7 @@ func appendMetadata(b []byte, r *Record) []byte {
 	b = append(b, byte(r.Version))
 	b = append(b, r.Token[:]...)
 	b = append(b, r.Authority[:]...)
-	b = append(b, r.Target[:]...)
+	b = append(b, r.TargetProgram[:]...)
 	b = append(b, r.SessionSigner[:]...)
 	b = append(b, r.FeePayer[:]...)
 	b = binary.LittleEndian.AppendUint64(b, uint64(r.ValidUntil))
@@ -172,7 +172,7 @@ func parseRecord(path string, b []byte) (parsedRecord, error) {
 	copy(r.ProgramID[:], b[offProgramID:])
 	copy(r.Token[:], b[offToken:])
 	copy(r.Authority[:], b[offAuthority:])
-	copy(r.Target[:], b[offTarget:])
+	copy(r.TargetProgram[:], b[offTarget:])
 	copy(r.SessionSigner[:], b[offSigner:])
 	copy(r.FeePayer[:], b[offFeePayer:])
 	r.ValidUntil = int64(binary.LittleEndian.Uint64(b[offValidUntil:]))

@@ -116,7 +116,7 @@ func TestPutRejectsInvalidRecords(t *testing.T) {
 		{"no program", func(r *Record, _ **txn.SessionKey) { r.ProgramID = solana.PublicKey{} }, "ProgramID"},
 		{"no token", func(r *Record, _ **txn.SessionKey) { r.Token = solana.PublicKey{} }, "Token"},
 		{"no authority", func(r *Record, _ **txn.SessionKey) { r.Authority = solana.PublicKey{} }, "Authority"},
-		{"no target", func(r *Record, _ **txn.SessionKey) { r.Target = solana.PublicKey{} }, "Target"},
+		{"no target", func(r *Record, _ **txn.SessionKey) { r.TargetProgram = solana.PublicKey{} }, "Target"},
 		{"no signer", func(r *Record, _ **txn.SessionKey) { r.SessionSigner = solana.PublicKey{} }, "SessionSigner"},
 		{"signer is not the key", func(r *Record, _ **txn.SessionKey) { r.SessionSigner = testPub("x", 0) }, "not the key's public key"},
 		{"created before 1678", func(r *Record, _ **txn.SessionKey) { r.CreatedAt = time.Date(1600, 1, 1, 0, 0, 0, 0, time.UTC) }, "CreatedAt"},
@@ -152,8 +152,8 @@ func TestList(t *testing.T) {
 		}{
 			{"all", Filter{}, []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}},
 			{"authority", Filter{Authority: testPub("authority", 1)}, []int{1, 4, 7, 10}},
-			{"target", Filter{Target: testPub("target", 0)}, []int{0, 2, 4, 6, 8, 10}},
-			{"both", Filter{Authority: testPub("authority", 1), Target: testPub("target", 0)}, []int{4, 10}},
+			{"target", Filter{TargetProgram: testPub("target", 0)}, []int{0, 2, 4, 6, 8, 10}},
+			{"both", Filter{Authority: testPub("authority", 1), TargetProgram: testPub("target", 0)}, []int{4, 10}},
 			{"unknown authority", Filter{Authority: testPub("authority", 7)}, nil},
 		}
 		for _, tt := range tests {

@@ -57,7 +57,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 		if _, err := net.Send(ctx, owner, []solana.Instruction{ix}); err != nil {
 			b.Fatal(err)
 		}
-		sess, err := m.Create(ctx, owner, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000_000, ValidFor: 24 * time.Hour})
+		sess, err := m.Create(ctx, owner, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000_000, ValidFor: 24 * time.Hour})
 		if err != nil {
 			b.Fatal(err)
 		}

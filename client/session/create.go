@@ -55,8 +55,8 @@ const DefaultValidity = time.Hour
 
 // CreateParams describes a session to create. Kind and Target are required.
 type CreateParams struct {
-	Kind   Kind
-	Target solana.PublicKey
+	Kind          Kind
+	TargetProgram solana.PublicKey
 	// Payer pays the rent, the top-up and the transaction fee: required for
 	// KindV1WithPayer, optional for KindV2 (default: the authority), not allowed for KindV1.
 	Payer solana.PrivateKey
@@ -69,9 +69,9 @@ type CreateParams struct {
 	// TopUp is how many lamports the payer moves to the ephemeral signer so it can pay
 	// for moves; 0 moves none.
 	TopUp uint64
-	// Signer, when set, is the ephemeral key's seed (a key derived from a wallet
+	// Seed, when set, is the ephemeral key's seed (a key derived from a wallet
 	// signature, say) instead of a fresh random one.
-	Signer *Seed
+	Seed *Seed
 }
 
 // Create makes a session with the authority's key on hand: it generates the ephemeral
@@ -141,7 +141,7 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 	switch {
 	case p.Kind < KindV1 || p.Kind > KindV2:
 		return nil, fmt.Errorf("%w: Kind must be KindV1, KindV1WithPayer or KindV2", ErrBadParams)
-	case p.Target.IsZero():
+	case p.TargetProgram.IsZero():
 		return nil, fmt.Errorf("%w: Target is required", ErrBadParams)
 	case p.Kind == KindV1 && p.Payer != nil:
 		return nil, fmt.Errorf("%w: create_session has no separate payer; use KindV1WithPayer or KindV2", ErrBadParams)
@@ -160,8 +160,8 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 	}
 
 	var key *txn.SessionKey
-	if p.Signer != nil {
-		key, err = txn.NewSessionKey(p.Signer[:])
+	if p.Seed != nil {
+		key, err = txn.NewSessionKey(p.Seed[:])
 	} else {
 		key, err = txn.GenerateSessionKey(nil)
 	}
@@ -169,7 +169,7 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 		return nil, err
 	}
 	signer := key.PublicKey()
-	token, _, err := m.pdas.Find(p.Kind.Version(), m.programID, p.Target, signer, authority)
+	token, _, err := m.pdas.Find(p.Kind.Version(), m.programID, p.TargetProgram, signer, authority)
 	if err != nil {
 		return nil, fmt.Errorf("session: deriving token address: %w", err)
 	}
@@ -186,30 +186,30 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 	switch p.Kind {
 	case KindV1:
 		plan.ix, err = client.NewCreateSession(client.CreateSessionAccounts{
-			SessionSigner: signer, Authority: authority, TargetProgram: p.Target, SessionToken: token,
+			SessionSigner: signer, Authority: authority, TargetProgram: p.TargetProgram, SessionToken: token,
 		}, opts...)
 	case KindV1WithPayer:
 		plan.ix, err = client.NewCreateSessionWithPayer(client.CreateSessionWithPayerAccounts{
-			SessionSigner: signer, Payer: plan.payer, Authority: authority, TargetProgram: p.Target, SessionToken: token,
+			SessionSigner: signer, Payer: plan.payer, Authority: authority, TargetProgram: p.TargetProgram, SessionToken: token,
 		}, opts...)
 	case KindV2:
 		plan.ix, err = client.NewCreateSessionV2(client.CreateSessionV2Accounts{
-			SessionSigner: signer, FeePayer: plan.payer, Authority: authority, TargetProgram: p.Target, SessionToken: token,
+			SessionSigner: signer, FeePayer: plan.payer, Authority: authority, TargetProgram: p.TargetProgram, SessionToken: token,
 		}, opts...)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if p.Signer != nil {
+	if p.Seed != nil {
 		// A chosen key can collide with a live token; a random one cannot.
 		if _, err := m.Get(ctx, token); err == nil {
-			return nil, fmt.Errorf("session: %w: %s (target %s, signer %s, authority %s)", txn.ErrAccountInUse, token, p.Target, signer, authority)
+			return nil, fmt.Errorf("session: %w: %s (target %s, signer %s, authority %s)", txn.ErrAccountInUse, token, p.TargetProgram, signer, authority)
 		} else if !errors.Is(err, ErrNotFound) {
 			return nil, err
 		}
 	}
 	plan.session = &Session{
-		token: token, signer: signer, authority: authority, target: p.Target, feePayer: plan.payer,
+		token: token, signer: signer, authority: authority, target: p.TargetProgram, feePayer: plan.payer,
 		version: p.Kind.Version(), validUntil: validUntil, key: key, mgr: m,
 	}
 	return plan, nil

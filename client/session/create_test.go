@@ -25,13 +25,13 @@ func TestCreateParamsChecked(t *testing.T) {
 		want error
 		text string
 	}{
-		{name: "no kind", p: CreateParams{Target: target}, want: ErrBadParams, text: "Kind"},
+		{name: "no kind", p: CreateParams{TargetProgram: target}, want: ErrBadParams, text: "Kind"},
 		{name: "no target", p: CreateParams{Kind: KindV1}, want: ErrBadParams, text: "Target"},
-		{name: "v1 with payer", p: CreateParams{Kind: KindV1, Target: target, Payer: payer}, want: ErrBadParams, text: "KindV1WithPayer"},
-		{name: "with_payer without payer", p: CreateParams{Kind: KindV1WithPayer, Target: target}, want: ErrBadParams, text: "needs a Payer"},
-		{name: "eight days", p: CreateParams{Kind: KindV2, Target: target, ValidFor: 8 * 24 * time.Hour}, want: client.ErrValidityTooLong, text: "691200 s after cluster time 1700000000"},
-		{name: "past", p: CreateParams{Kind: KindV2, Target: target, ValidUntil: time.Unix(1_700_000_000, 0)}, want: client.ErrValidUntilNotAfterNow, text: "cluster time 1700000000"},
-		{name: "negative", p: CreateParams{Kind: KindV2, Target: target, ValidFor: -time.Second}, want: ErrBadParams, text: "negative"},
+		{name: "v1 with payer", p: CreateParams{Kind: KindV1, TargetProgram: target, Payer: payer}, want: ErrBadParams, text: "KindV1WithPayer"},
+		{name: "with_payer without payer", p: CreateParams{Kind: KindV1WithPayer, TargetProgram: target}, want: ErrBadParams, text: "needs a Payer"},
+		{name: "eight days", p: CreateParams{Kind: KindV2, TargetProgram: target, ValidFor: 8 * 24 * time.Hour}, want: client.ErrValidityTooLong, text: "691200 s after cluster time 1700000000"},
+		{name: "past", p: CreateParams{Kind: KindV2, TargetProgram: target, ValidUntil: time.Unix(1_700_000_000, 0)}, want: client.ErrValidUntilNotAfterNow, text: "cluster time 1700000000"},
+		{name: "negative", p: CreateParams{Kind: KindV2, TargetProgram: target, ValidFor: -time.Second}, want: ErrBadParams, text: "negative"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -41,11 +41,11 @@ func TestCreateParamsChecked(t *testing.T) {
 		})
 	}
 
-	plan, err := m.planCreate(t.Context(), authority, CreateParams{Kind: KindV2, Target: target, Payer: payer})
+	plan, err := m.planCreate(t.Context(), authority, CreateParams{Kind: KindV2, TargetProgram: target, Payer: payer})
 	require.NoError(t, err)
 	require.Equal(t, int64(1_700_000_000+3600), plan.session.ValidUntil())
 	require.Equal(t, payer.PublicKey(), plan.session.FeePayer())
-	plan, err = m.planCreate(t.Context(), authority, CreateParams{Kind: KindV1, Target: target, ValidUntil: time.Unix(1_700_000_000+maxValiditySeconds, 0)})
+	plan, err = m.planCreate(t.Context(), authority, CreateParams{Kind: KindV1, TargetProgram: target, ValidUntil: time.Unix(1_700_000_000+maxValiditySeconds, 0)})
 	require.NoError(t, err)
 	require.Equal(t, authority, plan.session.FeePayer())
 }
@@ -56,11 +56,11 @@ func TestDuplicateAndTooLong(t *testing.T) {
 	e := newEnv(t)
 	authority := e.funded(1_000_000_000)
 	seed := Seed{1, 2, 3}
-	first, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, Signer: &seed})
+	first, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, Seed: &seed})
 	require.NoError(t, err)
 	spent := e.balance(authority.PublicKey())
 
-	_, err = e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, Signer: &seed})
+	_, err = e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, Seed: &seed})
 	require.ErrorIs(t, err, txn.ErrAccountInUse)
 	require.ErrorContains(t, err, first.Token().String())
 
@@ -70,7 +70,7 @@ func TestDuplicateAndTooLong(t *testing.T) {
 	pub := authority.PublicKey()
 	sendCreate := func(s *Session, validUntil, clusterTime int64) error {
 		ix, err := client.NewCreateSession(client.CreateSessionAccounts{
-			SessionSigner: s.Signer(), Authority: pub, TargetProgram: gameID,
+			SessionSigner: s.SessionSigner(), Authority: pub, TargetProgram: gameID,
 		}, client.WithValidUntil(validUntil), client.WithClusterTime(clusterTime))
 		require.NoError(t, err)
 		_, err = e.m.send(e.ctx, func(bh solana.Hash) (*solana.Transaction, error) {
@@ -88,7 +88,7 @@ func TestDuplicateAndTooLong(t *testing.T) {
 	require.Equal(t, spent, e.balance(authority.PublicKey()))
 
 	// Too long: refused before sending, and by the program when sent anyway.
-	_, err = e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, ValidFor: client.MaxValidity + time.Hour})
+	_, err = e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, ValidFor: client.MaxValidity + time.Hour})
 	require.ErrorIs(t, err, client.ErrValidityTooLong)
 	fresh := testSession(t, e.m, 0)
 	err = sendCreate(fresh, now+maxValiditySeconds+3600, now+3600)

@@ -41,7 +41,7 @@
 // # Errors
 //
 // Refusals are sentinel errors ([ErrExpired], [ErrRevoked], [ErrWrongTarget], ...), with
-// [*InstructionError] naming the offending instruction. Failed transactions carry the
+// [*RefusedError] naming the offending instruction. Failed transactions carry the
 // client package's typed errors, so errors.Is(err, client.ErrInvalidToken) and friends
 // hold whether or not the sender was given client.ParseTransactionError.
 package session

@@ -44,16 +44,16 @@ var (
 	ErrClosed = errors.New("session: pool closed")
 )
 
-// InstructionError names the instruction of a transaction that the session refused to
+// RefusedError names the instruction of a transaction that the session refused to
 // sign; Err is one of the sentinel errors above.
-type InstructionError struct {
+type RefusedError struct {
 	Index   int
 	Program solana.PublicKey
 	Err     error
 }
 
-func (e *InstructionError) Error() string {
+func (e *RefusedError) Error() string {
 	return fmt.Sprintf("%v: instruction %d (program %s)", e.Err, e.Index, e.Program)
 }
 
-func (e *InstructionError) Unwrap() error { return e.Err }
+func (e *RefusedError) Unwrap() error { return e.Err }

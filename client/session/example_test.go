@@ -55,7 +55,7 @@ func Example_gameBackend() {
 	// 1. The backend prepares the session; the wallet signs it once; the backend checks
 	// that it signed exactly what was prepared and submits it.
 	pending, err := m.PrepareCreate(ctx, wallet.PublicKey(), session.CreateParams{
-		Kind: session.KindV1, Target: game.ID, TopUp: 5_000_000, ValidFor: time.Hour,
+		Kind: session.KindV1, TargetProgram: game.ID, TopUp: 5_000_000, ValidFor: time.Hour,
 	})
 	if err != nil {
 		fmt.Println(err)
@@ -71,7 +71,7 @@ func Example_gameBackend() {
 	// 2. Every move is signed by the session's ephemeral key alone.
 	player, _ := game.Player(wallet.PublicKey())
 	for range 20 {
-		move := game.Move(player, sess.Signer(), sess.Token(), examplegame.Right)
+		move := game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Right)
 		if _, err := sess.Send(ctx, []solana.Instruction{move}); err != nil {
 			fmt.Println(err)
 			return

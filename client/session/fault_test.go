@@ -40,14 +40,14 @@ func TestFaultsLandExactlyOnce(t *testing.T) {
 	authority := e.funded(1_000_000_000)
 	player := e.player(e.game, authority)
 	proxy.Queue("sendTransaction", faultproxy.HangUp)
-	sess, err := e.m.Create(ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 5_000_000, ValidFor: time.Hour})
+	sess, err := e.m.Create(ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 5_000_000, ValidFor: time.Hour})
 	require.NoError(t, err)
 	require.Equal(t, 1, proxy.Count(faultproxy.HangUp))
-	require.Equal(t, uint64(5_000_000), e.balance(sess.Signer()))
+	require.Equal(t, uint64(5_000_000), e.balance(sess.SessionSigner()))
 
 	moves := uint64(0)
 	move := func(ctx context.Context) error {
-		_, err := sess.Send(ctx, []solana.Instruction{e.game.Move(player, sess.Signer(), sess.Token(), examplegame.Up)})
+		_, err := sess.Send(ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Up)})
 		return err
 	}
 	tests := []struct {
@@ -81,7 +81,7 @@ func TestFaultsLandExactlyOnce(t *testing.T) {
 			require.NoError(t, move(ctx))
 			moves++
 			require.Equal(t, moves, e.playerState(player).Moves)
-			require.Equal(t, uint64(5_000_000-moves*fee), e.balance(sess.Signer()))
+			require.Equal(t, uint64(5_000_000-moves*fee), e.balance(sess.SessionSigner()))
 			if !tc.mayMiss {
 				require.Greater(t, proxy.Total(), injected, "no fault was injected")
 			}
@@ -121,7 +121,7 @@ func TestFaultsLandExactlyOnce(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, uint64(5_000_000-(moves+1)*fee), res.Swept)
 	require.Equal(t, before+e.rentV1+res.Swept, e.balance(authority.PublicKey()))
-	require.False(t, e.exists(sess.Signer()))
+	require.False(t, e.exists(sess.SessionSigner()))
 	require.False(t, e.exists(sess.Token()))
 	_, err = e.m.Get(ctx, sess.Token())
 	require.True(t, errors.Is(err, ErrNotFound))

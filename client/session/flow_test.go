@@ -22,19 +22,19 @@ func TestGameFlowV1(t *testing.T) {
 	require.Equal(t, uint64(1_000_000_000-e.rentPlayer-fee), e.balance(authority.PublicKey()))
 
 	const topUp = 10_000_000
-	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: topUp, ValidFor: time.Hour})
+	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: topUp, ValidFor: time.Hour})
 	require.NoError(t, err)
 	afterCreate := uint64(1_000_000_000 - e.rentPlayer - fee - e.rentV1 - topUp - 2*fee)
 	require.Equal(t, afterCreate, e.balance(authority.PublicKey()))
-	require.Equal(t, uint64(topUp), e.balance(sess.Signer()))
+	require.Equal(t, uint64(topUp), e.balance(sess.SessionSigner()))
 	require.Equal(t, e.rentV1, e.balance(sess.Token()))
 	require.Equal(t, pda.V1, sess.Version())
 	require.Equal(t, authority.PublicKey(), sess.FeePayer())
 
 	tok, err := e.m.Get(e.ctx, sess.Token())
 	require.NoError(t, err)
-	require.Equal(t, Token{Token: client.Token{Version: pda.V1, Authority: authority.PublicKey(), TargetProgram: gameID,
-		SessionSigner: sess.Signer(), ValidUntil: sess.ValidUntil()}, Address: sess.Token(), Lamports: e.rentV1}, *tok)
+	require.Equal(t, TokenStatus{TokenAccount: client.TokenAccount{Version: pda.V1, Authority: authority.PublicKey(), TargetProgram: gameID,
+		SessionSigner: sess.SessionSigner(), ValidUntil: sess.ValidUntil()}, Address: sess.Token(), Lamports: e.rentV1}, *tok)
 
 	// Ten players' worth of concurrency on one session; runs of the same direction make
 	// identical moves on the same blockhash, which must still all land.
@@ -43,7 +43,7 @@ func TestGameFlowV1(t *testing.T) {
 		wg.Go(func() {
 			for i := range 10 {
 				d := examplegame.Direction((w + i/5) % 4)
-				_, err := sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.Signer(), sess.Token(), d)})
+				_, err := sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), d)})
 				require.NoError(t, err)
 			}
 		})
@@ -67,7 +67,7 @@ func TestGameFlowV1(t *testing.T) {
 		}
 	}
 	require.Equal(t, want, e.playerState(player))
-	require.Equal(t, uint64(topUp-100*fee), e.balance(sess.Signer()))
+	require.Equal(t, uint64(topUp-100*fee), e.balance(sess.SessionSigner()))
 	require.Equal(t, afterCreate, e.balance(authority.PublicKey()))
 
 	res, err := e.m.Revoke(e.ctx, sess, RevokeParams{})
@@ -76,11 +76,11 @@ func TestGameFlowV1(t *testing.T) {
 	require.Equal(t, authority.PublicKey(), res.SweptTo)
 	require.Equal(t, uint64(fee), res.Fee)
 	require.False(t, e.exists(sess.Token()))
-	require.False(t, e.exists(sess.Signer()), "the ephemeral signer must be closed, not left as dust")
+	require.False(t, e.exists(sess.SessionSigner()), "the ephemeral signer must be closed, not left as dust")
 	require.Equal(t, afterCreate+e.rentV1+topUp-101*fee, e.balance(authority.PublicKey()))
 	require.True(t, sess.Revoked())
 
-	_, err = sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.Signer(), sess.Token(), examplegame.Up)})
+	_, err = sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Up)})
 	require.ErrorIs(t, err, ErrRevoked)
 	_, err = e.m.Revoke(e.ctx, sess, RevokeParams{})
 	require.ErrorIs(t, err, ErrRevoked)
@@ -94,7 +94,7 @@ func TestRevokedElsewhere(t *testing.T) {
 	e := newEnv(t)
 	authority := e.funded(1_000_000_000)
 	player := e.player(e.game, authority)
-	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000})
+	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000})
 	require.NoError(t, err)
 	elsewhere := newEnvWith(t, e.ctx, e.net, e.net.RPC())
 	other, err := elsewhere.m.Resume(e.ctx, sess.Snapshot())
@@ -102,7 +102,7 @@ func TestRevokedElsewhere(t *testing.T) {
 	_, err = elsewhere.m.Revoke(e.ctx, other, RevokeParams{KeepLamports: true})
 	require.NoError(t, err)
 
-	move := []solana.Instruction{e.game.Move(player, sess.Signer(), sess.Token(), examplegame.Down)}
+	move := []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Down)}
 	_, err = sess.Send(e.ctx, move)
 	require.Error(t, err)
 	require.NotErrorIs(t, err, ErrRevoked)

@@ -17,7 +17,7 @@ func TestListAndGet(t *testing.T) {
 	authority := e.funded(1_000_000_000)
 	other := e.funded(1_000_000_000)
 	mk := func(who solana.PrivateKey, kind Kind, target solana.PublicKey, d time.Duration) *Session {
-		s, err := e.m.Create(e.ctx, who, CreateParams{Kind: kind, Target: target, ValidFor: d})
+		s, err := e.m.Create(e.ctx, who, CreateParams{Kind: kind, TargetProgram: target, ValidFor: d})
 		require.NoError(t, err)
 		return s
 	}
@@ -27,7 +27,7 @@ func TestListAndGet(t *testing.T) {
 	d := mk(authority, KindV2, otherGameID, time.Hour)
 	mk(other, KindV1, gameID, time.Hour)
 
-	addrs := func(ts []*Token) []solana.PublicKey {
+	addrs := func(ts []*TokenStatus) []solana.PublicKey {
 		out := make([]solana.PublicKey, len(ts))
 		for i, t := range ts {
 			out[i] = t.Address
@@ -40,8 +40,8 @@ func TestListAndGet(t *testing.T) {
 	onlyGame, err := e.m.List(e.ctx, authority.PublicKey(), &gameID)
 	require.NoError(t, err)
 	require.Equal(t, []solana.PublicKey{b.Token(), a.Token(), c.Token()}, addrs(onlyGame))
-	require.Equal(t, Token{Token: client.Token{Version: pda.V2, Authority: authority.PublicKey(), TargetProgram: gameID,
-		SessionSigner: c.Signer(), FeePayer: authority.PublicKey(), ValidUntil: c.ValidUntil()}, Address: c.Token(), Lamports: e.rentV2}, *onlyGame[2])
+	require.Equal(t, TokenStatus{TokenAccount: client.TokenAccount{Version: pda.V2, Authority: authority.PublicKey(), TargetProgram: gameID,
+		SessionSigner: c.SessionSigner(), FeePayer: authority.PublicKey(), ValidUntil: c.ValidUntil()}, Address: c.Token(), Lamports: e.rentV2}, *onlyGame[2])
 	none, err := e.m.List(e.ctx, solana.NewWallet().PublicKey(), nil)
 	require.NoError(t, err)
 	require.Empty(t, none)
@@ -68,9 +68,9 @@ func TestRevokeToken(t *testing.T) {
 	e := newEnv(t)
 	authority := e.funded(1_000_000_000)
 	stranger := e.funded(1_000_000_000)
-	v1, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000})
+	v1, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000})
 	require.NoError(t, err)
-	v2, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, Target: gameID})
+	v2, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID})
 	require.NoError(t, err)
 	authStart, strangerStart := e.balance(authority.PublicKey()), e.balance(stranger.PublicKey())
 
@@ -80,7 +80,7 @@ func TestRevokeToken(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, RevokeResult{Signature: res.Signature, SweptTo: authority.PublicKey(), Fee: fee}, *res)
 	require.False(t, e.exists(v1.Token()))
-	require.Equal(t, uint64(1_000_000), e.balance(v1.Signer()), "nothing swept without the key")
+	require.Equal(t, uint64(1_000_000), e.balance(v1.SessionSigner()), "nothing swept without the key")
 	require.Equal(t, authStart+e.rentV1, e.balance(authority.PublicKey()))
 	require.Equal(t, strangerStart-fee, e.balance(stranger.PublicKey()))
 
@@ -111,11 +111,11 @@ func TestRevokeTokenExpiredWithKey(t *testing.T) {
 	authority := e.funded(1_000_000_000)
 	payer := e.funded(1_000_000_000)
 	stranger := e.funded(1_000_000_000)
-	v1, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000, ValidFor: time.Minute})
+	v1, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: time.Minute})
 	require.NoError(t, err)
-	v2, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, Target: gameID, Payer: payer, TopUp: 2_000_000, ValidFor: time.Minute})
+	v2, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: payer, TopUp: 2_000_000, ValidFor: time.Minute})
 	require.NoError(t, err)
-	keyless, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, Target: gameID, Payer: payer, TopUp: 3_000_000, ValidFor: time.Minute})
+	keyless, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: payer, TopUp: 3_000_000, ValidFor: time.Minute})
 	require.NoError(t, err)
 	e.warp(2 * time.Minute)
 	_, err = e.m.Resume(e.ctx, v1.Snapshot())
@@ -137,7 +137,7 @@ func TestRevokeTokenExpiredWithKey(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, RevokeResult{Signature: res.Signature, Swept: 1_000_000 - fee, SweptTo: authority.PublicKey(), Fee: fee}, *res)
 	require.False(t, e.exists(v1.Token()))
-	require.Zero(t, e.balance(v1.Signer()))
+	require.Zero(t, e.balance(v1.SessionSigner()))
 	require.Equal(t, authStart+e.rentV1+1_000_000-fee, e.balance(authority.PublicKey()))
 
 	// An expired V2 token needs no authority; with a FeePayer the signer's whole balance
@@ -146,7 +146,7 @@ func TestRevokeTokenExpiredWithKey(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, RevokeResult{Signature: res.Signature, Swept: 2_000_000, SweptTo: payer.PublicKey(), Fee: 2 * fee}, *res)
 	require.False(t, e.exists(v2.Token()))
-	require.Zero(t, e.balance(v2.Signer()))
+	require.Zero(t, e.balance(v2.SessionSigner()))
 	require.Equal(t, payerStart+e.rentV2+2_000_000, e.balance(payer.PublicKey()))
 	require.Equal(t, strangerStart-2*fee, e.balance(stranger.PublicKey()))
 
@@ -155,7 +155,7 @@ func TestRevokeTokenExpiredWithKey(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, RevokeResult{Signature: res.Signature, SweptTo: payer.PublicKey(), Fee: fee}, *res)
 	require.False(t, e.exists(keyless.Token()))
-	require.Equal(t, uint64(3_000_000), e.balance(keyless.Signer()))
+	require.Equal(t, uint64(3_000_000), e.balance(keyless.SessionSigner()))
 	require.Equal(t, payerStart+2*e.rentV2+2_000_000, e.balance(payer.PublicKey()))
 	require.Equal(t, strangerStart-3*fee, e.balance(stranger.PublicKey()))
 	require.Equal(t, authStart+e.rentV1+1_000_000-fee, e.balance(authority.PublicKey()))
@@ -166,20 +166,20 @@ func TestRevokeTokenExpiredWithKey(t *testing.T) {
 func TestRevokeTokenActiveV2WithKey(t *testing.T) {
 	e := newEnv(t)
 	authority := e.funded(1_000_000_000)
-	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, Target: gameID, TopUp: 1_000_000})
+	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, TopUp: 1_000_000})
 	require.NoError(t, err)
 	key := keyOf(t, s)
 
 	_, err = e.m.RevokeToken(e.ctx, s.Token(), RevokeParams{SessionKey: key})
 	require.ErrorIs(t, err, client.ErrInvalidAuthority)
 	require.True(t, e.exists(s.Token()))
-	require.Equal(t, uint64(1_000_000), e.balance(s.Signer()))
+	require.Equal(t, uint64(1_000_000), e.balance(s.SessionSigner()))
 
 	authStart := e.balance(authority.PublicKey())
 	res, err := e.m.RevokeToken(e.ctx, s.Token(), RevokeParams{SessionKey: key, Authority: authority})
 	require.NoError(t, err)
 	require.Equal(t, RevokeResult{Signature: res.Signature, Swept: 1_000_000 - 2*fee, SweptTo: authority.PublicKey(), Fee: 2 * fee}, *res)
 	require.False(t, e.exists(s.Token()))
-	require.Zero(t, e.balance(s.Signer()))
+	require.Zero(t, e.balance(s.SessionSigner()))
 	require.Equal(t, authStart+e.rentV2+1_000_000-2*fee, e.balance(authority.PublicKey()))
 }

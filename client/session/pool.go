@@ -352,7 +352,7 @@ func (p *Pool) retireSnapshot(ctx context.Context, snap Snapshot) error {
 		return err
 	}
 	s := &Session{
-		token: snap.Token, signer: snap.Signer, authority: snap.Authority, target: snap.Target,
+		token: snap.Token, signer: snap.SessionSigner, authority: snap.Authority, target: snap.TargetProgram,
 		feePayer: snap.FeePayer, version: snap.Version, validUntil: snap.ValidUntil, key: key, mgr: p.mgr,
 	}
 	out, err := p.retireOutcome(ctx, s, false)

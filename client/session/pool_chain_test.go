@@ -34,7 +34,7 @@ func TestPoolRenewsAndCleansUp(t *testing.T) {
 	})
 	defer pool.Close()
 
-	old, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000, ValidFor: 15 * time.Minute})
+	old, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: 15 * time.Minute})
 	require.NoError(t, err)
 	_, err = pool.Put(e.ctx, old)
 	require.NoError(t, err)
@@ -45,10 +45,10 @@ func TestPoolRenewsAndCleansUp(t *testing.T) {
 	next, ok := pool.Get(authority.PublicKey(), gameID)
 	require.True(t, ok)
 	require.NotEqual(t, old.Token(), next.Token())
-	require.NotEqual(t, old.Signer(), next.Signer())
+	require.NotEqual(t, old.SessionSigner(), next.SessionSigner())
 	require.True(t, old.Revoked())
 	require.False(t, e.exists(old.Token()))
-	require.False(t, e.exists(old.Signer()))
+	require.False(t, e.exists(old.SessionSigner()))
 	require.Equal(t, map[solana.PublicKey]bool{next.Token(): true}, store.tokens())
 	// New session paid (rent + top-up + 2 signatures), old one refunded (rent + top-up
 	// less the revoke's fee paid by its ephemeral key).

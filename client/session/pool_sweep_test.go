@@ -46,9 +46,9 @@ func TestPoolRenewalRaceRevokesUnwanted(t *testing.T) {
 	authority := e.funded(1_000_000_000)
 	store := newMemStore()
 	var log errLog
-	old, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000, ValidFor: 15 * time.Minute})
+	old, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: 15 * time.Minute})
 	require.NoError(t, err)
-	other, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000, ValidFor: time.Hour})
+	other, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: time.Hour})
 	require.NoError(t, err)
 	var pool *Pool
 	var next *Session
@@ -74,10 +74,10 @@ func TestPoolRenewalRaceRevokesUnwanted(t *testing.T) {
 	require.Same(t, other, got)
 	require.True(t, next.Revoked())
 	require.False(t, e.exists(next.Token()))
-	require.Zero(t, e.balance(next.Signer()))
+	require.Zero(t, e.balance(next.SessionSigner()))
 	require.Equal(t, tokenSet(other, old), store.tokens())
 	require.Equal(t, []*Session{old}, pool.Retired())
-	require.Equal(t, uint64(1_000_000), e.balance(old.Signer()))
+	require.Equal(t, uint64(1_000_000), e.balance(old.SessionSigner()))
 	// next paid rent + top-up + 2 signatures and was refunded rent + top-up less the
 	// revoke's fee, paid by its own signer.
 	require.Equal(t, before-3*fee, e.balance(authority.PublicKey()))
@@ -91,9 +91,9 @@ func TestPoolRenewalRaceKeepsUnsweptKey(t *testing.T) {
 	authority := e.funded(1_000_000_000)
 	store := newMemStore()
 	var log errLog
-	old, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000, ValidFor: 15 * time.Minute})
+	old, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: 15 * time.Minute})
 	require.NoError(t, err)
-	other, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000, ValidFor: time.Hour})
+	other, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: time.Hour})
 	require.NoError(t, err)
 	var pool *Pool
 	var next *Session
@@ -116,7 +116,7 @@ func TestPoolRenewalRaceKeepsUnsweptKey(t *testing.T) {
 	require.Len(t, errs, 1)
 	require.ErrorIs(t, errs[0], client.ErrInvalidAuthority)
 	require.False(t, next.Revoked())
-	require.Equal(t, uint64(1_000_000), e.balance(next.Signer()))
+	require.Equal(t, uint64(1_000_000), e.balance(next.SessionSigner()))
 	require.Equal(t, tokenSet(other, old, next), store.tokens())
 	require.Equal(t, tokenSet(old, next), tokenSet(pool.Retired()...))
 
@@ -130,7 +130,7 @@ func TestPoolRenewalRaceKeepsUnsweptKey(t *testing.T) {
 	require.Empty(t, store.tokens())
 	for _, s := range []*Session{old, other, next} {
 		require.False(t, e.exists(s.Token()))
-		require.Zero(t, e.balance(s.Signer()))
+		require.Zero(t, e.balance(s.SessionSigner()))
 	}
 	require.Equal(t, before+2*(e.rentV1+1_000_000-fee)+e.rentV2+1_000_000-fee, e.balance(authority.PublicKey()))
 }
@@ -150,7 +150,7 @@ func TestPoolRenewalWithoutRevokeOldKeepsOldKey(t *testing.T) {
 		},
 	})
 	defer pool.Close()
-	old, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000, ValidFor: 15 * time.Minute})
+	old, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: 15 * time.Minute})
 	require.NoError(t, err)
 	_, err = pool.Put(e.ctx, old)
 	require.NoError(t, err)
@@ -161,7 +161,7 @@ func TestPoolRenewalWithoutRevokeOldKeepsOldKey(t *testing.T) {
 	require.True(t, ok)
 	require.NotSame(t, old, next)
 	require.False(t, old.Revoked())
-	require.Equal(t, uint64(1_000_000), e.balance(old.Signer()))
+	require.Equal(t, uint64(1_000_000), e.balance(old.SessionSigner()))
 	require.Equal(t, tokenSet(old, next), store.tokens())
 	require.Equal(t, []*Session{old}, pool.Retired())
 
@@ -177,7 +177,7 @@ func TestPoolRenewalWithoutRevokeOldKeepsOldKey(t *testing.T) {
 	require.Empty(t, pool.Retired())
 	require.Equal(t, tokenSet(next), store.tokens())
 	require.False(t, e.exists(old.Token()))
-	require.Zero(t, e.balance(old.Signer()))
+	require.Zero(t, e.balance(old.SessionSigner()))
 	require.Equal(t, before+e.rentV1+1_000_000-fee, e.balance(authority.PublicKey()))
 }
 
@@ -187,16 +187,16 @@ func TestPoolRestoreSweepsExpiredAndGone(t *testing.T) {
 	e := newEnv(t)
 	authority := e.funded(1_000_000_000)
 	store := newMemStore()
-	expired, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 2_000_000, ValidFor: 10 * time.Minute})
+	expired, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 2_000_000, ValidFor: 10 * time.Minute})
 	require.NoError(t, err)
-	gone, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: otherGameID, TopUp: 2_000_000, ValidFor: time.Hour})
+	gone, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: otherGameID, TopUp: 2_000_000, ValidFor: time.Hour})
 	require.NoError(t, err)
 	for _, s := range []*Session{expired, gone} {
 		require.NoError(t, store.Save(e.ctx, s.Snapshot()))
 	}
 	_, err = e.m.Revoke(e.ctx, gone, RevokeParams{KeepLamports: true})
 	require.NoError(t, err)
-	require.Equal(t, uint64(2_000_000-fee), e.balance(gone.Signer()))
+	require.Equal(t, uint64(2_000_000-fee), e.balance(gone.SessionSigner()))
 	e.warp(11 * time.Minute)
 	before := e.balance(authority.PublicKey())
 
@@ -210,8 +210,8 @@ func TestPoolRestoreSweepsExpiredAndGone(t *testing.T) {
 	require.Empty(t, store.tokens())
 	require.Empty(t, pool.Retired())
 	require.False(t, e.exists(expired.Token()))
-	require.Zero(t, e.balance(expired.Signer()))
-	require.Zero(t, e.balance(gone.Signer()))
+	require.Zero(t, e.balance(expired.SessionSigner()))
+	require.Zero(t, e.balance(gone.SessionSigner()))
 	// The expired token's rent and top-up less its revoke's fee; the gone one's remaining
 	// lamports less the sweep's fee.
 	require.Equal(t, before+e.rentV1+2_000_000-fee+2_000_000-2*fee, e.balance(authority.PublicKey()))
@@ -223,7 +223,7 @@ func TestPoolRestoreKeepsExpiredWithoutRevokeExpired(t *testing.T) {
 	e := newEnv(t)
 	authority := e.funded(1_000_000_000)
 	store := newMemStore()
-	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, Target: gameID, TopUp: 2_000_000, ValidFor: 10 * time.Minute})
+	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 2_000_000, ValidFor: 10 * time.Minute})
 	require.NoError(t, err)
 	require.NoError(t, store.Save(e.ctx, s.Snapshot()))
 	e.warp(11 * time.Minute)
@@ -239,5 +239,5 @@ func TestPoolRestoreKeepsExpiredWithoutRevokeExpired(t *testing.T) {
 	require.ErrorIs(t, errs[0], errNotRevoking)
 	require.Equal(t, tokenSet(s), store.tokens())
 	require.Empty(t, pool.Retired())
-	require.Equal(t, uint64(2_000_000), e.balance(s.Signer()))
+	require.Equal(t, uint64(2_000_000), e.balance(s.SessionSigner()))
 }

@@ -19,17 +19,19 @@ func TestWrongTokensAndExpiry(t *testing.T) {
 	player := e.player(e.game, owner)
 	stranger := e.funded(1_000_000_000)
 
-	forOwner, err := e.m.Create(e.ctx, owner, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000, ValidFor: time.Hour})
+	forOwner, err := e.m.Create(e.ctx, owner, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: time.Hour})
 	require.NoError(t, err)
-	otherTarget, err := e.m.Create(e.ctx, owner, CreateParams{Kind: KindV2, Target: otherGameID, TopUp: 1_000_000, ValidFor: time.Hour})
+	otherTarget, err := e.m.Create(e.ctx, owner, CreateParams{Kind: KindV2, TargetProgram: otherGameID, TopUp: 1_000_000, ValidFor: time.Hour})
 	require.NoError(t, err)
-	otherAuthority, err := e.m.Create(e.ctx, stranger, CreateParams{Kind: KindV1, Target: gameID, TopUp: 1_000_000, ValidFor: time.Hour})
+	otherAuthority, err := e.m.Create(e.ctx, stranger, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: time.Hour})
 	require.NoError(t, err)
-	move := func(s *Session) solana.Instruction { return e.game.Move(player, s.Signer(), s.Token(), examplegame.Up) }
+	move := func(s *Session) solana.Instruction {
+		return e.game.Move(player, s.SessionSigner(), s.Token(), examplegame.Up)
+	}
 
 	// Another target: the session refuses to sign for the game it was not made for.
 	_, err = otherTarget.Send(e.ctx, []solana.Instruction{move(otherTarget)})
-	var ie *InstructionError
+	var ie *RefusedError
 	require.ErrorAs(t, err, &ie)
 	require.ErrorIs(t, err, ErrWrongTarget)
 	require.Equal(t, 0, ie.Index)

@@ -45,7 +45,7 @@ func (m *Manager) Renew(ctx context.Context, old *Session, authority solana.Priv
 	if kind == 0 {
 		kind = old.kind()
 	}
-	next, err := m.Create(ctx, authority, CreateParams{Kind: kind, Target: old.target, Payer: p.Payer, ValidFor: p.ValidFor, TopUp: p.TopUp})
+	next, err := m.Create(ctx, authority, CreateParams{Kind: kind, TargetProgram: old.target, Payer: p.Payer, ValidFor: p.ValidFor, TopUp: p.TopUp})
 	if err != nil {
 		return nil, err
 	}

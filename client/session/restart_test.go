@@ -60,11 +60,11 @@ func TestRestartResumesStoredSession(t *testing.T) {
 	sess, ok := pool.Get(authority.PublicKey(), gameID)
 	require.True(t, ok)
 	for range 3 {
-		_, err := sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.Signer(), sess.Token(), examplegame.Left)})
+		_, err := sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Left)})
 		require.NoError(t, err)
 	}
 	require.Equal(t, examplegame.PlayerAccount{Owner: authority.PublicKey(), X: -3, Y: 2, Moves: 5}, e.playerState(player))
-	require.Equal(t, uint64(2_000_000-5*fee), e.balance(sess.Signer()))
+	require.Equal(t, uint64(2_000_000-5*fee), e.balance(sess.SessionSigner()))
 
 	// Revoked elsewhere: a restore drops it from the store.
 	_, err = e.m.Revoke(e.ctx, sess, RevokeParams{})
@@ -111,7 +111,7 @@ func restartHelper() error {
 	defer st.Close()
 	m := NewManager(client, snd)
 	pool := NewPool(m, PoolConfig{Persister: StorePersister(st, pda.MagicBlockProgramID), Interval: -1})
-	sess, err := m.Create(ctx, authority, CreateParams{Kind: KindV1, Target: game.ID, TopUp: 2_000_000, ValidFor: time.Hour})
+	sess, err := m.Create(ctx, authority, CreateParams{Kind: KindV1, TargetProgram: game.ID, TopUp: 2_000_000, ValidFor: time.Hour})
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func restartHelper() error {
 		return err
 	}
 	for range 2 {
-		if _, err := sess.Send(ctx, []solana.Instruction{game.Move(player, sess.Signer(), sess.Token(), examplegame.Up)}); err != nil {
+		if _, err := sess.Send(ctx, []solana.Instruction{game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Up)}); err != nil {
 			return err
 		}
 	}

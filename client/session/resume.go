@@ -24,19 +24,19 @@ func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err er
 		}
 	}()
 	signer := key.PublicKey()
-	if signer != snap.Signer {
-		return nil, fmt.Errorf("%w: stored key is not the key of signer %s", ErrMismatch, snap.Signer)
+	if signer != snap.SessionSigner {
+		return nil, fmt.Errorf("%w: stored key is not the key of signer %s", ErrMismatch, snap.SessionSigner)
 	}
 	t, err := m.Get(ctx, snap.Token)
 	if err != nil {
 		return nil, err
 	}
-	want := client.Token{Version: snap.Version, Authority: snap.Authority, TargetProgram: snap.Target,
+	want := client.TokenAccount{Version: snap.Version, Authority: snap.Authority, TargetProgram: snap.TargetProgram,
 		SessionSigner: signer, ValidUntil: snap.ValidUntil}
 	if t.Version == pda.V2 {
 		want.FeePayer = snap.FeePayer
 	}
-	if want != t.Token || t.Address != snap.Token {
+	if want != t.TokenAccount || t.Address != snap.Token {
 		return nil, fmt.Errorf("%w: stored session %s differs from the chain", ErrMismatch, snap.Token)
 	}
 	if t.Expired {

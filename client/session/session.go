@@ -52,14 +52,14 @@ const (
 // Token is the session token account address.
 func (s *Session) Token() solana.PublicKey { return s.token }
 
-// Signer is the ephemeral session signer's public key.
-func (s *Session) Signer() solana.PublicKey { return s.signer }
+// SessionSigner is the ephemeral session signer's public key.
+func (s *Session) SessionSigner() solana.PublicKey { return s.signer }
 
 // Authority is the wallet the session acts for.
 func (s *Session) Authority() solana.PublicKey { return s.authority }
 
-// Target is the program the session is valid for.
-func (s *Session) Target() solana.PublicKey { return s.target }
+// TargetProgram is the program the session is valid for.
+func (s *Session) TargetProgram() solana.PublicKey { return s.target }
 
 // FeePayer is the account that paid the token's rent and top-up: the authority for
 // create_session, the payer for create_session_with_payer, the recorded fee_payer for V2.

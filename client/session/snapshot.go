@@ -37,14 +37,14 @@ func (Seed) MarshalText() ([]byte, error) {
 // stores. Resume re-checks it against the chain, so a stale or forged snapshot cannot
 // produce a usable Session.
 type Snapshot struct {
-	Token      solana.PublicKey
-	Signer     solana.PublicKey
-	Authority  solana.PublicKey
-	Target     solana.PublicKey
-	FeePayer   solana.PublicKey
-	Version    pda.Version
-	ValidUntil int64
-	Seed       Seed
+	Token         solana.PublicKey
+	SessionSigner solana.PublicKey
+	Authority     solana.PublicKey
+	TargetProgram solana.PublicKey
+	FeePayer      solana.PublicKey
+	Version       pda.Version
+	ValidUntil    int64
+	Seed          Seed
 }
 
 // Snapshot returns the session's state including its key seed, for a store.
@@ -52,7 +52,7 @@ func (s *Session) Snapshot() Snapshot {
 	seed := s.key.Seed()
 	defer clear(seed)
 	return Snapshot{
-		Token: s.token, Signer: s.signer, Authority: s.authority, Target: s.target,
+		Token: s.token, SessionSigner: s.signer, Authority: s.authority, TargetProgram: s.target,
 		FeePayer: s.feePayer, Version: s.version, ValidUntil: s.validUntil, Seed: Seed(seed),
 	}
 }

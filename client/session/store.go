@@ -31,7 +31,7 @@ func (p *storePersister) Save(ctx context.Context, snap Snapshot) error {
 	defer key.Zero()
 	err = p.st.Put(ctx, tokenstore.Record{
 		ProgramID: p.programID, Version: snap.Version, Token: snap.Token, Authority: snap.Authority,
-		Target: snap.Target, SessionSigner: snap.Signer, FeePayer: snap.FeePayer, ValidUntil: snap.ValidUntil,
+		TargetProgram: snap.TargetProgram, SessionSigner: snap.SessionSigner, FeePayer: snap.FeePayer, ValidUntil: snap.ValidUntil,
 	}, key)
 	if errors.Is(err, tokenstore.ErrExists) {
 		return nil
@@ -66,7 +66,7 @@ func (p *storePersister) Load(ctx context.Context) ([]Snapshot, error) {
 		seed := key.Seed()
 		key.Zero()
 		snap := Snapshot{
-			Token: rec.Token, Signer: rec.SessionSigner, Authority: rec.Authority, Target: rec.Target,
+			Token: rec.Token, SessionSigner: rec.SessionSigner, Authority: rec.Authority, TargetProgram: rec.TargetProgram,
 			FeePayer: rec.FeePayer, Version: rec.Version, ValidUntil: rec.ValidUntil, Seed: Seed(seed),
 		}
 		clear(seed)

@@ -30,7 +30,7 @@ func TestStorePersister(t *testing.T) {
 	require.NoError(t, err)
 	defer key.Zero()
 	require.Equal(t, tokenstore.Record{ProgramID: pda.MagicBlockProgramID, Version: pda.V1, Token: s.token,
-		Authority: s.authority, Target: s.target, SessionSigner: s.signer, FeePayer: s.feePayer,
+		Authority: s.authority, TargetProgram: s.target, SessionSigner: s.signer, FeePayer: s.feePayer,
 		ValidUntil: 1_900_000_000, CreatedAt: rec.CreatedAt}, rec)
 
 	require.NoError(t, p.Delete(ctx, snap.Token))

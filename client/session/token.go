@@ -14,9 +14,9 @@ import (
 	"github.com/sessionkit/sessionkit/pda"
 )
 
-// Token is a session token account as read from the chain.
-type Token struct {
-	client.Token
+// TokenStatus is a session token account as read from the chain.
+type TokenStatus struct {
+	client.TokenAccount
 	Address  solana.PublicKey
 	Lamports uint64
 	// Expired is the token's state by the cluster clock when it was read: expired once
@@ -27,7 +27,7 @@ type Token struct {
 // Get fetches the token at address and validates it: owned by the session program, a
 // V1 or V2 token account, stored at the address its own fields derive. ErrNotFound
 // means no account is there; ErrMismatch wraps the client package's decoding error.
-func (m *Manager) Get(ctx context.Context, address solana.PublicKey) (*Token, error) {
+func (m *Manager) Get(ctx context.Context, address solana.PublicKey) (*TokenStatus, error) {
 	res, err := m.rpc.GetAccountInfoWithOpts(ctx, address, &rpc.GetAccountInfoOpts{
 		Encoding: solana.EncodingBase64, Commitment: m.commitment,
 	})
@@ -45,7 +45,7 @@ func (m *Manager) Get(ctx context.Context, address solana.PublicKey) (*Token, er
 }
 
 // decodeToken decodes an account and checks that address is the token's own PDA.
-func (m *Manager) decodeToken(address, owner solana.PublicKey, lamports uint64, data []byte, now int64) (*Token, error) {
+func (m *Manager) decodeToken(address, owner solana.PublicKey, lamports uint64, data []byte, now int64) (*TokenStatus, error) {
 	tok, err := client.DecodeToken(m.programID, owner, data)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s: %w", ErrMismatch, address, err)
@@ -57,19 +57,19 @@ func (m *Manager) decodeToken(address, owner solana.PublicKey, lamports uint64, 
 	if want != address {
 		return nil, fmt.Errorf("%w: %s is not the address of its own seeds (%s)", ErrMismatch, address, want)
 	}
-	return &Token{Token: tok, Address: address, Lamports: lamports, Expired: !tok.Active(now)}, nil
+	return &TokenStatus{TokenAccount: tok, Address: address, Lamports: lamports, Expired: !tok.Active(now)}, nil
 }
 
 // List returns every V1 and V2 session token of authority, only those for target when
 // target is not nil, ordered by version, then valid_until, then address. It uses
 // getProgramAccounts with dataSize and memcmp filters (discriminator, authority, target),
 // so the RPC node must serve that method for the session program.
-func (m *Manager) List(ctx context.Context, authority solana.PublicKey, target *solana.PublicKey) ([]*Token, error) {
+func (m *Manager) List(ctx context.Context, authority solana.PublicKey, target *solana.PublicKey) ([]*TokenStatus, error) {
 	now, err := m.clock.now(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var out []*Token
+	var out []*TokenStatus
 	for _, v := range []pda.Version{pda.V1, pda.V2} {
 		disc, _ := client.TokenDiscriminator(v)
 		size := uint64(client.SessionTokenLen)
@@ -98,7 +98,7 @@ func (m *Manager) List(ctx context.Context, authority solana.PublicKey, target *
 			out = append(out, t)
 		}
 	}
-	slices.SortFunc(out, func(a, b *Token) int {
+	slices.SortFunc(out, func(a, b *TokenStatus) int {
 		return cmp.Or(cmp.Compare(a.Version, b.Version), cmp.Compare(a.ValidUntil, b.ValidUntil),
 			slices.Compare(a.Address[:], b.Address[:]))
 	})

@@ -23,20 +23,20 @@ func TestV2RevokeRules(t *testing.T) {
 	player := e.player(e.game, authority)
 	authorityStart := e.balance(authority.PublicKey())
 
-	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, Target: gameID, Payer: sponsor, TopUp: 5_000_000, ValidFor: time.Hour})
+	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: sponsor, TopUp: 5_000_000, ValidFor: time.Hour})
 	require.NoError(t, err)
 	// Sponsor, authority and ephemeral key sign; the sponsor pays everything.
 	sponsorAfter := uint64(1_000_000_000) - e.rentV2 - 5_000_000 - 3*fee
 	require.Equal(t, sponsorAfter, e.balance(sponsor.PublicKey()))
 	require.Equal(t, authorityStart, e.balance(authority.PublicKey()))
-	require.Equal(t, uint64(5_000_000), e.balance(sess.Signer()))
+	require.Equal(t, uint64(5_000_000), e.balance(sess.SessionSigner()))
 	tok, err := e.m.Get(e.ctx, sess.Token())
 	require.NoError(t, err)
 	require.Equal(t, pda.V2, tok.Version)
 	require.Equal(t, sponsor.PublicKey(), tok.FeePayer)
 	require.Equal(t, sponsor.PublicKey(), sess.FeePayer())
 
-	_, err = sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.Signer(), sess.Token(), examplegame.Right)})
+	_, err = sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Right)})
 	require.NoError(t, err)
 
 	// Active, without the authority's signature: InvalidAuthority in preflight, nothing
@@ -48,8 +48,8 @@ func TestV2RevokeRules(t *testing.T) {
 	_, err = e.m.Revoke(e.ctx, sess, RevokeParams{})
 	require.ErrorIs(t, err, client.ErrInvalidAuthority)
 	require.False(t, sess.Revoked())
-	require.Equal(t, uint64(5_000_000-fee), e.balance(sess.Signer()))
-	_, err = sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.Signer(), sess.Token(), examplegame.Right)})
+	require.Equal(t, uint64(5_000_000-fee), e.balance(sess.SessionSigner()))
+	_, err = sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Right)})
 	require.NoError(t, err)
 
 	// With the authority's signature; the ephemeral key pays for both signatures.
@@ -58,13 +58,13 @@ func TestV2RevokeRules(t *testing.T) {
 	require.Equal(t, RevokeResult{Signature: res.Signature, Swept: 5_000_000 - 2*fee - 2*fee, SweptTo: sponsor.PublicKey(), Fee: 2 * fee}, *res)
 	require.Equal(t, sponsorAfter+e.rentV2+res.Swept, e.balance(sponsor.PublicKey()))
 	require.Equal(t, authorityStart, e.balance(authority.PublicKey()))
-	require.False(t, e.exists(sess.Signer()))
+	require.False(t, e.exists(sess.SessionSigner()))
 	require.False(t, e.exists(sess.Token()))
 	sponsorAfter += e.rentV2 + res.Swept
 
 	// Expired: anyone may revoke, here a stranger paying the fee; the sponsor gets the rent
 	// and the whole ephemeral balance.
-	short, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, Target: gameID, Payer: sponsor, TopUp: 2_000_000, ValidFor: 10 * time.Minute})
+	short, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: sponsor, TopUp: 2_000_000, ValidFor: 10 * time.Minute})
 	require.NoError(t, err)
 	sponsorAfter -= e.rentV2 + 2_000_000 + 3*fee
 	e.warp(11 * time.Minute)
@@ -74,7 +74,7 @@ func TestV2RevokeRules(t *testing.T) {
 	require.Equal(t, uint64(2*fee), res.Fee)
 	require.Equal(t, strangerStart-2*fee, e.balance(stranger.PublicKey()))
 	require.Equal(t, sponsorAfter+e.rentV2+2_000_000, e.balance(sponsor.PublicKey()))
-	require.False(t, e.exists(short.Signer()))
+	require.False(t, e.exists(short.SessionSigner()))
 	require.Equal(t, authorityStart, e.balance(authority.PublicKey()))
 }
 
@@ -83,7 +83,7 @@ func TestWithPayerRentGoesToAuthority(t *testing.T) {
 	e := newEnv(t)
 	authority := e.funded(1_000_000_000)
 	payer := e.funded(1_000_000_000)
-	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1WithPayer, Target: gameID, Payer: payer, TopUp: 1_000_000})
+	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1WithPayer, TargetProgram: gameID, Payer: payer, TopUp: 1_000_000})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1_000_000_000)-e.rentV1-1_000_000-3*fee, e.balance(payer.PublicKey()))
 	require.Equal(t, uint64(1_000_000_000), e.balance(authority.PublicKey()))
@@ -91,7 +91,7 @@ func TestWithPayerRentGoesToAuthority(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, authority.PublicKey(), res.SweptTo)
 	require.Equal(t, uint64(1_000_000_000)+e.rentV1+1_000_000-fee, e.balance(authority.PublicKey()))
-	require.False(t, e.exists(sess.Signer()))
+	require.False(t, e.exists(sess.SessionSigner()))
 }
 
 // A sponsored V2 session without top-up: the sponsor pays every move's fee, the ephemeral
@@ -101,7 +101,7 @@ func TestSponsorPaysMoves(t *testing.T) {
 	authority := e.funded(1_000_000_000)
 	sponsor := e.funded(1_000_000_000)
 	player := e.player(e.game, authority)
-	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, Target: gameID, Payer: sponsor})
+	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: sponsor})
 	require.NoError(t, err)
 	sponsorKey, err := txn.SessionKeyFromPrivateKey(sponsor)
 	require.NoError(t, err)
@@ -109,12 +109,12 @@ func TestSponsorPaysMoves(t *testing.T) {
 	require.Equal(t, uint64(1_000_000_000)-e.rentV2-3*fee, afterCreate)
 
 	for range 5 {
-		_, err := sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.Signer(), sess.Token(), examplegame.Up)}, WithPayer(sponsorKey))
+		_, err := sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Up)}, WithPayer(sponsorKey))
 		require.NoError(t, err)
 	}
 	require.Equal(t, uint64(5), e.playerState(player).Moves)
 	require.Equal(t, afterCreate-5*2*fee, e.balance(sponsor.PublicKey()))
-	require.False(t, e.exists(sess.Signer()))
+	require.False(t, e.exists(sess.SessionSigner()))
 
 	// Nothing to sweep and nothing to pay with: the revoke needs a fee payer.
 	_, err = e.m.Revoke(e.ctx, sess, RevokeParams{Authority: authority})

@@ -23,7 +23,7 @@ func TestExternalWallet(t *testing.T) {
 	player := e.player(e.game, wallet)
 	start := e.balance(wallet.PublicKey())
 
-	pending, err := e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV1, Target: gameID, TopUp: 3_000_000, ValidFor: time.Hour})
+	pending, err := e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 3_000_000, ValidFor: time.Hour})
 	require.NoError(t, err)
 	require.Equal(t, wallet.PublicKey(), pending.Wallet())
 	wire, err := base64.StdEncoding.DecodeString(pending.Base64())
@@ -41,7 +41,7 @@ func TestExternalWallet(t *testing.T) {
 	require.False(t, e.exists(pending.Session().Token()))
 	require.Equal(t, start, e.balance(wallet.PublicKey()))
 
-	_, err = pending.Session().Send(e.ctx, []solana.Instruction{e.game.Move(player, pending.Session().Signer(), pending.Session().Token(), examplegame.Up)})
+	_, err = pending.Session().Send(e.ctx, []solana.Instruction{e.game.Move(player, pending.Session().SessionSigner(), pending.Session().Token(), examplegame.Up)})
 	require.ErrorIs(t, err, ErrNotFound, "no moves before the wallet's transaction landed")
 
 	// The honest signature lands.
@@ -49,9 +49,9 @@ func TestExternalWallet(t *testing.T) {
 	require.NoError(t, err)
 	sess := pending.Session()
 	require.Equal(t, start-e.rentV1-3_000_000-2*fee, e.balance(wallet.PublicKey()))
-	require.Equal(t, uint64(3_000_000), e.balance(sess.Signer()))
+	require.Equal(t, uint64(3_000_000), e.balance(sess.SessionSigner()))
 	for _, d := range []examplegame.Direction{examplegame.Up, examplegame.Up, examplegame.Up} {
-		_, err = sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.Signer(), sess.Token(), d)})
+		_, err = sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), d)})
 		require.NoError(t, err)
 	}
 	require.Equal(t, examplegame.PlayerAccount{Owner: wallet.PublicKey(), Y: 3, Moves: 3}, e.playerState(player))
@@ -65,7 +65,7 @@ func TestExternalWalletV2SponsoredRevoke(t *testing.T) {
 	sponsor := e.funded(1_000_000_000)
 	start := e.balance(wallet.PublicKey())
 
-	pending, err := e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV2, Target: gameID, Payer: sponsor, TopUp: 1_000_000})
+	pending, err := e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: sponsor, TopUp: 1_000_000})
 	require.NoError(t, err)
 	_, err = e.m.SubmitSigned(e.ctx, pending, walletSign(t, pending.Bytes(), wallet))
 	require.NoError(t, err)
@@ -77,7 +77,7 @@ func TestExternalWalletV2SponsoredRevoke(t *testing.T) {
 	revoke, err := e.m.PrepareRevoke(e.ctx, sess, RevokeParams{})
 	require.NoError(t, err)
 	require.Equal(t, wallet.PublicKey(), revoke.Wallet())
-	_, err = sess.Send(e.ctx, []solana.Instruction{e.game.Move(solana.PublicKey{}, sess.Signer(), sess.Token(), examplegame.Up)})
+	_, err = sess.Send(e.ctx, []solana.Instruction{e.game.Move(solana.PublicKey{}, sess.SessionSigner(), sess.Token(), examplegame.Up)})
 	require.ErrorIs(t, err, ErrRevoked, "no moves once the revoke is prepared")
 
 	_, err = e.m.SubmitSigned(e.ctx, revoke, revoke.Bytes())
@@ -86,7 +86,7 @@ func TestExternalWalletV2SponsoredRevoke(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, sess.Revoked())
 	require.False(t, e.exists(sess.Token()))
-	require.False(t, e.exists(sess.Signer()))
+	require.False(t, e.exists(sess.SessionSigner()))
 	require.Equal(t, sponsorAfter+e.rentV2+1_000_000-2*fee, e.balance(sponsor.PublicKey()))
 	require.Equal(t, start, e.balance(wallet.PublicKey()))
 }
@@ -97,7 +97,7 @@ func TestExternalWalletTooSlow(t *testing.T) {
 	e := newEnv(t)
 	wallet := e.funded(1_000_000_000)
 	start := e.balance(wallet.PublicKey())
-	pending, err := e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV1, Target: gameID})
+	pending, err := e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV1, TargetProgram: gameID})
 	require.NoError(t, err)
 	// The player goes for coffee while the cluster makes blocks (one per transaction here).
 	sink := solana.NewWallet().PublicKey()
@@ -121,7 +121,7 @@ func TestExternalWalletTooSlow(t *testing.T) {
 	require.False(t, e.exists(pending.Session().Token()))
 	require.Equal(t, start, e.balance(wallet.PublicKey()))
 
-	pending, err = e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV1, Target: gameID})
+	pending, err = e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV1, TargetProgram: gameID})
 	require.NoError(t, err)
 	_, err = e.m.SubmitSigned(e.ctx, pending, walletSign(t, pending.Bytes(), wallet))
 	require.NoError(t, err)

@@ -92,12 +92,12 @@ func (s *Session) checkInstructions(ixs []solana.Instruction, cfg *wrapConfig) e
 		}
 		switch {
 		case program != s.target && signs:
-			return &InstructionError{Index: i, Program: program, Err: ErrWrongTarget}
+			return &RefusedError{Index: i, Program: program, Err: ErrWrongTarget}
 		case program != s.target:
 		case !signs:
-			return &InstructionError{Index: i, Program: program, Err: ErrMissingSigner}
+			return &RefusedError{Index: i, Program: program, Err: ErrMissingSigner}
 		case !hasToken:
-			return &InstructionError{Index: i, Program: program, Err: ErrMissingToken}
+			return &RefusedError{Index: i, Program: program, Err: ErrMissingToken}
 		}
 	}
 	return nil

@@ -56,7 +56,7 @@ func TestWrapChecksInstructions(t *testing.T) {
 			}
 			require.ErrorIs(t, err, tc.wantErr)
 			require.Nil(t, tx)
-			var ie *InstructionError
+			var ie *RefusedError
 			if tc.index < 0 || !errors.As(err, &ie) {
 				require.Negative(t, tc.index, "want an InstructionError, got %v", err)
 				return

@@ -16,7 +16,6 @@ import (
 	"github.com/sessionkit/sessionkit/client/sender"
 )
 
-
 // Error names the deployment step that failed.
 type Error struct {
 	// Step is e.g. "create buffer", "write at offset 1024", "deploy program".

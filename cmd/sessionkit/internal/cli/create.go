@@ -60,7 +60,7 @@ refused.`,
 			}
 			p := session.CreateParams{Kind: session.KindV1}
 			var err error
-			if p.Target, err = parsePubkey("--target", target); err != nil {
+			if p.TargetProgram, err = parsePubkey("--target", target); err != nil {
 				return err
 			}
 			if p.ValidFor, err = parseValidity(validFor); err != nil {
@@ -149,7 +149,7 @@ func (a *app) create(cmd *cobra.Command, p session.CreateParams, store storeFlag
 		return err
 	}
 	out := created{Token: s.Token().String(), Instruction: p.Kind.String(), Version: int(s.Version()),
-		Authority: s.Authority().String(), TargetProgram: s.Target().String(), SessionSigner: s.Signer().String(),
+		Authority: s.Authority().String(), TargetProgram: s.TargetProgram().String(), SessionSigner: s.SessionSigner().String(),
 		FeePayer: s.FeePayer().String(), ValidUntil: s.ValidUntil(), ValidUntilUTC: output.UTC(s.ValidUntil()),
 		TopUp: p.TopUp}
 	if persist != nil {

@@ -48,7 +48,7 @@ func TestGolden(t *testing.T) {
 	require.NoError(t, n.Fund(ctx, authority.PublicKey(), 10*solana.LAMPORTS_PER_SOL))
 	m := h.manager()
 	create := func(kind session.Kind, seed byte, target solana.PublicKey, validFor int64) *session.Session {
-		s, err := m.Create(ctx, authority, session.CreateParams{Kind: kind, Target: target, Signer: fixedSeed(seed),
+		s, err := m.Create(ctx, authority, session.CreateParams{Kind: kind, TargetProgram: target, Seed: fixedSeed(seed),
 			ValidUntil: time.Unix(t0+validFor, 0)})
 		require.NoError(t, err)
 		return s
@@ -72,8 +72,8 @@ func TestGolden(t *testing.T) {
 	check(t, []tc{
 		{"inspect-v1", []string{"inspect", s1.Token().String()}},
 		{"inspect-v1-json", []string{"inspect", s1.Token().String(), "--output", "json"}},
-		{"inspect-v2-derived", []string{"inspect", "--authority", A, "--signer", s2.Signer().String(), "--target", game, "--v2"}},
-		{"inspect-derived-compact", []string{"inspect", "--authority", A, "--signer", s1.Signer().String(), "--target", game, "--output", "json-compact"}},
+		{"inspect-v2-derived", []string{"inspect", "--authority", A, "--signer", s2.SessionSigner().String(), "--target", game, "--v2"}},
+		{"inspect-derived-compact", []string{"inspect", "--authority", A, "--signer", s1.SessionSigner().String(), "--target", game, "--output", "json-compact"}},
 		{"inspect-derived-incomplete", []string{"inspect", "--authority", A}},
 		{"inspect-not-found", []string{"inspect", missingAccount.String()}},
 		{"inspect-not-found-json", []string{"inspect", missingAccount.String(), "--output", "json"}},
@@ -87,14 +87,14 @@ func TestGolden(t *testing.T) {
 		{"list-json", []string{"list", "--authority", A, "--output", "json"}},
 		{"list-target", []string{"list", "--authority", A, "--target", game, "--output", "json-compact"}},
 		{"list-empty", []string{"list", "--authority", missingAccount.String()}},
-		{"validate-ok", []string{"validate", s1.Token().String(), "--signer", s1.Signer().String(), "--authority", A, "--target", game}},
-		{"validate-ok-json", []string{"validate", s2.Token().String(), "--signer", s2.Signer().String(), "--authority", A, "--target", game, "--token-version", "v2", "--output", "json"}},
-		{"validate-default-target", []string{"validate", s3.Token().String(), "--signer", s3.Signer().String(), "--authority", A}},
-		{"validate-wrong-authority", []string{"validate", s1.Token().String(), "--signer", s1.Signer().String(), "--authority", missingAccount.String(), "--target", game}},
-		{"validate-wrong-target", []string{"validate", s3.Token().String(), "--signer", s3.Signer().String(), "--authority", A, "--target", game}},
-		{"validate-wrong-version", []string{"validate", s1.Token().String(), "--signer", s1.Signer().String(), "--authority", A, "--token-version", "v2", "--output", "json"}},
-		{"validate-not-found", []string{"validate", missingAccount.String(), "--signer", s1.Signer().String(), "--authority", A}},
-		{"validate-system-account", []string{"validate", A, "--signer", s1.Signer().String(), "--authority", A, "--target", game}},
+		{"validate-ok", []string{"validate", s1.Token().String(), "--signer", s1.SessionSigner().String(), "--authority", A, "--target", game}},
+		{"validate-ok-json", []string{"validate", s2.Token().String(), "--signer", s2.SessionSigner().String(), "--authority", A, "--target", game, "--token-version", "v2", "--output", "json"}},
+		{"validate-default-target", []string{"validate", s3.Token().String(), "--signer", s3.SessionSigner().String(), "--authority", A}},
+		{"validate-wrong-authority", []string{"validate", s1.Token().String(), "--signer", s1.SessionSigner().String(), "--authority", missingAccount.String(), "--target", game}},
+		{"validate-wrong-target", []string{"validate", s3.Token().String(), "--signer", s3.SessionSigner().String(), "--authority", A, "--target", game}},
+		{"validate-wrong-version", []string{"validate", s1.Token().String(), "--signer", s1.SessionSigner().String(), "--authority", A, "--token-version", "v2", "--output", "json"}},
+		{"validate-not-found", []string{"validate", missingAccount.String(), "--signer", s1.SessionSigner().String(), "--authority", A}},
+		{"validate-system-account", []string{"validate", A, "--signer", s1.SessionSigner().String(), "--authority", A, "--target", game}},
 		{"validate-missing-flags", []string{"validate", s1.Token().String()}},
 		{"unreachable-inspect", []string{"-u", "http://127.0.0.1:1", "inspect", s1.Token().String()}},
 		{"unreachable-list", []string{"-u", "http://127.0.0.1:1/v2/APIKEY", "list", "--authority", A, "--output", "json"}},
@@ -105,7 +105,7 @@ func TestGolden(t *testing.T) {
 	check(t, []tc{
 		{"inspect-v1-expired", []string{"inspect", s1.Token().String()}},
 		{"list-expired", []string{"list", "--authority", A}},
-		{"validate-expired", []string{"validate", s1.Token().String(), "--signer", s1.Signer().String(), "--authority", A, "--target", game}},
-		{"validate-expired-json", []string{"validate", s2.Token().String(), "--signer", s2.Signer().String(), "--authority", A, "--output", "json-compact"}},
+		{"validate-expired", []string{"validate", s1.Token().String(), "--signer", s1.SessionSigner().String(), "--authority", A, "--target", game}},
+		{"validate-expired-json", []string{"validate", s2.Token().String(), "--signer", s2.SessionSigner().String(), "--authority", A, "--output", "json-compact"}},
 	})
 }

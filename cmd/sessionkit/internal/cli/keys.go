@@ -34,7 +34,7 @@ type keyRecord struct {
 
 func newKeyRecord(r tokenstore.Record, now time.Time) keyRecord {
 	k := keyRecord{Token: r.Token.String(), ProgramID: r.ProgramID.String(), Version: int(r.Version),
-		Authority: r.Authority.String(), TargetProgram: r.Target.String(), SessionSigner: r.SessionSigner.String(),
+		Authority: r.Authority.String(), TargetProgram: r.TargetProgram.String(), SessionSigner: r.SessionSigner.String(),
 		ValidUntil: r.ValidUntil, ValidUntilUTC: output.UTC(r.ValidUntil),
 		CreatedAtUTC: r.CreatedAt.UTC().Format(time.RFC3339), Expired: r.Expired(now)}
 	if !r.FeePayer.IsZero() {
@@ -80,7 +80,7 @@ by this machine's clock here (inspect and validate use the cluster's).`,
 				}
 			}
 			if target != "" {
-				if f.Target, err = parsePubkey("--target", target); err != nil {
+				if f.TargetProgram, err = parsePubkey("--target", target); err != nil {
 					return err
 				}
 			}

@@ -70,7 +70,7 @@ func TestKeysPrune(t *testing.T) {
 	old, err := txn.GenerateSessionKey(rand.Reader)
 	require.NoError(t, err)
 	stale := tokenstore.Record{ProgramID: pda.MagicBlockProgramID, Version: pda.V1, Token: fixedKey(30).PublicKey(),
-		Authority: auth.PublicKey(), Target: gameID, SessionSigner: old.PublicKey(), ValidUntil: time.Now().Add(-time.Hour).Unix()}
+		Authority: auth.PublicKey(), TargetProgram: gameID, SessionSigner: old.PublicKey(), ValidUntil: time.Now().Add(-time.Hour).Unix()}
 	require.NoError(t, st.Put(context.Background(), stale, old))
 	require.NoError(t, st.Close())
 	forced := decode[pruned](t, h.run(append([]string{"-u", "http://127.0.0.1:1", "keys", "prune", "--force", "--output", "json"}, store...)...).ok(t))

@@ -82,7 +82,7 @@ func (a *app) list(cmd *cobra.Command, authority solana.PublicKey, target *solan
 	if err != nil {
 		return err
 	}
-	slices.SortFunc(toks, func(x, y *session.Token) int {
+	slices.SortFunc(toks, func(x, y *session.TokenStatus) int {
 		return cmp.Or(cmp.Compare(x.ValidUntil, y.ValidUntil), cmp.Compare(x.Version, y.Version),
 			cmp.Compare(x.Address.String(), y.Address.String()))
 	})
@@ -92,7 +92,7 @@ func (a *app) list(cmd *cobra.Command, authority solana.PublicKey, target *solan
 		out.TargetProgram = target.String()
 	}
 	for _, t := range toks {
-		out.Sessions = append(out.Sessions, tokenview.FromToken(t.Address, a.env.programID, t.Token, t.Lamports, now))
+		out.Sessions = append(out.Sessions, tokenview.FromToken(t.Address, a.env.programID, t.TokenAccount, t.Lamports, now))
 	}
 	if a.env.format.IsJSON() {
 		return output.WriteJSON(a.io.Out, a.env.format, out)

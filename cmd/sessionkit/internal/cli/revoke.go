@@ -138,7 +138,7 @@ func (a *app) revoke(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 // revokeToken revokes through the session Manager, which sweeps the signer's lamports in
 // the same transaction when its key is at hand, expired or not. The signer pays the fee
 // when it can; otherwise, and always without the key, the -k keypair does.
-func (a *app) revokeToken(ctx context.Context, c *rpc.Client, m *session.Manager, tok *session.Token,
+func (a *app) revokeToken(ctx context.Context, c *rpc.Client, m *session.Manager, tok *session.TokenStatus,
 	key *txn.SessionKey, now int64, out *revoked) error {
 	p := session.RevokeParams{SessionKey: key}
 	var err error
@@ -191,7 +191,7 @@ func (a *app) revokeToken(ctx context.Context, c *rpc.Client, m *session.Manager
 }
 
 // authorityKey loads -k and checks that it is the token's authority.
-func (a *app) authorityKey(tok *session.Token) (solana.PrivateKey, error) {
+func (a *app) authorityKey(tok *session.TokenStatus) (solana.PrivateKey, error) {
 	k, err := a.keypair("authority")
 	if err != nil {
 		return nil, err

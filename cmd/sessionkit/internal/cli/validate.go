@@ -148,7 +148,7 @@ func (a *app) validate(cmd *cobra.Command, addr solana.PublicKey, want client.Ex
 	want.Signers = []solana.PublicKey{want.SessionSigner}
 
 	var verr error
-	var tok client.Token
+	var tok client.TokenAccount
 	res, err := c.GetAccountInfoWithOpts(ctx, addr, &rpc.GetAccountInfoOpts{Encoding: solana.EncodingBase64, Commitment: a.env.commitment})
 	switch {
 	case errors.Is(err, rpc.ErrNotFound) || (err == nil && res.Value == nil):
@@ -232,7 +232,7 @@ func versionName(v pda.Version) string {
 	return "any"
 }
 
-func writeVerdict(io IO, v verdict, tok client.Token) error {
+func writeVerdict(io IO, v verdict, tok client.TokenAccount) error {
 	f := output.NewFields(io.Out)
 	f.Add("Token", v.Token)
 	f.Add("Session Program", v.ProgramID)

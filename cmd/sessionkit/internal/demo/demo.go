@@ -195,7 +195,7 @@ func (d *run) fund(ctx context.Context) error {
 }
 
 func (d *run) create(ctx context.Context) error {
-	p := session.CreateParams{Kind: session.KindV1, Target: d.game.ID, ValidFor: d.opt.ValidFor, TopUp: d.opt.TopUp}
+	p := session.CreateParams{Kind: session.KindV1, TargetProgram: d.game.ID, ValidFor: d.opt.ValidFor, TopUp: d.opt.TopUp}
 	if d.opt.Sponsor {
 		p.Kind, p.Payer = session.KindV1WithPayer, d.sponsor
 	}
@@ -215,7 +215,7 @@ func (d *run) create(ctx context.Context) error {
 	}
 	s := d.sess
 	d.r.Session = Session{Instruction: p.Kind.String(), Version: int(s.Version()), Token: s.Token().String(),
-		Signer: s.Signer().String(), FeePayer: s.FeePayer().String(), ValidUntil: s.ValidUntil(), TopUp: d.opt.TopUp}
+		Signer: s.SessionSigner().String(), FeePayer: s.FeePayer().String(), ValidUntil: s.ValidUntil(), TopUp: d.opt.TopUp}
 	return d.balances(ctx, "afterCreate")
 }
 
@@ -245,7 +245,7 @@ func (d *run) play(ctx context.Context) error {
 				if i >= n || ctx.Err() != nil {
 					return
 				}
-				move := d.game.Move(d.player, d.sess.Signer(), d.sess.Token(), examplegame.Right)
+				move := d.game.Move(d.player, d.sess.SessionSigner(), d.sess.Token(), examplegame.Right)
 				res, err := d.sess.Send(ctx, []solana.Instruction{move})
 				if err != nil {
 					mu.Lock()
@@ -288,7 +288,7 @@ func (d *run) verifyMoves(ctx context.Context) error {
 		}
 		d.r.Moves.PlayerX, d.r.Moves.PlayerY, d.r.Moves.PlayerMoves = pl.X, pl.Y, pl.Moves
 		version := uint64(0)
-		signer := d.sess.Signer()
+		signer := d.sess.SessionSigner()
 		for _, sig := range d.moveSigs {
 			res, err := d.rpc.GetTransaction(ctx, sig, &rpc.GetTransactionOpts{Encoding: solana.EncodingBase64,
 				Commitment: rpc.CommitmentConfirmed, MaxSupportedTransactionVersion: &version})
@@ -356,7 +356,7 @@ func (d *run) balances(ctx context.Context, at string) error {
 		parties = append(parties, party{"sponsor", d.sponsor.PublicKey()})
 	}
 	if d.sess != nil {
-		parties = append(parties, party{"session signer", d.sess.Signer()}, party{"session token", d.sess.Token()})
+		parties = append(parties, party{"session signer", d.sess.SessionSigner()}, party{"session token", d.sess.Token()})
 	}
 	for _, p := range parties {
 		bal, err := d.rpc.GetBalance(ctx, p.key, rpc.CommitmentConfirmed)

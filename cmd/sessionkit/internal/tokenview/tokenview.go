@@ -103,7 +103,7 @@ func Fetch(ctx context.Context, c *rpc.Client, commitment rpc.CommitmentType, pr
 
 // FromToken is the View of a token already read and checked elsewhere (a listing):
 // owned by programID, at its own PDA, holding lamports.
-func FromToken(address, programID solana.PublicKey, tok client.Token, lamports uint64, clusterTime int64) *View {
+func FromToken(address, programID solana.PublicKey, tok client.TokenAccount, lamports uint64, clusterTime int64) *View {
 	exec, space := false, client.SessionTokenLen
 	if tok.Version == pda.V2 {
 		space = client.SessionTokenV2Len
@@ -116,7 +116,7 @@ func FromToken(address, programID solana.PublicKey, tok client.Token, lamports u
 }
 
 // setToken fills in the token's fields and its status by the view's cluster time.
-func (v *View) setToken(tok client.Token) {
+func (v *View) setToken(tok client.TokenAccount) {
 	v.Status = Active
 	if !tok.Active(v.ClusterTime) {
 		v.Status = Expired

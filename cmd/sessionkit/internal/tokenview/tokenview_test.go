@@ -21,7 +21,7 @@ func key(n byte) solana.PublicKey {
 
 const t0 = 1_900_000_000 // 2030-03-17T17:46:40Z
 
-func tokenAt(t *testing.T, tok client.Token) solana.PublicKey {
+func tokenAt(t *testing.T, tok client.TokenAccount) solana.PublicKey {
 	addr, _, err := tok.Address(pda.MagicBlockProgramID)
 	require.NoError(t, err)
 	return addr
@@ -29,8 +29,8 @@ func tokenAt(t *testing.T, tok client.Token) solana.PublicKey {
 
 func TestRender(t *testing.T) {
 	game := solana.MustPublicKeyFromBase58("B8V8XNwzi7tfaXdC6YhAn8UB4DZpjy4LMcm2q57WRwSi")
-	v1 := client.Token{Version: pda.V1, Authority: key(1), TargetProgram: game, SessionSigner: key(2), ValidUntil: t0 + 3600}
-	v2 := client.Token{Version: pda.V2, Authority: key(1), TargetProgram: game, SessionSigner: key(3), FeePayer: key(4), ValidUntil: t0 + 600}
+	v1 := client.TokenAccount{Version: pda.V1, Authority: key(1), TargetProgram: game, SessionSigner: key(2), ValidUntil: t0 + 3600}
+	v2 := client.TokenAccount{Version: pda.V2, Authority: key(1), TargetProgram: game, SessionSigner: key(3), FeePayer: key(4), ValidUntil: t0 + 600}
 	notFound := &View{Address: key(9).String(), ProgramID: pda.MagicBlockProgramID.String(), Status: NotFound,
 		Reason: "no account at this address (never created, or revoked)", ClusterTime: t0, ClusterTimeUTC: output.UTC(t0)}
 	for _, tc := range []struct {
