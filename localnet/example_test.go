@@ -19,7 +19,7 @@ func ExampleStart() {
 	ctx := context.Background()
 	program, err := localnet.ProgramFile(
 		solana.MustPublicKeyFromBase58("KeyspM2ssCJbqUhQ4k7sveSiY4WjnYsrXkC8oDbwde5"),
-		"program/session/gpl_session.so")
+		"program/gplsession/gpl_session.so")
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -5,7 +5,7 @@ import (
 	_ "embed"
 )
 
-// exampleGameJSON is the Anchor 0.30 spec IDL of program/example-game, the sessionkit
+// exampleGameJSON is the Anchor 0.30 spec IDL of program/examplegame, the sessionkit
 // example target program: init_player, move_player (owner or session signer), the Player
 // account, Unauthorized (6000) and the InvalidToken (6001) it raises for bad sessions.
 //

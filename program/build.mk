@@ -30,7 +30,7 @@ SBF_OUT  ?= program
 SBF_OBJ  ?= $(SBF_TMP)/obj
 
 # <source dir under program/>/<output basename>, one per program.
-SBF_PROGRAMS := session/gpl_session example-game/example_game
+SBF_PROGRAMS := gplsession/gpl_session examplegame/example_game
 
 sbf_dir = $(firstword $(subst /, ,$(1)))
 sbf_srcs = $(sort $(wildcard program/$(call sbf_dir,$(1))/*.c))
@@ -45,9 +45,9 @@ programs: $(SBF_SO)
 
 # Rebuild the linker when its sources change; -trimpath keeps the binary
 # independent of the checkout path (its output is path-independent anyway).
-$(SBFLD): $(wildcard program/sbfld/*.go program/cmd/sbfld/*.go)
+$(SBFLD): $(wildcard internal/sbfld/*.go internal/sbfld/cmd/sbfld/*.go)
 	@mkdir -p $(@D)
-	go build -trimpath -o $@ ./program/cmd/sbfld
+	go build -trimpath -o $@ ./internal/sbfld/cmd/sbfld
 
 # clang is the only system dependency. In CI it is installed when missing;
 # elsewhere the message says what to install. A different version still
@@ -107,10 +107,10 @@ programs-check:
 	done; exit $$fail
 
 # Test fixtures of the linker: committed objects, so `go test` needs no
-# clang. Rebuild after editing program/sbfld/testdata/*.c (with clang
+# clang. Rebuild after editing internal/sbfld/testdata/*.c (with clang
 # $(SBF_CLANG_VERSION)), then refresh the golden hashes:
-#   go test ./program/sbfld -run Golden -update
-SBFLD_FIXTURES := $(patsubst %.c,%.o,$(wildcard program/sbfld/testdata/*.c))
+#   go test ./internal/sbfld -run Golden -update
+SBFLD_FIXTURES := $(patsubst %.c,%.o,$(wildcard internal/sbfld/testdata/*.c))
 # Per-fixture flags, appended after SBF_CFLAGS (the last -mcpu wins).
 SBFLD_FIXTURE_FLAGS_alu32        := -mcpu=v3
 SBFLD_FIXTURE_FLAGS_funcsections := -ffunction-sections
@@ -118,7 +118,7 @@ SBFLD_FIXTURE_FLAGS_funcsections := -ffunction-sections
 .PHONY: sbfld-fixtures
 sbfld-fixtures: $(SBFLD_FIXTURES)
 
-program/sbfld/testdata/%.o: program/sbfld/testdata/%.c | sbf-clang
+internal/sbfld/testdata/%.o: internal/sbfld/testdata/%.c | sbf-clang
 	$(SBF_CLANG) $(SBF_CFLAGS) $(SBFLD_FIXTURE_FLAGS_$*) -c $< -o $@
 
 .DEFAULT_GOAL := $(sbf_saved_goal)

@@ -12,8 +12,8 @@ import (
 	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/pda"
-	"github.com/sessionkit/sessionkit/program"
 	"github.com/sessionkit/sessionkit/program/examplegame"
+	"github.com/sessionkit/sessionkit/program/gplsession"
 )
 
 // The game-backend flow: the player's wallet signs once to create a session, the backend
@@ -21,13 +21,13 @@ import (
 // unspent top-up back to the wallet.
 func Example_gameBackend() {
 	ctx := context.Background()
-	game := examplegame.Game{ID: program.ExampleGameProgramID}
+	game := examplegame.Game{ID: examplegame.ProgramID}
 
 	// A throwaway local cluster with the session program and the example game; a real
 	// backend uses its RPC provider's endpoints instead.
 	net, err := localnet.Start(ctx, localnet.Config{Programs: []localnet.Program{
-		{ID: pda.MagicBlockProgramID, ELF: program.SessionELF()},
-		{ID: game.ID, ELF: program.ExampleGameELF()},
+		{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
+		{ID: game.ID, ELF: examplegame.ELF()},
 	}})
 	if err != nil {
 		fmt.Println(err)

@@ -8,7 +8,8 @@ import (
 
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/pda"
-	"github.com/sessionkit/sessionkit/program"
+	"github.com/sessionkit/sessionkit/program/examplegame"
+	"github.com/sessionkit/sessionkit/program/gplsession"
 )
 
 // The package's integration tests share one cluster, started on first use: our session
@@ -22,9 +23,9 @@ var (
 
 func clusterConfig() localnet.Config {
 	return localnet.Config{Programs: []localnet.Program{
-		{ID: pda.MagicBlockProgramID, ELF: program.SessionELF()},
-		{ID: gameID, ELF: program.ExampleGameELF()},
-		{ID: otherGameID, ELF: program.ExampleGameELF()},
+		{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
+		{ID: gameID, ELF: examplegame.ELF()},
+		{ID: otherGameID, ELF: examplegame.ELF()},
 	}}
 }
 

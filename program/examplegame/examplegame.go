@@ -1,5 +1,5 @@
-// Package examplegame builds the instructions of sessionkit's example game (program/
-// example-game) and decodes its player accounts, for tests, demos and the API tour.
+// Package examplegame embeds sessionkit's example game, built from the C source here, and builds
+// its instructions and decodes its player accounts, for tests, demos and the API tour.
 package examplegame
 
 import (
@@ -52,7 +52,7 @@ const playerSeed = "player"
 var ErrNotPlayer = errors.New("examplegame: not a player account")
 
 // Game is the example game deployed at ID. Tests deploy it under fresh ids; the CLI and
-// demos use program.ExampleGameProgramID.
+// demos use ProgramID.
 type Game struct {
 	ID solana.PublicKey
 }

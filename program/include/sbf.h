@@ -2,7 +2,7 @@
  * sbf.h: a minimal freestanding C SDK for Solana SBF programs.
  *
  * Built for stock clang (`clang -target bpf -mcpu=v2 -O2 -fno-builtin
- * -ffreestanding`) linked by program/cmd/sbfld. It hand-encodes the parts of
+ * -ffreestanding`) linked by internal/sbfld/cmd/sbfld. It hand-encodes the parts of
  * the Agave ABI our programs use: the entrypoint input buffer (loaders v2/v3,
  * aligned layout), the C CPI structs, the syscalls, logging and return codes.
  * Nothing here type-checks against Agave, so every layout carries a static

@@ -15,7 +15,7 @@ import (
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 	"github.com/sessionkit/sessionkit/pda"
-	"github.com/sessionkit/sessionkit/program"
+	"github.com/sessionkit/sessionkit/program/examplegame"
 )
 
 // isUsage reports whether err is the usage error (exit code 2) that bad flags get.
@@ -105,7 +105,7 @@ func FuzzLocalnetFlags(f *testing.F) {
 	extra := solana.MustPublicKeyFromBase58("Fg6PaFpoGXkYsidMpWTK6W2BeZ7FEfcYkg476zPFsLnS")
 	funded := solana.MustPublicKeyFromBase58("7Np41oeYqPefeNQEHSv1UDhYrehxin3NStELsSKCT4K2")
 	f.Add(extra.String()+"=game.so", funded.String()+"=10")
-	f.Add(program.ExampleGameProgramID.String()+"=./game.so", funded.String()+"=0.000000001")
+	f.Add(examplegame.ProgramID.String()+"=./game.so", funded.String()+"=0.000000001")
 	f.Add(pda.MagicBlockProgramID.String()+"=game.so", funded.String()+"=.5")
 	f.Add(extra.String()+"=missing.so", funded.String()+"=-1")
 	f.Add(extra.String(), funded.String())
@@ -157,7 +157,7 @@ func FuzzLocalnetFlags(f *testing.F) {
 		// The session program and the example game are always loaded; an id of either
 		// replaces its ELF instead of adding a program.
 		want := 3
-		if pk == pda.MagicBlockProgramID || pk == program.ExampleGameProgramID {
+		if pk == pda.MagicBlockProgramID || pk == examplegame.ProgramID {
 			want = 2
 		}
 		if len(cfg.Programs) != want || len(loaded) != want {

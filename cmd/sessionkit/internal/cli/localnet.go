@@ -14,7 +14,8 @@ import (
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 	"github.com/sessionkit/sessionkit/localnet"
-	"github.com/sessionkit/sessionkit/program"
+	"github.com/sessionkit/sessionkit/program/examplegame"
+	"github.com/sessionkit/sessionkit/program/gplsession"
 )
 
 // upInfo is what localnet up prints as JSON: the localnet.Info contract plus the
@@ -78,8 +79,8 @@ SESSIONKIT_LOCALNET=test-validator runs solana-test-validator from PATH instead.
 
 func (a *app) localnetConfig(programs, funds []string) (localnet.Config, []loadedProgram, error) {
 	cfg := localnet.Config{Programs: []localnet.Program{
-		{ID: a.env.programID, ELF: program.SessionELF()},
-		{ID: program.ExampleGameProgramID, ELF: program.ExampleGameELF()},
+		{ID: a.env.programID, ELF: gplsession.ELF()},
+		{ID: examplegame.ProgramID, ELF: examplegame.ELF()},
 	}}
 	names := []string{"gpl_session (sessionkit build)", "example game"}
 	for _, spec := range programs {

@@ -19,7 +19,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/pda"
-	"github.com/sessionkit/sessionkit/program"
+	"github.com/sessionkit/sessionkit/program/examplegame"
 )
 
 // upRun is `localnet up` running in the background with its stdout streamed.
@@ -73,7 +73,7 @@ func TestLocalnetUpJSON(t *testing.T) {
 	localnet.ForTest(t) // skips or fails like every integration test when the runtime cannot start
 	extraID := fixedKey(40).PublicKey()
 	soPath := filepath.Join(t.TempDir(), "game.so")
-	require.NoError(t, os.WriteFile(soPath, program.ExampleGameELF(), 0o644))
+	require.NoError(t, os.WriteFile(soPath, examplegame.ELF(), 0o644))
 	funded := fixedKey(41).PublicKey()
 
 	stdinR, stdinW, err := os.Pipe()

@@ -22,7 +22,8 @@ import (
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/pda"
-	"github.com/sessionkit/sessionkit/program"
+	"github.com/sessionkit/sessionkit/program/examplegame"
+	"github.com/sessionkit/sessionkit/program/gplsession"
 	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
@@ -32,12 +33,12 @@ import (
 // t.Parallel) and only move it forward from wherever it is.
 func TestMain(m *testing.M) { os.Exit(localnet.RunMain(m, clusterConfig())) }
 
-var gameID = program.ExampleGameProgramID
+var gameID = examplegame.ProgramID
 
 func clusterConfig() localnet.Config {
 	return localnet.Config{Programs: []localnet.Program{
-		{ID: pda.MagicBlockProgramID, ELF: program.SessionELF()},
-		{ID: gameID, ELF: program.ExampleGameELF()},
+		{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
+		{ID: gameID, ELF: examplegame.ELF()},
 	}}
 }
 

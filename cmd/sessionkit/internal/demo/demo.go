@@ -19,8 +19,8 @@ import (
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/tokenview"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/pda"
-	"github.com/sessionkit/sessionkit/program"
 	"github.com/sessionkit/sessionkit/program/examplegame"
+	"github.com/sessionkit/sessionkit/program/gplsession"
 )
 
 // Options tune the demo; the zero value is not valid, start from Defaults.
@@ -67,7 +67,7 @@ func Run(ctx context.Context, opt Options, pr *progress.Reporter) (*Report, erro
 			ErrBadOptions, opt.TopUp, opt.Moves, need)
 	}
 	r := &Report{started: time.Now()}
-	d := &run{opt: opt, pr: pr, r: r, game: examplegame.Game{ID: program.ExampleGameProgramID}}
+	d := &run{opt: opt, pr: pr, r: r, game: examplegame.Game{ID: examplegame.ProgramID}}
 	defer d.close()
 	steps := []func(context.Context) error{d.start, d.checkPrograms, d.fund, d.create, d.play, d.verifyMoves, d.inspect, d.revoke}
 	for _, step := range steps {
@@ -123,8 +123,8 @@ func (d *run) timed(name, label string, f func() error) error {
 func (d *run) start(ctx context.Context) error {
 	return d.timed("start", "Starting the embedded local cluster (the first run also installs its npm packages)", func() error {
 		n, err := localnet.Start(ctx, localnet.Config{Programs: []localnet.Program{
-			{ID: pda.MagicBlockProgramID, ELF: program.SessionELF()},
-			{ID: d.game.ID, ELF: program.ExampleGameELF()},
+			{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
+			{ID: d.game.ID, ELF: examplegame.ELF()},
 		}})
 		if err != nil {
 			return err
@@ -149,8 +149,8 @@ func (d *run) checkPrograms(ctx context.Context) error {
 			name string
 			size int
 		}{
-			{pda.MagicBlockProgramID, "gpl_session (sessionkit build)", len(program.SessionELF())},
-			{d.game.ID, "example game", len(program.ExampleGameELF())},
+			{pda.MagicBlockProgramID, "gpl_session (sessionkit build)", len(gplsession.ELF())},
+			{d.game.ID, "example game", len(examplegame.ELF())},
 		} {
 			acct, err := d.rpc.GetAccountInfoWithOpts(ctx, p.id, &rpc.GetAccountInfoOpts{Commitment: rpc.CommitmentConfirmed})
 			if err != nil {

@@ -1,4 +1,4 @@
-package program_test
+package gplsession_test
 
 import (
 	"testing"
@@ -8,44 +8,45 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
+	"github.com/sessionkit/sessionkit/internal/programtest"
 	"github.com/sessionkit/sessionkit/localnet/deploy"
 	"github.com/sessionkit/sessionkit/pda"
-	"github.com/sessionkit/sessionkit/program"
 	"github.com/sessionkit/sessionkit/program/examplegame"
+	"github.com/sessionkit/sessionkit/program/gplsession"
 )
 
 // The committed programs pass the upgradeable loader's deploy (ELF checks and
 // verifier) and works at the fresh address: it derives and owns its tokens there. Target
 // programs trust only upstream's id, so the game refuses this deployment's tokens.
 func TestSessionProgramDeployedThroughLoader(t *testing.T) {
-	e := setup(t)
-	now := e.freezeClock()
-	payer := e.wallet(10_000_000_000)
-	id, err := deploy.Deploy(e.ctx, e.net.RPC(), payer, newKey(t), program.SessionELF(), deploy.Options{})
+	e := programtest.Setup(t)
+	now := e.FreezeClock()
+	payer := e.Wallet(10_000_000_000)
+	id, err := deploy.Deploy(e.Ctx, e.Net.RPC(), payer, programtest.NewKey(t), gplsession.ELF(), deploy.Options{})
 	require.NoError(t, err)
-	acc := e.account(id)
+	acc := e.Account(id)
 	require.NotNil(t, acc)
 	require.Equal(t, solana.BPFLoaderUpgradeableProgramID, acc.Owner)
 	require.True(t, acc.Executable)
 
-	g := e.game()
-	gameAcc := e.account(g.ID)
+	g := e.Game()
+	gameAcc := e.Account(g.ID)
 	require.NotNil(t, gameAcc)
 	require.Equal(t, solana.BPFLoaderUpgradeableProgramID, gameAcc.Owner)
 	require.True(t, gameAcc.Executable)
-	owner, player := e.newPlayer(g)
-	sponsor := e.wallet(1_000_000_000)
-	rentV1, rentV2 := e.rent(client.SessionTokenLen), e.rent(client.SessionTokenV2Len)
+	owner, player := e.NewPlayer(g)
+	sponsor := e.Wallet(1_000_000_000)
+	rentV1, rentV2 := e.Rent(client.SessionTokenLen), e.Rent(client.SessionTokenV2Len)
 
-	signerV1, signerV2 := newKey(t), newKey(t)
-	createV1 := must(t)(client.NewCreateSession(client.CreateSessionAccounts{
+	signerV1, signerV2 := programtest.NewKey(t), programtest.NewKey(t)
+	createV1 := e.Must(client.NewCreateSession(client.CreateSessionAccounts{
 		SessionSigner: signerV1.PublicKey(), Authority: owner.PublicKey(), TargetProgram: g.ID,
 	}, client.WithProgramID(id), client.WithTopUp(true)))
-	e.send(owner, ixs(createV1), signerV1)
-	createV2 := must(t)(client.NewCreateSessionV2(client.CreateSessionV2Accounts{
+	e.Send(owner, programtest.Ixs(createV1), signerV1)
+	createV2 := e.Must(client.NewCreateSessionV2(client.CreateSessionV2Accounts{
 		SessionSigner: signerV2.PublicKey(), FeePayer: sponsor.PublicKey(), Authority: owner.PublicKey(), TargetProgram: g.ID,
 	}, client.WithProgramID(id)))
-	e.send(sponsor, ixs(createV2), signerV2, owner)
+	e.Send(sponsor, programtest.Ixs(createV2), signerV2, owner)
 
 	tokenV1, _, err := pda.Find(pda.V1, id, g.ID, signerV1.PublicKey(), owner.PublicKey())
 	require.NoError(t, err)
@@ -59,7 +60,7 @@ func TestSessionProgramDeployedThroughLoader(t *testing.T) {
 		{tokenV1, rentV1, client.TokenAccount{Version: pda.V1, Authority: owner.PublicKey(), TargetProgram: g.ID, SessionSigner: signerV1.PublicKey(), ValidUntil: now + 3600}},
 		{tokenV2, rentV2, client.TokenAccount{Version: pda.V2, Authority: owner.PublicKey(), TargetProgram: g.ID, SessionSigner: signerV2.PublicKey(), FeePayer: sponsor.PublicKey(), ValidUntil: now + 3600}},
 	} {
-		acc := e.account(tc.token)
+		acc := e.Account(tc.token)
 		require.NotNil(t, acc)
 		require.Equal(t, id, acc.Owner)
 		require.Equal(t, tc.rent, acc.Lamports)
@@ -68,17 +69,17 @@ func TestSessionProgramDeployedThroughLoader(t *testing.T) {
 		require.Equal(t, tc.want, tok)
 	}
 
-	_, err = e.simulate(signerV1, ixs(g.Move(player, signerV1.PublicKey(), tokenV1, examplegame.Up)))
-	requireProgramError(t, err, g.ID, 3007, txn.ErrAccountOwnedByWrongProgram)
+	_, err = e.Simulate(signerV1, programtest.Ixs(g.Move(player, signerV1.PublicKey(), tokenV1, examplegame.Up)))
+	programtest.RequireProgramError(t, err, g.ID, 3007, txn.ErrAccountOwnedByWrongProgram)
 
-	before := e.balances(owner.PublicKey(), sponsor.PublicKey())
-	revokeV1 := must(t)(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: tokenV1, Authority: owner.PublicKey()}, client.WithProgramID(id)))
-	revokeV2 := must(t)(client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{
+	before := e.Balances(owner.PublicKey(), sponsor.PublicKey())
+	revokeV1 := e.Must(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: tokenV1, Authority: owner.PublicKey()}, client.WithProgramID(id)))
+	revokeV2 := e.Must(client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{
 		SessionToken: tokenV2, FeePayer: sponsor.PublicKey(), Authority: owner.PublicKey(),
 	}, client.WithProgramID(id)))
-	res := e.send(payer, ixs(revokeV1, revokeV2), owner)
-	require.Equal(t, uint64(2*feePerSignature), res.fee)
-	require.Equal(t, []uint64{before[0] + rentV1, before[1] + rentV2}, e.balances(owner.PublicKey(), sponsor.PublicKey()))
-	e.requireClosed(tokenV1)
-	e.requireClosed(tokenV2)
+	res := e.Send(payer, programtest.Ixs(revokeV1, revokeV2), owner)
+	require.Equal(t, uint64(2*programtest.FeePerSignature), res.Fee)
+	require.Equal(t, []uint64{before[0] + rentV1, before[1] + rentV2}, e.Balances(owner.PublicKey(), sponsor.PublicKey()))
+	requireClosed(e, tokenV1)
+	requireClosed(e, tokenV2)
 }

@@ -1,3 +1,7 @@
+//go:build ignore
+
+// program/build.mk compiles this file with clang; the constraint above keeps the Go tool,
+// which refuses C files in a package that does not use cgo, from reading it.
 /*
  * example_game: a tiny target program for session keys.
  *
@@ -19,8 +23,8 @@
  * from the input, so the binary runs under any address.
  */
 #include "../include/sbf.h"
-#include "../session/anchor.h"
-#include "../session/session_keys.h"
+#include "../gplsession/anchor.h"
+#include "../gplsession/session_keys.h"
 
 /* sha256("global:<name>")[..8] as little-endian u64s. */
 #define IX_INIT_PLAYER 0x42e40f3290db1b72ULL

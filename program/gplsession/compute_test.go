@@ -1,9 +1,10 @@
-package program_test
+package gplsession_test
 
 import (
 	"flag"
 	"fmt"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
+	"github.com/sessionkit/sessionkit/internal/programtest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
@@ -32,7 +34,7 @@ const (
 func keyWithCanonicalBump(t *testing.T, bump func(solana.PublicKey) uint8) solana.PrivateKey {
 	t.Helper()
 	for {
-		k := newKey(t)
+		k := programtest.NewKey(t)
 		if bump(k.PublicKey()) == 255 {
 			return k
 		}
@@ -46,9 +48,9 @@ type measurement struct {
 
 // Compute units of every instruction on its main paths, with every PDA at bump 255.
 func TestComputeUnits(t *testing.T) {
-	e := setup(t)
-	g := e.game()
-	now := e.freezeClock()
+	e := programtest.Setup(t)
+	g := e.Game()
+	now := e.FreezeClock()
 	var rows []measurement
 	record := func(program, instruction, path string, units uint64) {
 		require.NotZero(t, units)
@@ -56,7 +58,7 @@ func TestComputeUnits(t *testing.T) {
 	}
 	tokenBump := func(v pda.Version, authority solana.PublicKey) func(solana.PublicKey) uint8 {
 		return func(signer solana.PublicKey) uint8 {
-			_, bump, err := pda.Find(v, sessionID, g.ID, signer, authority)
+			_, bump, err := pda.Find(v, programtest.SessionID, g.ID, signer, authority)
 			require.NoError(t, err)
 			return bump
 		}
@@ -67,61 +69,61 @@ func TestComputeUnits(t *testing.T) {
 		require.NoError(t, err)
 		return bump
 	})
-	require.NoError(t, e.net.Fund(e.ctx, owner.PublicKey(), 1_000_000_000))
-	sponsor := e.wallet(1_000_000_000)
+	require.NoError(t, e.Net.Fund(e.Ctx, owner.PublicKey(), 1_000_000_000))
+	sponsor := e.Wallet(1_000_000_000)
 	o := owner.PublicKey()
 
-	record("example_game", "init_player", "new player", e.send(owner, ixs(must(t)(g.InitPlayer(o)))).units)
+	record("example_game", "init_player", "new player", e.Send(owner, programtest.Ixs(e.Must(g.InitPlayer(o)))).Units)
 	player, err := g.Player(o)
 	require.NoError(t, err)
-	record("example_game", "move_player", "owner, no session", e.send(owner, ixs(g.MoveAsOwner(player, o, examplegame.Up))).units)
+	record("example_game", "move_player", "owner, no session", e.Send(owner, programtest.Ixs(g.MoveAsOwner(player, o, examplegame.Up))).Units)
 
 	s1 := keyWithCanonicalBump(t, tokenBump(pda.V1, o))
 	create := func(s solana.PrivateKey, opts ...client.Option) solana.Instruction {
-		return must(t)(client.NewCreateSession(client.CreateSessionAccounts{SessionSigner: s.PublicKey(), Authority: o, TargetProgram: g.ID}, opts...))
+		return e.Must(client.NewCreateSession(client.CreateSessionAccounts{SessionSigner: s.PublicKey(), Authority: o, TargetProgram: g.ID}, opts...))
 	}
-	record("gpl_session", "create_session", "defaults (no top-up)", e.send(owner, ixs(create(s1)), s1).units)
-	token1 := tokenAddress(t, pda.V1, g.ID, s1.PublicKey(), o)
-	record("example_game", "move_player", "V1 session", e.send(owner, ixs(g.Move(player, s1.PublicKey(), token1, examplegame.Right)), s1).units)
+	record("gpl_session", "create_session", "defaults (no top-up)", e.Send(owner, programtest.Ixs(create(s1)), s1).Units)
+	token1 := programtest.TokenAddress(t, pda.V1, g.ID, s1.PublicKey(), o)
+	record("example_game", "move_player", "V1 session", e.Send(owner, programtest.Ixs(g.Move(player, s1.PublicKey(), token1, examplegame.Right)), s1).Units)
 
 	s2 := keyWithCanonicalBump(t, tokenBump(pda.V1, o))
 	record("gpl_session", "create_session", "top-up, explicit valid_until",
-		e.send(owner, ixs(create(s2, client.WithTopUp(true), client.WithValidity(3600e9), client.WithClusterTime(now))), s2).units)
+		e.Send(owner, programtest.Ixs(create(s2, client.WithTopUp(true), client.WithValidity(3600e9), client.WithClusterTime(now))), s2).Units)
 
 	s3 := keyWithCanonicalBump(t, tokenBump(pda.V1, o))
-	withPayer := must(t)(client.NewCreateSessionWithPayer(client.CreateSessionWithPayerAccounts{
+	withPayer := e.Must(client.NewCreateSessionWithPayer(client.CreateSessionWithPayerAccounts{
 		SessionSigner: s3.PublicKey(), Payer: sponsor.PublicKey(), Authority: o, TargetProgram: g.ID,
 	}, client.WithTopUp(true)))
-	record("gpl_session", "create_session_with_payer", "top-up", e.send(sponsor, ixs(withPayer), s3, owner).units)
+	record("gpl_session", "create_session_with_payer", "top-up", e.Send(sponsor, programtest.Ixs(withPayer), s3, owner).Units)
 
 	s4 := keyWithCanonicalBump(t, tokenBump(pda.V2, o))
-	v2 := must(t)(client.NewCreateSessionV2(client.CreateSessionV2Accounts{
+	v2 := e.Must(client.NewCreateSessionV2(client.CreateSessionV2Accounts{
 		SessionSigner: s4.PublicKey(), FeePayer: sponsor.PublicKey(), Authority: o, TargetProgram: g.ID,
 	}, client.WithTopUp(true)))
-	record("gpl_session", "create_session_v2", "top-up", e.send(sponsor, ixs(v2), s4, owner).units)
-	token4 := tokenAddress(t, pda.V2, g.ID, s4.PublicKey(), o)
-	record("example_game", "move_player", "V2 session", e.send(s4, ixs(g.Move(player, s4.PublicKey(), token4, examplegame.Left))).units)
+	record("gpl_session", "create_session_v2", "top-up", e.Send(sponsor, programtest.Ixs(v2), s4, owner).Units)
+	token4 := programtest.TokenAddress(t, pda.V2, g.ID, s4.PublicKey(), o)
+	record("example_game", "move_player", "V2 session", e.Send(s4, programtest.Ixs(g.Move(player, s4.PublicKey(), token4, examplegame.Left))).Units)
 
-	revokeV1 := must(t)(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token1, Authority: o}))
-	record("gpl_session", "revoke_session", "by anyone", e.send(sponsor, ixs(revokeV1)).units)
-	revokeV2 := must(t)(client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: token4, FeePayer: sponsor.PublicKey(), Authority: o}))
-	record("gpl_session", "revoke_session_v2", "active, authority signs", e.send(sponsor, ixs(revokeV2), owner).units)
+	revokeV1 := e.Must(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token1, Authority: o}))
+	record("gpl_session", "revoke_session", "by anyone", e.Send(sponsor, programtest.Ixs(revokeV1)).Units)
+	revokeV2 := e.Must(client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: token4, FeePayer: sponsor.PublicKey(), Authority: o}))
+	record("gpl_session", "revoke_session_v2", "active, authority signs", e.Send(sponsor, programtest.Ixs(revokeV2), owner).Units)
 
 	s5 := keyWithCanonicalBump(t, tokenBump(pda.V1, o))
-	tooLong := edit(t)(create(s5), nil).setData(cat(discriminator(client.CreateSession), bytesOf(t, "00 01"), le64(now+604801), bytesOf(t, "00"))).build()
-	units, err := e.simulate(owner, ixs(tooLong), s5)
-	requireProgramError(t, err, sessionID, 6000, client.ErrValidityTooLong)
+	tooLong := e.Edit(create(s5), nil).SetData(slices.Concat(discriminator(client.CreateSession), bytesOf(t, "00 01"), le64(now+604801), bytesOf(t, "00"))).Build()
+	units, err := e.Simulate(owner, programtest.Ixs(tooLong), s5)
+	programtest.RequireProgramError(t, err, programtest.SessionID, 6000, client.ErrValidityTooLong)
 	record("gpl_session", "create_session", "error 6000 ValidityTooLong", units)
-	units, err = e.simulate(sponsor, ixs(revokeV1))
-	requireProgramError(t, err, sessionID, 3012, txn.ErrAccountNotInitialized)
+	units, err = e.Simulate(sponsor, programtest.Ixs(revokeV1))
+	programtest.RequireProgramError(t, err, programtest.SessionID, 3012, txn.ErrAccountNotInitialized)
 	record("gpl_session", "revoke_session", "error 3012 (already revoked)", units)
 
 	s6 := keyWithCanonicalBump(t, tokenBump(pda.V1, o))
-	e.send(owner, ixs(create(s6, client.WithValidUntil(now+10), client.WithClusterTime(now))), s6)
-	e.setClock(now + 10)
-	token6 := tokenAddress(t, pda.V1, g.ID, s6.PublicKey(), o)
-	units, err = e.simulate(owner, ixs(g.Move(player, s6.PublicKey(), token6, examplegame.Up)), s6)
-	requireProgramError(t, err, g.ID, 6001, client.ErrInvalidToken)
+	e.Send(owner, programtest.Ixs(create(s6, client.WithValidUntil(now+10), client.WithClusterTime(now))), s6)
+	e.SetClock(now + 10)
+	token6 := programtest.TokenAddress(t, pda.V1, g.ID, s6.PublicKey(), o)
+	units, err = e.Simulate(owner, programtest.Ixs(g.Move(player, s6.PublicKey(), token6, examplegame.Up)), s6)
+	programtest.RequireProgramError(t, err, g.ID, 6001, client.ErrInvalidToken)
 	record("example_game", "move_player", "error 6001 (expired token)", units)
 
 	sort.SliceStable(rows, func(i, j int) bool {
@@ -137,7 +139,7 @@ func TestComputeUnits(t *testing.T) {
 	}
 	t.Log("\n" + b.String())
 	if *updateBenchmarks {
-		const path = "../docs/benchmarks.md"
+		const path = "../../docs/benchmarks.md"
 		doc, err := os.ReadFile(path)
 		require.NoError(t, err)
 		before, rest, ok := strings.Cut(string(doc), benchBegin)

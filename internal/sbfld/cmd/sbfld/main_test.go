@@ -7,10 +7,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/sessionkit/sessionkit/program/sbfld"
+	"github.com/sessionkit/sessionkit/internal/sbfld"
 )
 
-const fixtures = "../../sbfld/testdata"
+const fixtures = "../../testdata"
 
 func TestRun(t *testing.T) {
 	dir := t.TempDir()

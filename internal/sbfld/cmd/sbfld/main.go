@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/sessionkit/sessionkit/program/sbfld"
+	"github.com/sessionkit/sessionkit/internal/sbfld"
 )
 
 func main() {

@@ -1,3 +1,7 @@
+//go:build ignore
+
+// program/build.mk compiles this file with clang; the constraint above keeps the Go tool,
+// which refuses C files in a package that does not use cgo, from reading it.
 /*
  * gpl_session: the session-keys program, wire-identical to upstream
  * magicblock-labs/session-keys 3.0.11 (Anchor program `gpl_session`).
