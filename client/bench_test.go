@@ -13,11 +13,11 @@ import (
 
 // The create_session benchmarks build the shape of the reference example
 // create_session(Some(true), Some(ts), None) with fresh metas every iteration.
-func benchCreate(b *testing.B, accts CreateSessionAccounts, extra ...Option) {
-	opts := append([]Option{WithTopUp(true), WithClusterTime(1_700_000_000), WithValidUntil(1_700_003_600)}, extra...)
+func benchCreate(b *testing.B, accts CreateSessionAccounts, cache *pda.Cache) {
+	args := CreateArgs{TopUp: new(true), ClusterTime: 1_700_000_000, ValidUntil: new(int64(1_700_003_600)), PDACache: cache}
 	b.ReportAllocs()
 	for b.Loop() {
-		if _, err := NewCreateSession(accts, opts...); err != nil {
+		if _, err := NewCreateSession(accts, args); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -28,13 +28,13 @@ func BenchmarkNewCreateSession(b *testing.B) {
 	b.Run("token-given", func(b *testing.B) {
 		a := accts
 		a.SessionToken, _, _ = pda.SessionToken(pda.MagicBlockProgramID, a.TargetProgram, a.SessionSigner, a.Authority)
-		benchCreate(b, a)
+		benchCreate(b, a, nil)
 	})
 	b.Run("token-cached", func(b *testing.B) {
-		benchCreate(b, accts, WithPDACache(pda.NewCache(16)))
+		benchCreate(b, accts, pda.NewCache(16))
 	})
 	b.Run("token-derived", func(b *testing.B) {
-		benchCreate(b, accts)
+		benchCreate(b, accts, nil)
 	})
 }
 

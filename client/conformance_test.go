@@ -67,18 +67,21 @@ var argCases = []argValues{
 	{"top_up": ptr(true), "lamports": ptr(uint64(1))},
 }
 
-func (v argValues) options() []Option {
-	var opts []Option
-	if b, ok := v["top_up"].(*bool); ok {
-		opts = append(opts, WithTopUp(*b))
-	}
+func (v argValues) createArgs() CreateArgs {
+	var a CreateArgs
+	a.TopUp, _ = v["top_up"].(*bool)
 	if vu, ok := v["valid_until"].(*int64); ok {
-		opts = append(opts, WithValidUntil(*vu), WithClusterTime(*vu-60))
+		a.ValidUntil, a.ClusterTime = vu, *vu-60
 	}
-	if l, ok := v["lamports"].(*uint64); ok {
-		opts = append(opts, WithLamports(*l))
-	}
-	return opts
+	a.Lamports, _ = v["lamports"].(*uint64)
+	return a
+}
+
+// builderArgs are what a conformance case's builder is called with; each builder takes
+// the half that belongs to it.
+type builderArgs struct {
+	create CreateArgs
+	revoke RevokeArgs
 }
 
 // conformanceCase is one builder call with the value of every IDL account name.
@@ -86,7 +89,7 @@ type conformanceCase struct {
 	kind     InstructionKind
 	accounts map[string]solana.PublicKey
 	token    TokenAccount // the token revoke instructions act on (their PDA seeds read it)
-	build    func(opts ...Option) (solana.Instruction, error)
+	build    func(a builderArgs) (solana.Instruction, error)
 	// deviations lists "account.flag" entries where the builder knowingly differs from
 	// the IDL.
 	deviations map[string]bool
@@ -103,28 +106,28 @@ func conformanceCases(t *testing.T, programID solana.PublicKey) []conformanceCas
 	return []conformanceCase{
 		{kind: CreateSession,
 			accounts: map[string]solana.PublicKey{"session_signer": signer, "authority": auth, "target_program": target},
-			build: func(opts ...Option) (solana.Instruction, error) {
-				return NewCreateSession(CreateSessionAccounts{SessionSigner: signer, Authority: auth, TargetProgram: target}, opts...)
+			build: func(a builderArgs) (solana.Instruction, error) {
+				return NewCreateSession(CreateSessionAccounts{SessionSigner: signer, Authority: auth, TargetProgram: target}, a.create)
 			}},
 		{kind: CreateSessionWithPayer,
 			accounts: map[string]solana.PublicKey{"session_signer": signer, "payer": payer, "authority": auth, "target_program": target},
-			build: func(opts ...Option) (solana.Instruction, error) {
-				return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: signer, Payer: payer, Authority: auth, TargetProgram: target}, opts...)
+			build: func(a builderArgs) (solana.Instruction, error) {
+				return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: signer, Payer: payer, Authority: auth, TargetProgram: target}, a.create)
 			}},
 		{kind: CreateSessionV2,
 			accounts: map[string]solana.PublicKey{"session_signer": signer, "fee_payer": payer, "authority": auth, "target_program": target},
-			build: func(opts ...Option) (solana.Instruction, error) {
-				return NewCreateSessionV2(CreateSessionV2Accounts{SessionSigner: signer, FeePayer: payer, Authority: auth, TargetProgram: target}, opts...)
+			build: func(a builderArgs) (solana.Instruction, error) {
+				return NewCreateSessionV2(CreateSessionV2Accounts{SessionSigner: signer, FeePayer: payer, Authority: auth, TargetProgram: target}, a.create)
 			}},
 		{kind: RevokeSession, token: v1Tok,
 			accounts: map[string]solana.PublicKey{"session_token": v1Addr, "authority": auth},
-			build: func(opts ...Option) (solana.Instruction, error) {
-				return NewRevokeSession(RevokeSessionAccounts{SessionToken: v1Addr, Authority: auth}, opts...)
+			build: func(a builderArgs) (solana.Instruction, error) {
+				return NewRevokeSession(RevokeSessionAccounts{SessionToken: v1Addr, Authority: auth}, a.revoke)
 			}},
 		{kind: RevokeSessionV2, token: v2Tok,
 			accounts: map[string]solana.PublicKey{"session_token": v2Addr, "fee_payer": payer, "authority": auth},
-			build: func(opts ...Option) (solana.Instruction, error) {
-				return NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: v2Addr, FeePayer: payer, Authority: auth}, opts...)
+			build: func(a builderArgs) (solana.Instruction, error) {
+				return NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: v2Addr, FeePayer: payer, Authority: auth}, a.revoke)
 			},
 			// The program demands the authority's signature while the token is active.
 			deviations: map[string]bool{"authority.signer": true}},
@@ -146,11 +149,12 @@ func tokenField(t *testing.T, tok TokenAccount, field string) solana.PublicKey {
 	return solana.PublicKey{}
 }
 
-func checkAgainstIDL(t *testing.T, idl *programidl.IDL, programID solana.PublicKey, c conformanceCase, opts []Option, args argValues, legacy bool) {
+func checkAgainstIDL(t *testing.T, idl *programidl.IDL, programID solana.PublicKey, c conformanceCase, b builderArgs, args argValues, legacy bool) {
 	t.Helper()
 	want, err := idl.Instruction(c.kind.String())
 	require.NoError(t, err)
-	ix, err := c.build(append(opts, WithProgramID(programID))...)
+	b.create.ProgramID, b.revoke.ProgramID = programID, programID
+	ix, err := c.build(b)
 	require.NoError(t, err)
 	require.Equal(t, programID, ix.ProgramID())
 
@@ -222,15 +226,15 @@ func TestBuildersConformToIDL(t *testing.T) {
 		for _, c := range conformanceCases(t, programID) {
 			t.Run(fmt.Sprint(c.kind, "/", programID), func(t *testing.T) {
 				if c.kind >= RevokeSession {
-					checkAgainstIDL(t, idl, programID, c, nil, argValues{}, false)
+					checkAgainstIDL(t, idl, programID, c, builderArgs{}, argValues{}, false)
 					if c.kind == RevokeSessionV2 {
 						c.deviations = nil
-						checkAgainstIDL(t, idl, programID, c, []Option{WithAuthoritySigner(false)}, argValues{}, false)
+						checkAgainstIDL(t, idl, programID, c, builderArgs{revoke: RevokeArgs{AuthorityUnsigned: true}}, argValues{}, false)
 					}
 					return
 				}
 				for _, args := range argCases {
-					checkAgainstIDL(t, idl, programID, c, args.options(), args, false)
+					checkAgainstIDL(t, idl, programID, c, builderArgs{create: args.createArgs()}, args, false)
 				}
 			})
 		}
@@ -247,11 +251,11 @@ func TestBuildersConformToGumIDL(t *testing.T) {
 			continue
 		}
 		if c.kind == RevokeSession {
-			checkAgainstIDL(t, idl, pda.GumProgramID, c, nil, argValues{}, true)
+			checkAgainstIDL(t, idl, pda.GumProgramID, c, builderArgs{}, argValues{}, true)
 			continue
 		}
 		for _, args := range argCases[:2] {
-			checkAgainstIDL(t, idl, pda.GumProgramID, c, args.options(), args, true)
+			checkAgainstIDL(t, idl, pda.GumProgramID, c, builderArgs{create: args.createArgs()}, args, true)
 		}
 	}
 }

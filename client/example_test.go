@@ -23,9 +23,7 @@ func ExampleNewCreateSession() {
 	clusterTime := int64(1_700_000_000) // from the Clock sysvar, not time.Now()
 	ix, err := client.NewCreateSession(
 		client.CreateSessionAccounts{SessionSigner: sessionKey, Authority: wallet, TargetProgram: gameID},
-		client.WithTopUp(true),
-		client.WithClusterTime(clusterTime),
-		client.WithValidity(time.Hour),
+		client.CreateArgs{TopUp: new(true), ClusterTime: clusterTime, ValidFor: time.Hour},
 	)
 	if err != nil {
 		fmt.Println(err)
@@ -46,18 +44,13 @@ func ExampleNewCreateSession() {
 }
 
 func ExampleNewCreateSession_validityTooLong() {
-	_, err := client.NewCreateSession(
-		client.CreateSessionAccounts{SessionSigner: sessionKey, Authority: wallet, TargetProgram: gameID},
-		client.WithClusterTime(1_700_000_000),
-		client.WithValidity(8*24*time.Hour),
-	)
+	_, err := client.NewCreateSession(client.CreateSessionAccounts{SessionSigner: sessionKey, Authority: wallet, TargetProgram: gameID}, client.CreateArgs{ClusterTime: 1_700_000_000, ValidFor: 8 * 24 * time.Hour})
 	fmt.Println(errors.Is(err, client.ErrValidityTooLong))
 	// Output: true
 }
 
 func ExampleEffectiveCreate() {
-	opts := []client.Option{client.WithTopUp(true), client.WithClusterTime(1_700_000_000)}
-	eff, err := client.EffectiveCreate(opts...)
+	eff, err := client.EffectiveCreate(client.CreateArgs{TopUp: new(true), ClusterTime: 1_700_000_000})
 	fmt.Println(eff.TopUpLamports, eff.ValidUntil, err)
 	// Output: 10000000 1700003600 <nil>
 }
@@ -67,10 +60,7 @@ func ExampleTokenAccount_RevokeNeedsAuthority() {
 		FeePayer: wallet, ValidUntil: 1_700_003_600}.TokenAccount()
 	addr, _, _ := tok.Address(pda.MagicBlockProgramID)
 	for _, now := range []int64{1_700_003_600, 1_700_003_601} {
-		ix, _ := client.NewRevokeSessionV2(
-			client.RevokeSessionV2Accounts{SessionToken: addr, FeePayer: tok.FeePayer, Authority: tok.Authority},
-			client.WithAuthoritySigner(tok.RevokeNeedsAuthority(now)),
-		)
+		ix, _ := client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: addr, FeePayer: tok.FeePayer, Authority: tok.Authority}, client.RevokeArgs{AuthorityUnsigned: !tok.RevokeNeedsAuthority(now)})
 		fmt.Println(now, "authority signs:", ix.Accounts()[2].IsSigner)
 	}
 	// Output:

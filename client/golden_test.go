@@ -40,35 +40,31 @@ func TestGoldenInstructions(t *testing.T) {
 		build func() (solana.Instruction, error)
 	}{
 		{"create_session defaults", func() (solana.Instruction, error) {
-			return NewCreateSession(CreateSessionAccounts{SessionSigner: signer, Authority: auth, TargetProgram: target})
+			return NewCreateSession(CreateSessionAccounts{SessionSigner: signer, Authority: auth, TargetProgram: target}, CreateArgs{})
 		}},
 		{"create_session top-up 0.005 SOL, 1 h", func() (solana.Instruction, error) {
-			return NewCreateSession(CreateSessionAccounts{SessionSigner: signer, Authority: auth, TargetProgram: target},
-				WithTopUp(true), WithLamports(5_000_000), WithClusterTime(now), WithValidity(DefaultValidity))
+			return NewCreateSession(CreateSessionAccounts{SessionSigner: signer, Authority: auth, TargetProgram: target}, CreateArgs{TopUp: new(true), Lamports: new(uint64(5_000_000)), ClusterTime: now, ValidFor: DefaultValidity})
 		}},
 		{"create_session on the Gum deployment", func() (solana.Instruction, error) {
-			return NewCreateSession(CreateSessionAccounts{SessionSigner: signer, Authority: auth, TargetProgram: target},
-				WithProgramID(pda.GumProgramID), WithTopUp(true))
+			return NewCreateSession(CreateSessionAccounts{SessionSigner: signer, Authority: auth, TargetProgram: target}, CreateArgs{ProgramID: pda.GumProgramID, TopUp: new(true)})
 		}},
 		{"create_session_with_payer defaults", func() (solana.Instruction, error) {
-			return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: signer, Payer: payer, Authority: auth, TargetProgram: target})
+			return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: signer, Payer: payer, Authority: auth, TargetProgram: target}, CreateArgs{})
 		}},
 		{"create_session_with_payer 7 days, no top-up", func() (solana.Instruction, error) {
-			return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: signer, Payer: payer, Authority: auth, TargetProgram: target},
-				WithTopUp(false), WithClusterTime(now), WithValidity(MaxValidity))
+			return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: signer, Payer: payer, Authority: auth, TargetProgram: target}, CreateArgs{TopUp: new(false), ClusterTime: now, ValidFor: MaxValidity})
 		}},
 		{"create_session_v2 top-up default, valid until", func() (solana.Instruction, error) {
-			return NewCreateSessionV2(CreateSessionV2Accounts{SessionSigner: signer, FeePayer: payer, Authority: auth, TargetProgram: target},
-				WithTopUp(true), WithClusterTime(now), WithValidUntil(now+3600))
+			return NewCreateSessionV2(CreateSessionV2Accounts{SessionSigner: signer, FeePayer: payer, Authority: auth, TargetProgram: target}, CreateArgs{TopUp: new(true), ClusterTime: now, ValidUntil: new(int64(now + 3600))})
 		}},
 		{"revoke_session", func() (solana.Instruction, error) {
-			return NewRevokeSession(RevokeSessionAccounts{SessionToken: v1, Authority: auth})
+			return NewRevokeSession(RevokeSessionAccounts{SessionToken: v1, Authority: auth}, RevokeArgs{})
 		}},
 		{"revoke_session_v2 active (authority signs)", func() (solana.Instruction, error) {
-			return NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: v2, FeePayer: payer, Authority: auth})
+			return NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: v2, FeePayer: payer, Authority: auth}, RevokeArgs{})
 		}},
 		{"revoke_session_v2 expired", func() (solana.Instruction, error) {
-			return NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: v2, FeePayer: payer, Authority: auth}, WithAuthoritySigner(false))
+			return NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: v2, FeePayer: payer, Authority: auth}, RevokeArgs{AuthorityUnsigned: !false})
 		}},
 	}
 	var got []goldenInstruction

@@ -88,210 +88,146 @@ func InstructionKindOf(data []byte) (InstructionKind, bool) {
 // Builder errors. The create-time checks mirror the program so that a request it would
 // refuse (or silently misread) fails before anything is sent.
 var (
-	// ErrClusterTimeRequired means a valid-until was requested without WithClusterTime:
+	// ErrClusterTimeRequired means a valid-until was requested without CreateArgs.ClusterTime:
 	// the checks need the cluster's clock, and the local clock is not a substitute.
-	ErrClusterTimeRequired = errors.New("cluster time required (WithClusterTime)")
+	ErrClusterTimeRequired = errors.New("client: cluster time required")
 	// ErrValidUntilNotAfterNow means valid_until is not after the cluster time. The program
 	// would accept it and create a token that is already expired.
-	ErrValidUntilNotAfterNow = errors.New("valid_until is not after the cluster time")
-	// ErrLamportsWithoutTopUp means WithLamports was given without WithTopUp(true); the
-	// program ignores the amount unless top_up is true.
-	ErrLamportsWithoutTopUp = errors.New("lamports given without top-up")
-	// ErrInvalidOption means an option that does not apply to the instruction, a zero
-	// Option, or options that contradict each other.
-	ErrInvalidOption = errors.New("invalid option")
+	ErrValidUntilNotAfterNow = errors.New("client: valid_until is not after the cluster time")
+	// ErrLamportsWithoutTopUp means Lamports was given without TopUp true; the program
+	// ignores the amount unless top_up is true.
+	ErrLamportsWithoutTopUp = errors.New("client: lamports given without top-up")
+	// ErrInvalidArgs means arguments that do not apply to the instruction or contradict
+	// each other.
+	ErrInvalidArgs = errors.New("client: invalid arguments")
 	// ErrMissingAccount means a required account was left as the zero key.
-	ErrMissingAccount = errors.New("required account missing")
+	ErrMissingAccount = errors.New("client: required account missing")
 )
 
-type optionKind uint8
-
-const (
-	optTopUp optionKind = iota + 1
-	optLamports
-	optValidUntil
-	optValidity
-	optClusterTime
-	optProgramID
-	optPDACache
-	optAuthoritySigner
-)
-
-var optionNames = [...]string{
-	optTopUp:           "WithTopUp",
-	optLamports:        "WithLamports",
-	optValidUntil:      "WithValidUntil",
-	optValidity:        "WithValidity",
-	optClusterTime:     "WithClusterTime",
-	optProgramID:       "WithProgramID",
-	optPDACache:        "WithPDACache",
-	optAuthoritySigner: "WithAuthoritySigner",
+// CreateArgs are the arguments of the three create instructions. The pointer fields are
+// the instruction's borsh Options one to one: nil sends None, so that every encoding the
+// program accepts can be built (new(false) sends Some(false)).
+type CreateArgs struct {
+	// TopUp is top_up: when true the payer also transfers lamports to the session signer
+	// (DefaultTopUpLamports unless Lamports is set). None reads as false.
+	TopUp *bool
+	// Lamports is the top-up amount; it requires TopUp true. Builds of the program older
+	// than January 2025 ignore it and transfer DefaultTopUpLamports.
+	Lamports *uint64
+	// ValidUntil is valid_until in unix seconds. It needs ClusterTime: it must be after
+	// the cluster time and at most MaxValidity later. None makes the program use its clock
+	// plus DefaultValidity.
+	ValidUntil *int64
+	// ValidFor sets valid_until to ClusterTime plus ValidFor (whole seconds) instead.
+	ValidFor time.Duration
+	// ClusterTime is the cluster's current unix time (Clock sysvar or the latest block
+	// time) for the checks; 0 means unknown.
+	ClusterTime int64
+	// ProgramID is the deployment (zero: pda.MagicBlockProgramID; pda.GumProgramID for the
+	// Gum-era one).
+	ProgramID solana.PublicKey
+	// PDACache, when set, derives the token address through the cache (a derivation costs
+	// about 8 µs, a hit well under 100 ns).
+	PDACache *pda.Cache
 }
 
-// Option configures an instruction builder. Options are plain values (no closures), so
-// passing them costs no allocation. A builder given an option that does not apply to it
-// returns ErrInvalidOption.
-type Option struct {
-	kind  optionKind
-	flag  bool
-	num   int64
-	key   solana.PublicKey
-	cache *pda.Cache
+// RevokeArgs are the arguments of the two revoke instructions.
+type RevokeArgs struct {
+	// ProgramID is the deployment (zero: pda.MagicBlockProgramID).
+	ProgramID solana.PublicKey
+	// AuthorityUnsigned builds revoke_session_v2 without the authority as signer. The
+	// program requires the authority's signature while the token is active although the
+	// IDL does not say so; leave it false (the authority signs) unless the token has
+	// expired (see TokenAccount.RevokeNeedsAuthority) and anyone may clean it up. Not for
+	// revoke_session, which never asks for it.
+	AuthorityUnsigned bool
 }
 
-// WithTopUp sets the top_up argument of a create instruction: when true the payer also
-// transfers lamports to the session signer (DefaultTopUpLamports unless WithLamports).
-// Without it the argument is None, which the program reads as false.
-func WithTopUp(topUp bool) Option { return Option{kind: optTopUp, flag: topUp} }
-
-// WithLamports sets the top-up amount of a create instruction. It requires
-// WithTopUp(true). Builds of the program older than January 2025 ignore the amount and
-// transfer DefaultTopUpLamports.
-func WithLamports(lamports uint64) Option {
-	return Option{kind: optLamports, num: int64(lamports)}
+func programOrDefault(id solana.PublicKey) solana.PublicKey {
+	if id.IsZero() {
+		return pda.MagicBlockProgramID
+	}
+	return id
 }
 
-// WithValidUntil sets the token's expiry (unix seconds) on a create instruction. It needs
-// WithClusterTime: valid_until must be after the cluster time and at most MaxValidity
-// later. Without it the argument is None and the program uses its clock + DefaultValidity.
-func WithValidUntil(unix int64) Option { return Option{kind: optValidUntil, num: unix} }
-
-// WithValidity sets valid_until to the cluster time plus d (whole seconds), like
-// WithValidUntil. It needs WithClusterTime.
-func WithValidity(d time.Duration) Option { return Option{kind: optValidity, num: int64(d)} }
-
-// WithClusterTime supplies the cluster's current unix time (Clock sysvar or the latest
-// block time) for the create-time checks.
-func WithClusterTime(unix int64) Option { return Option{kind: optClusterTime, num: unix} }
-
-// WithProgramID sends the instruction to another deployment of the program (default
-// pda.MagicBlockProgramID; pda.GumProgramID for the Gum-era one).
-func WithProgramID(id solana.PublicKey) Option { return Option{kind: optProgramID, key: id} }
-
-// WithPDACache makes create builders derive the session token address through c instead
-// of afresh (a derivation costs about 8 µs, a cache hit well under 100 ns).
-func WithPDACache(c *pda.Cache) Option { return Option{kind: optPDACache, cache: c} }
-
-// WithAuthoritySigner sets whether revoke_session_v2 marks the authority as a signer.
-// The program requires the authority's signature while the token is active although the
-// IDL does not say so; the default is true, which always works when the authority can
-// sign. Use false (see Token.RevokeNeedsAuthority) to let anyone clean up an expired
-// token.
-func WithAuthoritySigner(sign bool) Option { return Option{kind: optAuthoritySigner, flag: sign} }
-
-// createParams are create options after validation.
+// createParams are create arguments after validation.
 type createParams struct {
-	programID      solana.PublicKey
-	cache          *pda.Cache
-	topUp          bool
-	hasTopUp       bool
-	lamports       uint64
-	hasLamports    bool
-	validUntil     int64
-	hasValidUntil  bool
-	clusterTime    int64
-	hasClusterTime bool
+	programID     solana.PublicKey
+	cache         *pda.Cache
+	topUp         *bool
+	lamports      *uint64
+	validUntil    int64
+	hasValidUntil bool
 }
 
-func optionError(kind InstructionKind, format string, args ...any) error {
-	return fmt.Errorf("client: %s: %w: "+format, append([]any{kind, ErrInvalidOption}, args...)...)
-}
-
-func resolveCreate(kind InstructionKind, opts []Option) (createParams, error) {
-	p := createParams{programID: pda.MagicBlockProgramID}
-	var validity time.Duration
-	var hasValidity bool
-	for i := range opts {
-		o := &opts[i]
-		switch o.kind {
-		case optTopUp:
-			p.topUp, p.hasTopUp = o.flag, true
-		case optLamports:
-			p.lamports, p.hasLamports = uint64(o.num), true
-		case optValidUntil:
-			p.validUntil, p.hasValidUntil = o.num, true
-		case optValidity:
-			validity, hasValidity = time.Duration(o.num), true
-		case optClusterTime:
-			p.clusterTime, p.hasClusterTime = o.num, true
-		case optProgramID:
-			p.programID = o.key
-		case optPDACache:
-			p.cache = o.cache
-		case 0:
-			return p, optionError(kind, "zero Option value")
-		default:
-			return p, optionError(kind, "%s does not apply", optionNames[o.kind])
-		}
+func resolveCreate(kind InstructionKind, a *CreateArgs) (createParams, error) {
+	p := createParams{programID: programOrDefault(a.ProgramID), cache: a.PDACache, topUp: a.TopUp, lamports: a.Lamports}
+	if a.Lamports != nil && (a.TopUp == nil || !*a.TopUp) {
+		return p, fmt.Errorf("%w: %s: the program ignores lamports unless top_up is true", ErrLamportsWithoutTopUp, kind)
 	}
-	if p.hasLamports && !p.topUp {
-		return p, fmt.Errorf("client: %s: %w: the program ignores lamports unless top_up is true", kind, ErrLamportsWithoutTopUp)
+	if a.ValidFor != 0 && a.ValidUntil != nil {
+		return p, fmt.Errorf("%w: %s: both ValidUntil and ValidFor", ErrInvalidArgs, kind)
 	}
-	if p.programID.IsZero() {
-		return p, optionError(kind, "WithProgramID with the zero key")
-	}
-	if hasValidity && p.hasValidUntil {
-		return p, optionError(kind, "both WithValidUntil and WithValidity")
-	}
-	if !hasValidity && !p.hasValidUntil {
+	if a.ValidFor == 0 && a.ValidUntil == nil {
 		return p, nil
 	}
-	if !p.hasClusterTime {
-		return p, fmt.Errorf("client: %s: %w to check the requested valid_until", kind, ErrClusterTimeRequired)
+	if a.ClusterTime == 0 {
+		return p, fmt.Errorf("%w: %s: to check the requested valid_until", ErrClusterTimeRequired, kind)
 	}
-	if hasValidity {
-		p.validUntil, p.hasValidUntil = p.clusterTime+int64(validity/time.Second), true
+	p.validUntil, p.hasValidUntil = a.ClusterTime+int64(a.ValidFor/time.Second), true
+	if a.ValidUntil != nil {
+		p.validUntil = *a.ValidUntil
 	}
-	return p, checkValidUntil(kind, p.validUntil, p.clusterTime)
+	return p, checkValidUntil(kind, p.validUntil, a.ClusterTime)
 }
 
 // checkValidUntil mirrors the program's `valid_until <= now + 7 days` and adds the
 // not-in-the-past check the program lacks.
 func checkValidUntil(kind InstructionKind, validUntil, now int64) error {
 	if validUntil <= now {
-		return fmt.Errorf("client: %s: %w: valid_until %d, cluster time %d (the token would be born expired)",
-			kind, ErrValidUntilNotAfterNow, validUntil, now)
+		return fmt.Errorf("%w: %s: valid_until %d, cluster time %d (the token would be born expired)",
+			ErrValidUntilNotAfterNow, kind, validUntil, now)
 	}
 	// Unsigned difference: exact for any two int64 values with validUntil > now.
 	maxSecs := uint64(MaxValidity / time.Second)
 	if uint64(validUntil)-uint64(now) > maxSecs {
-		return fmt.Errorf("client: %s: %w: valid_until %d is %d s after cluster time %d, the program allows at most %d s",
-			kind, ErrValidityTooLong, validUntil, uint64(validUntil)-uint64(now), now, maxSecs)
+		return fmt.Errorf("%w: %s: valid_until %d is %d s after cluster time %d, the program allows at most %d s",
+			ErrValidityTooLong, kind, validUntil, uint64(validUntil)-uint64(now), now, maxSecs)
 	}
 	return nil
 }
 
-// CreateEffect is what a create instruction built with the same options does on chain.
+// CreateEffect is what a create instruction built with the same arguments does on chain.
 type CreateEffect struct {
 	// TopUpLamports is transferred from the payer to the session signer (0 without
 	// top-up). Builds older than January 2025 transfer DefaultTopUpLamports whatever
-	// WithLamports said; check the signer's balance when the exact amount matters.
+	// Lamports said; check the signer's balance when the exact amount matters.
 	TopUpLamports uint64
-	// ValidUntil is the token's expiry. Without a valid-until option the program uses its
-	// own clock at execution + DefaultValidity, so this (cluster time + 1 h) is a lower
-	// bound.
+	// ValidUntil is the token's expiry. Without a valid-until argument the program uses
+	// its own clock at execution + DefaultValidity, so this (cluster time + 1 h) is a
+	// lower bound.
 	ValidUntil int64
 }
 
-// EffectiveCreate applies the program's defaults to opts (the same options given to a
+// EffectiveCreate applies the program's defaults to args (the arguments given to a
 // create builder) and reports the top-up and expiry the instruction will produce. It
-// needs WithClusterTime and runs the same checks as the builders.
-func EffectiveCreate(opts ...Option) (CreateEffect, error) {
-	p, err := resolveCreate(CreateSession, opts)
+// needs args.ClusterTime and runs the same checks as the builders.
+func EffectiveCreate(args CreateArgs) (CreateEffect, error) {
+	p, err := resolveCreate(CreateSession, &args)
 	if err != nil {
 		return CreateEffect{}, err
 	}
-	if !p.hasClusterTime {
-		return CreateEffect{}, fmt.Errorf("client: %w to compute the default valid_until", ErrClusterTimeRequired)
+	if args.ClusterTime == 0 {
+		return CreateEffect{}, fmt.Errorf("%w: to compute the default valid_until", ErrClusterTimeRequired)
 	}
 	var e CreateEffect
-	if p.topUp {
+	if p.topUp != nil && *p.topUp {
 		e.TopUpLamports = DefaultTopUpLamports
-		if p.hasLamports {
-			e.TopUpLamports = p.lamports
+		if p.lamports != nil {
+			e.TopUpLamports = *p.lamports
 		}
 	}
-	e.ValidUntil = p.clusterTime + int64(DefaultValidity/time.Second)
+	e.ValidUntil = args.ClusterTime + int64(DefaultValidity/time.Second)
 	if p.hasValidUntil {
 		e.ValidUntil = p.validUntil
 	}
@@ -331,7 +267,7 @@ func (ix *instruction) add(key solana.PublicKey, writable, signer bool) {
 }
 
 func missing(kind InstructionKind, account string) error {
-	return fmt.Errorf("client: %s: %w: %s is the zero key", kind, ErrMissingAccount, account)
+	return fmt.Errorf("%w: %s: %s is the zero key", ErrMissingAccount, kind, account)
 }
 
 // CreateSessionAccounts are the accounts of create_session.
@@ -371,9 +307,8 @@ type CreateSessionV2Accounts struct {
 	SessionToken  solana.PublicKey // optional, as in CreateSessionAccounts
 }
 
-// NewCreateSession builds create_session. Options: WithTopUp, WithLamports,
-// WithValidUntil or WithValidity (with WithClusterTime), WithProgramID, WithPDACache.
-func NewCreateSession(a CreateSessionAccounts, opts ...Option) (solana.Instruction, error) {
+// NewCreateSession builds create_session.
+func NewCreateSession(a CreateSessionAccounts, args CreateArgs) (solana.Instruction, error) {
 	switch {
 	case a.SessionSigner.IsZero():
 		return nil, missing(CreateSession, "session_signer")
@@ -382,7 +317,7 @@ func NewCreateSession(a CreateSessionAccounts, opts ...Option) (solana.Instructi
 	case a.TargetProgram.IsZero():
 		return nil, missing(CreateSession, "target_program")
 	}
-	ix, err := newCreate(CreateSession, pda.V1, opts, a.SessionToken, a.TargetProgram, a.SessionSigner, a.Authority)
+	ix, err := newCreate(CreateSession, pda.V1, &args, a.SessionToken, a.TargetProgram, a.SessionSigner, a.Authority)
 	if err != nil {
 		return nil, err
 	}
@@ -393,9 +328,8 @@ func NewCreateSession(a CreateSessionAccounts, opts ...Option) (solana.Instructi
 	return ix, nil
 }
 
-// NewCreateSessionWithPayer builds create_session_with_payer; options as for
-// NewCreateSession.
-func NewCreateSessionWithPayer(a CreateSessionWithPayerAccounts, opts ...Option) (solana.Instruction, error) {
+// NewCreateSessionWithPayer builds create_session_with_payer.
+func NewCreateSessionWithPayer(a CreateSessionWithPayerAccounts, args CreateArgs) (solana.Instruction, error) {
 	switch {
 	case a.SessionSigner.IsZero():
 		return nil, missing(CreateSessionWithPayer, "session_signer")
@@ -406,7 +340,7 @@ func NewCreateSessionWithPayer(a CreateSessionWithPayerAccounts, opts ...Option)
 	case a.TargetProgram.IsZero():
 		return nil, missing(CreateSessionWithPayer, "target_program")
 	}
-	ix, err := newCreate(CreateSessionWithPayer, pda.V1, opts, a.SessionToken, a.TargetProgram, a.SessionSigner, a.Authority)
+	ix, err := newCreate(CreateSessionWithPayer, pda.V1, &args, a.SessionToken, a.TargetProgram, a.SessionSigner, a.Authority)
 	if err != nil {
 		return nil, err
 	}
@@ -418,9 +352,9 @@ func NewCreateSessionWithPayer(a CreateSessionWithPayerAccounts, opts ...Option)
 	return ix, nil
 }
 
-// NewCreateSessionV2 builds create_session_v2; options as for NewCreateSession. Builds
-// of the program without V2 reject it with InstructionFallbackNotFound (Anchor 101).
-func NewCreateSessionV2(a CreateSessionV2Accounts, opts ...Option) (solana.Instruction, error) {
+// NewCreateSessionV2 builds create_session_v2. Builds of the program without V2 reject
+// it with InstructionFallbackNotFound (Anchor 101).
+func NewCreateSessionV2(a CreateSessionV2Accounts, args CreateArgs) (solana.Instruction, error) {
 	switch {
 	case a.SessionSigner.IsZero():
 		return nil, missing(CreateSessionV2, "session_signer")
@@ -431,7 +365,7 @@ func NewCreateSessionV2(a CreateSessionV2Accounts, opts ...Option) (solana.Instr
 	case a.TargetProgram.IsZero():
 		return nil, missing(CreateSessionV2, "target_program")
 	}
-	ix, err := newCreate(CreateSessionV2, pda.V2, opts, a.SessionToken, a.TargetProgram, a.SessionSigner, a.Authority)
+	ix, err := newCreate(CreateSessionV2, pda.V2, &args, a.SessionToken, a.TargetProgram, a.SessionSigner, a.Authority)
 	if err != nil {
 		return nil, err
 	}
@@ -443,9 +377,9 @@ func NewCreateSessionV2(a CreateSessionV2Accounts, opts ...Option) (solana.Instr
 	return ix, nil
 }
 
-// newCreate validates the options, encodes the arguments and adds the token account.
-func newCreate(kind InstructionKind, v pda.Version, opts []Option, token, target, signer, authority solana.PublicKey) (*instruction, error) {
-	p, err := resolveCreate(kind, opts)
+// newCreate validates the arguments, encodes them and adds the token account.
+func newCreate(kind InstructionKind, v pda.Version, args *CreateArgs, token, target, signer, authority solana.PublicKey) (*instruction, error) {
+	p, err := resolveCreate(kind, args)
 	if err != nil {
 		return nil, err
 	}
@@ -465,9 +399,9 @@ func newCreate(kind InstructionKind, v pda.Version, opts []Option, token, target
 func appendCreateArgs(dst []byte, kind InstructionKind, p *createParams) []byte {
 	disc := instructionDiscriminators[kind]
 	dst = append(dst, disc[:]...)
-	if p.hasTopUp {
+	if p.topUp != nil {
 		b := byte(0)
-		if p.topUp {
+		if *p.topUp {
 			b = 1
 		}
 		dst = append(dst, 1, b)
@@ -479,8 +413,8 @@ func appendCreateArgs(dst []byte, kind InstructionKind, p *createParams) []byte 
 	} else {
 		dst = append(dst, 0)
 	}
-	if p.hasLamports {
-		dst = binary.LittleEndian.AppendUint64(append(dst, 1), p.lamports)
+	if p.lamports != nil {
+		dst = binary.LittleEndian.AppendUint64(append(dst, 1), *p.lamports)
 	} else {
 		dst = append(dst, 0)
 	}
@@ -502,50 +436,22 @@ type RevokeSessionV2Accounts struct {
 	SessionToken solana.PublicKey
 	// FeePayer is the token's recorded fee payer; it receives the rent.
 	FeePayer solana.PublicKey
-	// Authority is the token's authority; see WithAuthoritySigner.
+	// Authority is the token's authority; see RevokeArgs.AuthorityUnsigned.
 	Authority solana.PublicKey
 }
 
-// revokeParams are revoke options after validation.
-type revokeParams struct {
-	programID       solana.PublicKey
-	authoritySigner bool
-}
-
-func resolveRevoke(kind InstructionKind, opts []Option) (revokeParams, error) {
-	p := revokeParams{programID: pda.MagicBlockProgramID, authoritySigner: true}
-	for i := range opts {
-		o := &opts[i]
-		switch {
-		case o.kind == optProgramID:
-			p.programID = o.key
-		case o.kind == optAuthoritySigner && kind == RevokeSessionV2:
-			p.authoritySigner = o.flag
-		case o.kind == 0:
-			return p, optionError(kind, "zero Option value")
-		default:
-			return p, optionError(kind, "%s does not apply", optionNames[o.kind])
-		}
-	}
-	if p.programID.IsZero() {
-		return p, optionError(kind, "WithProgramID with the zero key")
-	}
-	return p, nil
-}
-
-// NewRevokeSession builds revoke_session. Options: WithProgramID.
-func NewRevokeSession(a RevokeSessionAccounts, opts ...Option) (solana.Instruction, error) {
+// NewRevokeSession builds revoke_session.
+func NewRevokeSession(a RevokeSessionAccounts, args RevokeArgs) (solana.Instruction, error) {
 	switch {
 	case a.SessionToken.IsZero():
 		return nil, missing(RevokeSession, "session_token")
 	case a.Authority.IsZero():
 		return nil, missing(RevokeSession, "authority")
 	}
-	p, err := resolveRevoke(RevokeSession, opts)
-	if err != nil {
-		return nil, err
+	if args.AuthorityUnsigned {
+		return nil, fmt.Errorf("%w: %s never asks for the authority's signature", ErrInvalidArgs, RevokeSession)
 	}
-	ix := &instruction{programID: p.programID}
+	ix := &instruction{programID: programOrDefault(args.ProgramID)}
 	ix.nData = copy(ix.data[:], instructionDiscriminators[RevokeSession][:])
 	ix.add(a.SessionToken, true, false)
 	ix.add(a.Authority, true, false)
@@ -553,9 +459,9 @@ func NewRevokeSession(a RevokeSessionAccounts, opts ...Option) (solana.Instructi
 	return ix, nil
 }
 
-// NewRevokeSessionV2 builds revoke_session_v2. Options: WithProgramID,
-// WithAuthoritySigner (default true: the authority signs).
-func NewRevokeSessionV2(a RevokeSessionV2Accounts, opts ...Option) (solana.Instruction, error) {
+// NewRevokeSessionV2 builds revoke_session_v2; the authority signs unless
+// args.AuthorityUnsigned.
+func NewRevokeSessionV2(a RevokeSessionV2Accounts, args RevokeArgs) (solana.Instruction, error) {
 	switch {
 	case a.SessionToken.IsZero():
 		return nil, missing(RevokeSessionV2, "session_token")
@@ -564,15 +470,11 @@ func NewRevokeSessionV2(a RevokeSessionV2Accounts, opts ...Option) (solana.Instr
 	case a.Authority.IsZero():
 		return nil, missing(RevokeSessionV2, "authority")
 	}
-	p, err := resolveRevoke(RevokeSessionV2, opts)
-	if err != nil {
-		return nil, err
-	}
-	ix := &instruction{programID: p.programID}
+	ix := &instruction{programID: programOrDefault(args.ProgramID)}
 	ix.nData = copy(ix.data[:], instructionDiscriminators[RevokeSessionV2][:])
 	ix.add(a.SessionToken, true, false)
 	ix.add(a.FeePayer, true, false)
-	ix.add(a.Authority, false, p.authoritySigner)
+	ix.add(a.Authority, false, !args.AuthorityUnsigned)
 	ix.add(solana.SystemProgramID, false, false)
 	return ix, nil
 }

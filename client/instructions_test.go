@@ -54,19 +54,19 @@ func kindByName(t *testing.T, name string) InstructionKind {
 }
 
 // build runs the builder for kind with fixed accounts.
-func build(t *testing.T, kind InstructionKind, opts ...Option) (solana.Instruction, error) {
+func build(t *testing.T, kind InstructionKind, b builderArgs) (solana.Instruction, error) {
 	t.Helper()
 	switch kind {
 	case CreateSession:
-		return NewCreateSession(CreateSessionAccounts{SessionSigner: key("signer"), Authority: key("authority"), TargetProgram: key("target")}, opts...)
+		return NewCreateSession(CreateSessionAccounts{SessionSigner: key("signer"), Authority: key("authority"), TargetProgram: key("target")}, b.create)
 	case CreateSessionWithPayer:
-		return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: key("signer"), Payer: key("payer"), Authority: key("authority"), TargetProgram: key("target")}, opts...)
+		return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: key("signer"), Payer: key("payer"), Authority: key("authority"), TargetProgram: key("target")}, b.create)
 	case CreateSessionV2:
-		return NewCreateSessionV2(CreateSessionV2Accounts{SessionSigner: key("signer"), FeePayer: key("payer"), Authority: key("authority"), TargetProgram: key("target")}, opts...)
+		return NewCreateSessionV2(CreateSessionV2Accounts{SessionSigner: key("signer"), FeePayer: key("payer"), Authority: key("authority"), TargetProgram: key("target")}, b.create)
 	case RevokeSession:
-		return NewRevokeSession(RevokeSessionAccounts{SessionToken: key("token"), Authority: key("authority")}, opts...)
+		return NewRevokeSession(RevokeSessionAccounts{SessionToken: key("token"), Authority: key("authority")}, b.revoke)
 	case RevokeSessionV2:
-		return NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: key("token"), FeePayer: key("payer"), Authority: key("authority")}, opts...)
+		return NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: key("token"), FeePayer: key("payer"), Authority: key("authority")}, b.revoke)
 	}
 	t.Fatalf("kind %v", kind)
 	return nil, nil
@@ -79,17 +79,11 @@ func TestReferenceExamples(t *testing.T) {
 	require.Len(t, ref.Instructions, 6)
 	for _, ex := range ref.Instructions {
 		t.Run(ex.Call, func(t *testing.T) {
-			var opts []Option
-			if ex.TopUp != nil {
-				opts = append(opts, WithTopUp(*ex.TopUp))
-			}
+			args := CreateArgs{TopUp: ex.TopUp, ValidUntil: ex.ValidUntil, Lamports: ex.Lamports}
 			if ex.ValidUntil != nil {
-				opts = append(opts, WithValidUntil(*ex.ValidUntil), WithClusterTime(*ex.ValidUntil-1800))
+				args.ClusterTime = *ex.ValidUntil - 1800
 			}
-			if ex.Lamports != nil {
-				opts = append(opts, WithLamports(*ex.Lamports))
-			}
-			ix, err := build(t, kindByName(t, ex.Kind), opts...)
+			ix, err := build(t, kindByName(t, ex.Kind), builderArgs{create: args})
 			require.NoError(t, err)
 			require.Equal(t, ex.Data, hex.EncodeToString(mustData(t, ix)))
 		})
@@ -123,22 +117,24 @@ func TestBuilderAccounts(t *testing.T) {
 	require.NoError(t, err)
 	tests := []struct {
 		kind InstructionKind
-		opts []Option
+		args builderArgs
 		want []meta
 	}{
-		{CreateSession, nil, []meta{{v1Token, true, false}, {key("signer"), true, true}, {key("authority"), true, true}, {key("target"), false, false}, {sys, false, false}}},
-		{CreateSessionWithPayer, nil, []meta{{v1Token, true, false}, {key("signer"), true, true}, {key("payer"), true, true}, {key("authority"), false, true}, {key("target"), false, false}, {sys, false, false}}},
-		{CreateSessionV2, nil, []meta{{v2Token, true, false}, {key("signer"), true, true}, {key("payer"), true, true}, {key("authority"), false, true}, {key("target"), false, false}, {sys, false, false}}},
-		{RevokeSession, nil, []meta{{key("token"), true, false}, {key("authority"), true, false}, {sys, false, false}}},
-		{RevokeSessionV2, nil, []meta{{key("token"), true, false}, {key("payer"), true, false}, {key("authority"), false, true}, {sys, false, false}}},
-		{RevokeSessionV2, []Option{WithAuthoritySigner(false)}, []meta{{key("token"), true, false}, {key("payer"), true, false}, {key("authority"), false, false}, {sys, false, false}}},
+		{CreateSession, builderArgs{}, []meta{{v1Token, true, false}, {key("signer"), true, true}, {key("authority"), true, true}, {key("target"), false, false}, {sys, false, false}}},
+		{CreateSessionWithPayer, builderArgs{}, []meta{{v1Token, true, false}, {key("signer"), true, true}, {key("payer"), true, true}, {key("authority"), false, true}, {key("target"), false, false}, {sys, false, false}}},
+		{CreateSessionV2, builderArgs{}, []meta{{v2Token, true, false}, {key("signer"), true, true}, {key("payer"), true, true}, {key("authority"), false, true}, {key("target"), false, false}, {sys, false, false}}},
+		{RevokeSession, builderArgs{}, []meta{{key("token"), true, false}, {key("authority"), true, false}, {sys, false, false}}},
+		{RevokeSessionV2, builderArgs{}, []meta{{key("token"), true, false}, {key("payer"), true, false}, {key("authority"), false, true}, {sys, false, false}}},
+		{RevokeSessionV2, builderArgs{revoke: RevokeArgs{AuthorityUnsigned: true}}, []meta{{key("token"), true, false}, {key("payer"), true, false}, {key("authority"), false, false}, {sys, false, false}}},
 	}
 	for _, tt := range tests {
-		ix, err := build(t, tt.kind, tt.opts...)
+		ix, err := build(t, tt.kind, tt.args)
 		require.NoError(t, err)
 		require.Equal(t, tt.want, metas(ix), tt.kind.String())
 		require.Equal(t, pda.MagicBlockProgramID, ix.ProgramID())
-		ix, err = build(t, tt.kind, append(tt.opts, WithProgramID(pda.GumProgramID))...)
+		gum := tt.args
+		gum.create.ProgramID, gum.revoke.ProgramID = pda.GumProgramID, pda.GumProgramID
+		ix, err = build(t, tt.kind, gum)
 		require.NoError(t, err)
 		require.Equal(t, pda.GumProgramID, ix.ProgramID())
 	}
@@ -146,7 +142,7 @@ func TestBuilderAccounts(t *testing.T) {
 
 func TestSessionTokenAccountGivenOrCached(t *testing.T) {
 	given := key("precomputed")
-	ix, err := NewCreateSession(CreateSessionAccounts{SessionSigner: key("s"), Authority: key("a"), TargetProgram: key("t"), SessionToken: given})
+	ix, err := NewCreateSession(CreateSessionAccounts{SessionSigner: key("s"), Authority: key("a"), TargetProgram: key("t"), SessionToken: given}, CreateArgs{})
 	require.NoError(t, err)
 	require.Equal(t, given, ix.Accounts()[0].PublicKey, "a given address is used as is")
 
@@ -155,8 +151,7 @@ func TestSessionTokenAccountGivenOrCached(t *testing.T) {
 		want, _, err := pda.SessionToken(program, key("t"), key("s"), key("a"))
 		require.NoError(t, err)
 		for range 2 {
-			ix, err = NewCreateSession(CreateSessionAccounts{SessionSigner: key("s"), Authority: key("a"), TargetProgram: key("t")},
-				WithPDACache(cache), WithProgramID(program))
+			ix, err = NewCreateSession(CreateSessionAccounts{SessionSigner: key("s"), Authority: key("a"), TargetProgram: key("t")}, CreateArgs{PDACache: cache, ProgramID: program})
 			require.NoError(t, err)
 			require.Equal(t, want, ix.Accounts()[0].PublicKey, "PDA is derived under the chosen program")
 		}
@@ -168,37 +163,34 @@ func TestCreateTimeChecks(t *testing.T) {
 	maxSecs := int64(MaxValidity / time.Second)
 	tests := []struct {
 		name    string
-		opts    []Option
+		args    CreateArgs
 		wantErr error
 		data    string // expected args after the discriminator, when no error
 	}{
-		{"defaults are None", nil, nil, "000000"},
-		{"top-up only", []Option{WithTopUp(true)}, nil, "010100" + "00"},
-		{"top-up false", []Option{WithTopUp(false)}, nil, "0100" + "0000"},
-		{"top-up with lamports", []Option{WithTopUp(true), WithLamports(5_000_000)}, nil, "0101" + "00" + "01404b4c0000000000"},
-		{"zero lamports top-up", []Option{WithTopUp(true), WithLamports(0)}, nil, "0101" + "00" + "010000000000000000"},
-		{"lamports without top-up", []Option{WithLamports(1)}, ErrLamportsWithoutTopUp, ""},
-		{"lamports with top-up false", []Option{WithTopUp(false), WithLamports(1)}, ErrLamportsWithoutTopUp, ""},
-		{"valid-until needs cluster time", []Option{WithValidUntil(now + 60)}, ErrClusterTimeRequired, ""},
-		{"validity needs cluster time", []Option{WithValidity(time.Minute)}, ErrClusterTimeRequired, ""},
-		{"exactly 7 days", []Option{WithClusterTime(now), WithValidUntil(now + maxSecs)}, nil, "00" + "01" + le64(now+maxSecs) + "00"},
-		{"7 days + 1 s", []Option{WithClusterTime(now), WithValidUntil(now + maxSecs + 1)}, ErrValidityTooLong, ""},
-		{"validity 7 days + 1 s", []Option{WithClusterTime(now), WithValidity(MaxValidity + time.Second)}, ErrValidityTooLong, ""},
-		{"far future, negative now", []Option{WithClusterTime(-1 << 62), WithValidUntil(1 << 62)}, ErrValidityTooLong, ""},
-		{"valid-until in the past", []Option{WithClusterTime(now), WithValidUntil(now - 1)}, ErrValidUntilNotAfterNow, ""},
-		{"valid-until equal to now", []Option{WithClusterTime(now), WithValidUntil(now)}, ErrValidUntilNotAfterNow, ""},
-		{"validity below a second", []Option{WithClusterTime(now), WithValidity(time.Millisecond)}, ErrValidUntilNotAfterNow, ""},
-		{"validity one hour", []Option{WithClusterTime(now), WithValidity(time.Hour + 900*time.Millisecond)}, nil, "00" + "01" + le64(now+3600) + "00"},
-		{"both valid-until and validity", []Option{WithClusterTime(now), WithValidity(time.Hour), WithValidUntil(now + 5)}, ErrInvalidOption, ""},
-		{"cluster time alone is fine", []Option{WithClusterTime(now)}, nil, "000000"},
-		{"zero option", []Option{{}}, ErrInvalidOption, ""},
-		{"revoke option on create", []Option{WithAuthoritySigner(true)}, ErrInvalidOption, ""},
-		{"zero program id", []Option{WithProgramID(solana.PublicKey{})}, ErrInvalidOption, ""},
+		{"defaults are None", CreateArgs{}, nil, "000000"},
+		{"top-up only", CreateArgs{TopUp: new(true)}, nil, "010100" + "00"},
+		{"top-up false", CreateArgs{TopUp: new(false)}, nil, "0100" + "0000"},
+		{"top-up with lamports", CreateArgs{TopUp: new(true), Lamports: new(uint64(5_000_000))}, nil, "0101" + "00" + "01404b4c0000000000"},
+		{"zero lamports top-up", CreateArgs{TopUp: new(true), Lamports: new(uint64(0))}, nil, "0101" + "00" + "010000000000000000"},
+		{"lamports without top-up", CreateArgs{Lamports: new(uint64(1))}, ErrLamportsWithoutTopUp, ""},
+		{"lamports with top-up false", CreateArgs{TopUp: new(false), Lamports: new(uint64(1))}, ErrLamportsWithoutTopUp, ""},
+		{"valid-until needs cluster time", CreateArgs{ValidUntil: new(int64(now + 60))}, ErrClusterTimeRequired, ""},
+		{"validity needs cluster time", CreateArgs{ValidFor: time.Minute}, ErrClusterTimeRequired, ""},
+		{"exactly 7 days", CreateArgs{ClusterTime: now, ValidUntil: new(int64(now + maxSecs))}, nil, "00" + "01" + le64(now+maxSecs) + "00"},
+		{"7 days + 1 s", CreateArgs{ClusterTime: now, ValidUntil: new(int64(now + maxSecs + 1))}, ErrValidityTooLong, ""},
+		{"validity 7 days + 1 s", CreateArgs{ClusterTime: now, ValidFor: MaxValidity + time.Second}, ErrValidityTooLong, ""},
+		{"far future, negative now", CreateArgs{ClusterTime: -1 << 62, ValidUntil: new(int64(1 << 62))}, ErrValidityTooLong, ""},
+		{"valid-until in the past", CreateArgs{ClusterTime: now, ValidUntil: new(int64(now - 1))}, ErrValidUntilNotAfterNow, ""},
+		{"valid-until equal to now", CreateArgs{ClusterTime: now, ValidUntil: new(int64(now))}, ErrValidUntilNotAfterNow, ""},
+		{"validity below a second", CreateArgs{ClusterTime: now, ValidFor: time.Millisecond}, ErrValidUntilNotAfterNow, ""},
+		{"validity one hour", CreateArgs{ClusterTime: now, ValidFor: time.Hour + 900*time.Millisecond}, nil, "00" + "01" + le64(now+3600) + "00"},
+		{"both valid-until and validity", CreateArgs{ClusterTime: now, ValidFor: time.Hour, ValidUntil: new(int64(now + 5))}, ErrInvalidArgs, ""},
+		{"cluster time alone is fine", CreateArgs{ClusterTime: now}, nil, "000000"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, kind := range []InstructionKind{CreateSession, CreateSessionWithPayer, CreateSessionV2} {
-				ix, err := build(t, kind, tt.opts...)
+				ix, err := build(t, kind, builderArgs{create: tt.args})
 				if tt.wantErr != nil {
 					require.ErrorIs(t, err, tt.wantErr, kind.String())
 					require.Contains(t, err.Error(), kind.String(), "the error names the instruction")
@@ -218,31 +210,28 @@ func le64(v int64) string {
 }
 
 func TestValidityTooLongIsTheProgramSentinel(t *testing.T) {
-	_, err := build(t, CreateSession, WithClusterTime(0), WithValidity(8*24*time.Hour))
+	_, err := build(t, CreateSession, builderArgs{create: CreateArgs{ClusterTime: 1, ValidFor: 8 * 24 * time.Hour}})
 	require.ErrorIs(t, err, ErrValidityTooLong)
 	progErr := ParseTransactionError(map[string]any{"InstructionError": []any{0.0, map[string]any{"Custom": 6000.0}}}, nil)
 	require.ErrorIs(t, progErr, ErrValidityTooLong, "builder and program error 6000 share one sentinel")
 }
 
-func TestRevokeOptions(t *testing.T) {
+func TestRevokeArgs(t *testing.T) {
 	for _, tt := range []struct {
 		kind InstructionKind
-		opts []Option
+		args RevokeArgs
 		ok   bool
 	}{
-		{RevokeSession, []Option{WithProgramID(pda.GumProgramID)}, true},
-		{RevokeSession, []Option{WithAuthoritySigner(true)}, false},
-		{RevokeSession, []Option{WithTopUp(true)}, false},
-		{RevokeSessionV2, []Option{WithAuthoritySigner(false), WithProgramID(key("p"))}, true},
-		{RevokeSessionV2, []Option{WithValidUntil(5)}, false},
-		{RevokeSessionV2, []Option{{}}, false},
-		{RevokeSessionV2, []Option{WithProgramID(solana.PublicKey{})}, false},
+		{RevokeSession, RevokeArgs{ProgramID: pda.GumProgramID}, true},
+		{RevokeSession, RevokeArgs{AuthorityUnsigned: true}, false},
+		{RevokeSessionV2, RevokeArgs{AuthorityUnsigned: true, ProgramID: key("p")}, true},
+		{RevokeSessionV2, RevokeArgs{}, true},
 	} {
-		_, err := build(t, tt.kind, tt.opts...)
+		_, err := build(t, tt.kind, builderArgs{revoke: tt.args})
 		if tt.ok {
 			require.NoError(t, err)
 		} else {
-			require.ErrorIs(t, err, ErrInvalidOption)
+			require.ErrorIs(t, err, ErrInvalidArgs)
 		}
 	}
 }
@@ -256,52 +245,52 @@ func TestMissingAccounts(t *testing.T) {
 		account string
 	}{
 		{"create signer", func() (solana.Instruction, error) {
-			return NewCreateSession(CreateSessionAccounts{Authority: a, TargetProgram: tg})
+			return NewCreateSession(CreateSessionAccounts{Authority: a, TargetProgram: tg}, CreateArgs{})
 		}, "session_signer"},
 		{"create authority", func() (solana.Instruction, error) {
-			return NewCreateSession(CreateSessionAccounts{SessionSigner: s, TargetProgram: tg})
+			return NewCreateSession(CreateSessionAccounts{SessionSigner: s, TargetProgram: tg}, CreateArgs{})
 		}, "authority"},
 		{"create target", func() (solana.Instruction, error) {
-			return NewCreateSession(CreateSessionAccounts{SessionSigner: s, Authority: a})
+			return NewCreateSession(CreateSessionAccounts{SessionSigner: s, Authority: a}, CreateArgs{})
 		}, "target_program"},
 		{"with payer payer", func() (solana.Instruction, error) {
-			return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: s, Authority: a, TargetProgram: tg})
+			return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: s, Authority: a, TargetProgram: tg}, CreateArgs{})
 		}, "payer"},
 		{"with payer signer", func() (solana.Instruction, error) {
-			return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{Payer: p, Authority: a, TargetProgram: tg})
+			return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{Payer: p, Authority: a, TargetProgram: tg}, CreateArgs{})
 		}, "session_signer"},
 		{"with payer authority", func() (solana.Instruction, error) {
-			return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: s, Payer: p, TargetProgram: tg})
+			return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: s, Payer: p, TargetProgram: tg}, CreateArgs{})
 		}, "authority"},
 		{"with payer target", func() (solana.Instruction, error) {
-			return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: s, Payer: p, Authority: a})
+			return NewCreateSessionWithPayer(CreateSessionWithPayerAccounts{SessionSigner: s, Payer: p, Authority: a}, CreateArgs{})
 		}, "target_program"},
 		{"v2 fee payer", func() (solana.Instruction, error) {
-			return NewCreateSessionV2(CreateSessionV2Accounts{SessionSigner: s, Authority: a, TargetProgram: tg})
+			return NewCreateSessionV2(CreateSessionV2Accounts{SessionSigner: s, Authority: a, TargetProgram: tg}, CreateArgs{})
 		}, "fee_payer"},
 		{"v2 signer", func() (solana.Instruction, error) {
-			return NewCreateSessionV2(CreateSessionV2Accounts{FeePayer: p, Authority: a, TargetProgram: tg})
+			return NewCreateSessionV2(CreateSessionV2Accounts{FeePayer: p, Authority: a, TargetProgram: tg}, CreateArgs{})
 		}, "session_signer"},
 		{"v2 authority", func() (solana.Instruction, error) {
-			return NewCreateSessionV2(CreateSessionV2Accounts{SessionSigner: s, FeePayer: p, TargetProgram: tg})
+			return NewCreateSessionV2(CreateSessionV2Accounts{SessionSigner: s, FeePayer: p, TargetProgram: tg}, CreateArgs{})
 		}, "authority"},
 		{"v2 target", func() (solana.Instruction, error) {
-			return NewCreateSessionV2(CreateSessionV2Accounts{SessionSigner: s, FeePayer: p, Authority: a})
+			return NewCreateSessionV2(CreateSessionV2Accounts{SessionSigner: s, FeePayer: p, Authority: a}, CreateArgs{})
 		}, "target_program"},
 		{"revoke token", func() (solana.Instruction, error) {
-			return NewRevokeSession(RevokeSessionAccounts{SessionToken: z, Authority: a})
+			return NewRevokeSession(RevokeSessionAccounts{SessionToken: z, Authority: a}, RevokeArgs{})
 		}, "session_token"},
 		{"revoke authority", func() (solana.Instruction, error) {
-			return NewRevokeSession(RevokeSessionAccounts{SessionToken: tok})
+			return NewRevokeSession(RevokeSessionAccounts{SessionToken: tok}, RevokeArgs{})
 		}, "authority"},
 		{"revoke v2 token", func() (solana.Instruction, error) {
-			return NewRevokeSessionV2(RevokeSessionV2Accounts{FeePayer: p, Authority: a})
+			return NewRevokeSessionV2(RevokeSessionV2Accounts{FeePayer: p, Authority: a}, RevokeArgs{})
 		}, "session_token"},
 		{"revoke v2 fee payer", func() (solana.Instruction, error) {
-			return NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: tok, Authority: a})
+			return NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: tok, Authority: a}, RevokeArgs{})
 		}, "fee_payer"},
 		{"revoke v2 authority", func() (solana.Instruction, error) {
-			return NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: tok, FeePayer: p})
+			return NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: tok, FeePayer: p}, RevokeArgs{})
 		}, "authority"},
 	}
 	for _, tt := range tests {
@@ -316,20 +305,20 @@ func TestEffectiveCreate(t *testing.T) {
 	const now = 1_700_000_000
 	tests := []struct {
 		name string
-		opts []Option
+		args CreateArgs
 		want CreateEffect
 		err  error
 	}{
-		{"defaults", []Option{WithClusterTime(now)}, CreateEffect{0, now + 3600}, nil},
-		{"default top-up", []Option{WithClusterTime(now), WithTopUp(true)}, CreateEffect{DefaultTopUpLamports, now + 3600}, nil},
-		{"top-up false", []Option{WithClusterTime(now), WithTopUp(false)}, CreateEffect{0, now + 3600}, nil},
-		{"custom amount and expiry", []Option{WithClusterTime(now), WithTopUp(true), WithLamports(42), WithValidUntil(now + 60)}, CreateEffect{42, now + 60}, nil},
-		{"validity", []Option{WithClusterTime(now), WithValidity(2 * time.Hour)}, CreateEffect{0, now + 7200}, nil},
-		{"needs cluster time", []Option{WithTopUp(true)}, CreateEffect{}, ErrClusterTimeRequired},
-		{"same checks as builders", []Option{WithClusterTime(now), WithValidUntil(now - 5)}, CreateEffect{}, ErrValidUntilNotAfterNow},
+		{"defaults", CreateArgs{ClusterTime: now}, CreateEffect{0, now + 3600}, nil},
+		{"default top-up", CreateArgs{ClusterTime: now, TopUp: new(true)}, CreateEffect{DefaultTopUpLamports, now + 3600}, nil},
+		{"top-up false", CreateArgs{ClusterTime: now, TopUp: new(false)}, CreateEffect{0, now + 3600}, nil},
+		{"custom amount and expiry", CreateArgs{ClusterTime: now, TopUp: new(true), Lamports: new(uint64(42)), ValidUntil: new(int64(now + 60))}, CreateEffect{42, now + 60}, nil},
+		{"validity", CreateArgs{ClusterTime: now, ValidFor: 2 * time.Hour}, CreateEffect{0, now + 7200}, nil},
+		{"needs cluster time", CreateArgs{TopUp: new(true)}, CreateEffect{}, ErrClusterTimeRequired},
+		{"same checks as builders", CreateArgs{ClusterTime: now, ValidUntil: new(int64(now - 5))}, CreateEffect{}, ErrValidUntilNotAfterNow},
 	}
 	for _, tt := range tests {
-		got, err := EffectiveCreate(tt.opts...)
+		got, err := EffectiveCreate(tt.args)
 		if tt.err != nil {
 			require.ErrorIs(t, err, tt.err, tt.name)
 			continue
@@ -361,9 +350,9 @@ func TestInstructionKind(t *testing.T) {
 // TestInstructionsAreFresh: solana-go's NewTransaction writes through the metas, so
 // instructions must never share them.
 func TestInstructionsAreFresh(t *testing.T) {
-	a, err := build(t, RevokeSession)
+	a, err := build(t, RevokeSession, builderArgs{})
 	require.NoError(t, err)
-	b, err := build(t, RevokeSession)
+	b, err := build(t, RevokeSession, builderArgs{})
 	require.NoError(t, err)
 	require.NotSame(t, a.Accounts()[1], b.Accounts()[1])
 	// The token becomes the fee payer here: NewTransaction marks its meta as a signer.
@@ -388,8 +377,7 @@ func TestBuildConcurrently(t *testing.T) {
 	for g := range 4 {
 		wg.Go(func() {
 			for i := range 50 {
-				ix, err := NewCreateSession(CreateSessionAccounts{SessionSigner: key("s"), Authority: key("a"), TargetProgram: key("t")},
-					WithPDACache(cache), WithTopUp(i%2 == 0), WithClusterTime(int64(g)), WithValidity(time.Hour))
+				ix, err := NewCreateSession(CreateSessionAccounts{SessionSigner: key("s"), Authority: key("a"), TargetProgram: key("t")}, CreateArgs{PDACache: cache, TopUp: new(i%2 == 0), ClusterTime: 1_700_000_000 + int64(g), ValidFor: time.Hour})
 				if err != nil {
 					t.Error(err)
 					return
@@ -416,25 +404,22 @@ type borshCreateArgs struct {
 func TestCreateArgsMatchBorshGo(t *testing.T) {
 	const now = 1_700_000_000
 	for mask := range 16 {
-		var opts []Option
+		var args CreateArgs
 		var want borshCreateArgs
 		topUp := mask&1 != 0
 		if mask&2 != 0 || mask&8 != 0 {
-			opts = append(opts, WithTopUp(topUp || mask&8 != 0))
 			b := topUp || mask&8 != 0
-			want.TopUp = &b
+			args.TopUp, want.TopUp = &b, &b
 		}
 		if mask&4 != 0 {
 			vu := int64(now + 100 + mask)
-			opts = append(opts, WithValidUntil(vu), WithClusterTime(now))
-			want.ValidUntil = &vu
+			args.ValidUntil, args.ClusterTime, want.ValidUntil = &vu, now, &vu
 		}
 		if mask&8 != 0 {
 			l := uint64(1<<40 + mask)
-			opts = append(opts, WithLamports(l))
-			want.Lamports = &l
+			args.Lamports, want.Lamports = &l, &l
 		}
-		ix, err := build(t, CreateSessionV2, opts...)
+		ix, err := build(t, CreateSessionV2, builderArgs{create: args})
 		require.NoError(t, err, "mask %d", mask)
 		enc, err := borsh.Serialize(want)
 		require.NoError(t, err)
@@ -447,8 +432,10 @@ func TestCreateArgsMatchBorshGo(t *testing.T) {
 	}
 }
 
-func TestOptionErrorsNameTheOption(t *testing.T) {
-	_, err := build(t, RevokeSession, WithLamports(3))
-	require.EqualError(t, err, "client: revoke_session: invalid option: WithLamports does not apply")
-	require.True(t, errors.Is(err, ErrInvalidOption))
+func TestArgErrorsNameTheInstruction(t *testing.T) {
+	_, err := build(t, RevokeSession, builderArgs{revoke: RevokeArgs{AuthorityUnsigned: true}})
+	require.EqualError(t, err, "client: invalid arguments: revoke_session never asks for the authority's signature")
+	require.True(t, errors.Is(err, ErrInvalidArgs))
+	_, err = build(t, CreateSessionV2, builderArgs{create: CreateArgs{Lamports: new(uint64(3))}})
+	require.EqualError(t, err, "client: lamports given without top-up: create_session_v2: the program ignores lamports unless top_up is true")
 }

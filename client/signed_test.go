@@ -19,8 +19,7 @@ func signedFixtures(t *testing.T) map[string]func() ([]solana.Instruction, *txn.
 	return map[string]func() ([]solana.Instruction, *txn.SessionKey, []*txn.SessionKey){
 		"create_session": func() ([]solana.Instruction, *txn.SessionKey, []*txn.SessionKey) {
 			s, a := testKey(t, "session"), testKey(t, "wallet")
-			ix, err := NewCreateSession(CreateSessionAccounts{SessionSigner: s.PublicKey(), Authority: a.PublicKey(), TargetProgram: key("game")},
-				WithTopUp(true), WithValidUntil(1_700_000_000), WithClusterTime(1_699_999_000))
+			ix, err := NewCreateSession(CreateSessionAccounts{SessionSigner: s.PublicKey(), Authority: a.PublicKey(), TargetProgram: key("game")}, CreateArgs{TopUp: new(true), ValidUntil: new(int64(1_700_000_000)), ClusterTime: 1_699_999_000})
 			require.NoError(t, err)
 			return []solana.Instruction{ix}, a, []*txn.SessionKey{s}
 		},
@@ -34,7 +33,7 @@ func signedFixtures(t *testing.T) map[string]func() ([]solana.Instruction, *txn.
 			a, p := testKey(t, "wallet"), testKey(t, "payer")
 			tok, _, err := pda.SessionTokenV2(pda.MagicBlockProgramID, key("game"), testKey(t, "session").PublicKey(), a.PublicKey())
 			require.NoError(t, err)
-			ix, err := NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: tok, FeePayer: p.PublicKey(), Authority: a.PublicKey()})
+			ix, err := NewRevokeSessionV2(RevokeSessionV2Accounts{SessionToken: tok, FeePayer: p.PublicKey(), Authority: a.PublicKey()}, RevokeArgs{})
 			require.NoError(t, err)
 			return []solana.Instruction{ix}, p, []*txn.SessionKey{a}
 		},

@@ -5,6 +5,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/sessionkit/sessionkit/client"
 )
 
 // reading is one observation of the cluster clock; at carries the local monotonic time.
@@ -34,7 +36,7 @@ func (c *clusterClock) now(ctx context.Context) (int64, error) {
 	return r.estimate(), nil
 }
 
-// check returns ErrExpired only when a cluster reading is at or past validUntil. When the
+// check returns client.ErrExpired only when a cluster reading is at or past validUntil. When the
 // extrapolated time crosses validUntil first, it takes a new reading rather than refuse.
 // The estimate counts whole seconds, so a cluster clock that lags the local one costs at
 // most one extra reading per second, not one per signature.
@@ -44,7 +46,7 @@ func (c *clusterClock) check(ctx context.Context, validUntil int64) error {
 		return err
 	}
 	if r.unix >= validUntil {
-		return ErrExpired
+		return client.ErrExpired
 	}
 	if r.estimate() < validUntil {
 		return nil
@@ -53,7 +55,7 @@ func (c *clusterClock) check(ctx context.Context, validUntil int64) error {
 		return err
 	}
 	if r.unix >= validUntil {
-		return ErrExpired
+		return client.ErrExpired
 	}
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/stretchr/testify/require"
 )
 
@@ -21,11 +22,11 @@ func TestClockCheck(t *testing.T) {
 		reads      int64
 	}{
 		{name: "fresh reading, valid", reading: 1_000, next: 1_000, validUntil: 1_001, reads: 0},
-		{name: "fresh reading, at valid_until", reading: 1_001, next: 1_001, validUntil: 1_001, want: ErrExpired, reads: 0},
-		{name: "stale reading refreshed, now expired", reading: 1_000, age: time.Minute, next: 1_001, validUntil: 1_001, want: ErrExpired, reads: 1},
+		{name: "fresh reading, at valid_until", reading: 1_001, next: 1_001, validUntil: 1_001, want: client.ErrExpired, reads: 0},
+		{name: "stale reading refreshed, now expired", reading: 1_000, age: time.Minute, next: 1_001, validUntil: 1_001, want: client.ErrExpired, reads: 1},
 		{name: "stale reading refreshed, still valid", reading: 900, age: time.Minute, next: 1_000, validUntil: 1_001, reads: 1},
 		{name: "estimate past expiry, cluster disagrees", reading: 1_000, age: 5 * time.Second, next: 1_000, validUntil: 1_001, reads: 1},
-		{name: "estimate past expiry, cluster agrees", reading: 1_000, age: 5 * time.Second, next: 1_002, validUntil: 1_001, want: ErrExpired, reads: 1},
+		{name: "estimate past expiry, cluster agrees", reading: 1_000, age: 5 * time.Second, next: 1_002, validUntil: 1_001, want: client.ErrExpired, reads: 1},
 		{name: "under a second since the reading", reading: 1_000, age: 900 * time.Millisecond, next: 2_000, validUntil: 1_001, reads: 0},
 	}
 	for _, tc := range tests {

@@ -49,10 +49,6 @@ func (k Kind) String() string {
 	return fmt.Sprintf("Kind(%d)", uint8(k))
 }
 
-// DefaultValidity is used when CreateParams sets neither ValidFor nor ValidUntil; it
-// matches the program's own default.
-const DefaultValidity = time.Hour
-
 // CreateParams describes a session to create. Kind and Target are required.
 type CreateParams struct {
 	Kind          Kind
@@ -154,7 +150,7 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 	if err != nil {
 		return nil, err
 	}
-	validUntil := now + int64(cmp.Or(p.ValidFor, DefaultValidity)/time.Second)
+	validUntil := now + int64(cmp.Or(p.ValidFor, client.DefaultValidity)/time.Second)
 	if !p.ValidUntil.IsZero() {
 		validUntil = p.ValidUntil.Unix()
 	}
@@ -177,25 +173,23 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 	if p.Payer != nil {
 		plan.payer = p.Payer.PublicKey()
 	}
-	opts := []client.Option{
-		client.WithClusterTime(now), client.WithValidUntil(validUntil), client.WithProgramID(m.programID),
-	}
+	args := client.CreateArgs{ClusterTime: now, ValidUntil: &validUntil, ProgramID: m.programID}
 	if p.TopUp > 0 {
-		opts = append(opts, client.WithTopUp(true), client.WithLamports(p.TopUp))
+		args.TopUp, args.Lamports = new(true), &p.TopUp
 	}
 	switch p.Kind {
 	case KindV1:
 		plan.ix, err = client.NewCreateSession(client.CreateSessionAccounts{
 			SessionSigner: signer, Authority: authority, TargetProgram: p.TargetProgram, SessionToken: token,
-		}, opts...)
+		}, args)
 	case KindV1WithPayer:
 		plan.ix, err = client.NewCreateSessionWithPayer(client.CreateSessionWithPayerAccounts{
 			SessionSigner: signer, Payer: plan.payer, Authority: authority, TargetProgram: p.TargetProgram, SessionToken: token,
-		}, opts...)
+		}, args)
 	case KindV2:
 		plan.ix, err = client.NewCreateSessionV2(client.CreateSessionV2Accounts{
 			SessionSigner: signer, FeePayer: plan.payer, Authority: authority, TargetProgram: p.TargetProgram, SessionToken: token,
-		}, opts...)
+		}, args)
 	}
 	if err != nil {
 		return nil, err

@@ -71,7 +71,7 @@ func TestDuplicateAndTooLong(t *testing.T) {
 	sendCreate := func(s *Session, validUntil, clusterTime int64) error {
 		ix, err := client.NewCreateSession(client.CreateSessionAccounts{
 			SessionSigner: s.SessionSigner(), Authority: pub, TargetProgram: gameID,
-		}, client.WithValidUntil(validUntil), client.WithClusterTime(clusterTime))
+		}, client.CreateArgs{ValidUntil: new(int64(validUntil)), ClusterTime: clusterTime})
 		require.NoError(t, err)
 		_, err = e.m.send(e.ctx, func(bh solana.Hash) (*solana.Transaction, error) {
 			return s.build(bh, []solana.Instruction{ix}, &wrapConfig{payer: &pub, keys: []*txn.SessionKey{authKey}})

@@ -40,7 +40,7 @@
 //
 // # Errors
 //
-// Refusals are sentinel errors ([ErrExpired], [ErrRevoked], [ErrWrongTarget], ...), with
+// Refusals are sentinel errors ([client.ErrExpired], [ErrRevoked], [ErrWrongTarget], ...), with
 // [*RefusedError] naming the offending instruction. Failed transactions carry the
 // client package's typed errors, so errors.Is(err, client.ErrInvalidToken) and friends
 // hold whether or not the sender was given client.ParseTransactionError.

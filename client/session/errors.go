@@ -5,14 +5,9 @@ import (
 	"fmt"
 
 	"github.com/gagliardetto/solana-go"
-
-	"github.com/sessionkit/sessionkit/client"
 )
 
 var (
-	// ErrExpired means a cluster clock reading is at or past the token's valid_until. It
-	// matches client.ErrExpired too.
-	ErrExpired = fmt.Errorf("session: %w by cluster time", client.ErrExpired)
 	// ErrRevoked means the token was revoked through this process or is gone from the chain.
 	ErrRevoked = errors.New("session: token revoked")
 	// ErrWrongTarget means the session would sign for a program other than its target.

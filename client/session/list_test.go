@@ -119,7 +119,7 @@ func TestRevokeTokenExpiredWithKey(t *testing.T) {
 	require.NoError(t, err)
 	e.warp(2 * time.Minute)
 	_, err = e.m.Resume(e.ctx, v1.Snapshot())
-	require.ErrorIs(t, err, ErrExpired)
+	require.ErrorIs(t, err, client.ErrExpired)
 	authStart, payerStart, strangerStart := e.balance(authority.PublicKey()), e.balance(payer.PublicKey()), e.balance(stranger.PublicKey())
 
 	_, err = e.m.RevokeToken(e.ctx, v1.Token(), RevokeParams{SessionKey: keyOf(t, v2)})

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
 )
 
@@ -311,7 +312,7 @@ func (p *Pool) Restore(ctx context.Context) (restored int, err error) {
 		s, err := p.mgr.Resume(ctx, snap)
 		switch {
 		case err == nil:
-		case errors.Is(err, ErrNotFound), errors.Is(err, ErrExpired):
+		case errors.Is(err, ErrNotFound), errors.Is(err, client.ErrExpired):
 			if err := p.retireSnapshot(ctx, snap); err != nil {
 				errs = append(errs, err)
 			}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/stretchr/testify/require"
 )
 
@@ -190,7 +191,7 @@ func TestPoolConcurrentUse(t *testing.T) {
 				got, ok := p.Get(s.authority, s.target)
 				if ok {
 					_, err = got.Wrap(ctx, solana.Hash{}, []solana.Instruction{moveIx(got, solana.PublicKey{})})
-					require.True(t, err == nil || errors.Is(err, ErrExpired), "%v", err)
+					require.True(t, err == nil || errors.Is(err, client.ErrExpired), "%v", err)
 				}
 			}
 		})

@@ -54,7 +54,7 @@ func TestWrongTokensAndExpiry(t *testing.T) {
 	require.NoError(t, err)
 	require.True(t, expired)
 	_, err = forOwner.Send(e.ctx, []solana.Instruction{move(forOwner)})
-	require.ErrorIs(t, err, ErrExpired)
+	require.ErrorIs(t, err, client.ErrExpired)
 	require.ErrorIs(t, e.sendUnchecked(forOwner, move(forOwner)), client.ErrInvalidToken)
 	require.Equal(t, uint64(1), e.playerState(player).Moves)
 }

@@ -11,7 +11,7 @@ import (
 
 // Resume rebuilds a Session from a stored Snapshot after a restart. It re-reads the token
 // and refuses (ErrMismatch) a snapshot whose key, address or fields disagree with the
-// chain, ErrNotFound when the token is gone (revoked) and ErrExpired when the cluster
+// chain, ErrNotFound when the token is gone (revoked) and client.ErrExpired when the cluster
 // clock is past valid_until.
 func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err error) {
 	key, err := txn.NewSessionKey(snap.Seed[:])
@@ -40,7 +40,7 @@ func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err er
 		return nil, fmt.Errorf("%w: stored session %s differs from the chain", ErrMismatch, snap.Token)
 	}
 	if t.Expired {
-		return nil, fmt.Errorf("%w: %s valid until %d", ErrExpired, t.Address, t.ValidUntil)
+		return nil, fmt.Errorf("%w: %s valid until %d", client.ErrExpired, t.Address, t.ValidUntil)
 	}
 	return &Session{
 		token: t.Address, signer: signer, authority: t.Authority, target: t.TargetProgram,

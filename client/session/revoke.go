@@ -180,11 +180,9 @@ func (r *revokePlan) build(blockhash solana.Hash) (*solana.Transaction, error) {
 		var revoke solana.Instruction
 		var err error
 		if s.version == pda.V1 {
-			revoke, err = client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: s.token, Authority: s.authority},
-				client.WithProgramID(r.m.programID))
+			revoke, err = client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: s.token, Authority: s.authority}, client.RevokeArgs{ProgramID: r.m.programID})
 		} else {
-			revoke, err = client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: s.token, FeePayer: s.feePayer, Authority: s.authority},
-				client.WithProgramID(r.m.programID), client.WithAuthoritySigner(r.authoritySigns))
+			revoke, err = client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: s.token, FeePayer: s.feePayer, Authority: s.authority}, client.RevokeArgs{ProgramID: r.m.programID, AuthorityUnsigned: !r.authoritySigns})
 		}
 		if err != nil {
 			return nil, err

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
@@ -96,7 +97,7 @@ func (s *Session) Expired(ctx context.Context) (bool, error) {
 	switch err := s.mgr.clock.check(ctx, s.validUntil); {
 	case err == nil:
 		return false, nil
-	case errors.Is(err, ErrExpired):
+	case errors.Is(err, client.ErrExpired):
 		return true, nil
 	default:
 		return false, err
@@ -115,8 +116,8 @@ func (s *Session) usable(ctx context.Context) error {
 		return nil
 	}
 	if err := s.mgr.clock.check(ctx, s.validUntil); err != nil {
-		if errors.Is(err, ErrExpired) {
-			return fmt.Errorf("%w: %s valid until %d", ErrExpired, s.token, s.validUntil)
+		if errors.Is(err, client.ErrExpired) {
+			return fmt.Errorf("%w: %s valid until %d", client.ErrExpired, s.token, s.validUntil)
 		}
 		return err
 	}

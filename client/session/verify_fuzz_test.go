@@ -85,7 +85,7 @@ func FuzzPendingVerify(f *testing.F) {
 	game := seededKey(4).PublicKey()
 	create, err := client.NewCreateSession(client.CreateSessionAccounts{
 		SessionSigner: ephemeral.PublicKey(), Authority: wallet.PublicKey(), TargetProgram: game,
-	}, client.WithClusterTime(1_900_000_000), client.WithValidity(time.Hour), client.WithTopUp(true))
+	}, client.CreateArgs{ClusterTime: 1_900_000_000, ValidFor: time.Hour, TopUp: new(true)})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -93,7 +93,7 @@ func FuzzPendingVerify(f *testing.F) {
 	if err != nil {
 		f.Fatal(err)
 	}
-	revoke, err := client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token, Authority: wallet.PublicKey()})
+	revoke, err := client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token, Authority: wallet.PublicKey()}, client.RevokeArgs{})
 	if err != nil {
 		f.Fatal(err)
 	}

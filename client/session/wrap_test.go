@@ -12,6 +12,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/programs/system"
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/stretchr/testify/require"
 )
 
@@ -113,7 +114,7 @@ func TestWrapRefusals(t *testing.T) {
 
 	expired := testSession(t, m, 1_000)
 	_, err = expired.Wrap(ctx, solana.Hash{}, []solana.Instruction{moveIx(expired, solana.PublicKey{})})
-	require.ErrorIs(t, err, ErrExpired)
+	require.ErrorIs(t, err, client.ErrExpired)
 
 	revoked := testSession(t, m, 5_000)
 	revoked.state.Store(stateRevoked)

@@ -14,8 +14,8 @@ import (
 const clockUnixOffset = 32
 
 // ClusterTime reads the Clock sysvar's unix_timestamp: the time the session program and
-// target programs compare valid_until with, and so the time to pass to WithClusterTime
-// and Expected.ClusterTime. Only those 8 bytes are fetched.
+// target programs compare valid_until with, and so the time to pass to client.CreateArgs.ClusterTime
+// and client.Expected.ClusterTime. Only those 8 bytes are fetched.
 func ClusterTime(ctx context.Context, c *rpc.Client, commitment rpc.CommitmentType) (int64, error) {
 	length := uint64(8)
 	offset := uint64(clockUnixOffset)

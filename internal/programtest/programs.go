@@ -50,23 +50,23 @@ func TokenAddress(t *testing.T, v pda.Version, target, signer, authority solana.
 }
 
 // CreateV1 lands create_session for (target, signer, authority) and returns the token.
-func (e *Env) CreateV1(authority, signer solana.PrivateKey, target solana.PublicKey, opts ...client.Option) solana.PublicKey {
+func (e *Env) CreateV1(authority, signer solana.PrivateKey, target solana.PublicKey, args client.CreateArgs) solana.PublicKey {
 	e.T.Helper()
 	ix, err := client.NewCreateSession(client.CreateSessionAccounts{
 		SessionSigner: signer.PublicKey(), Authority: authority.PublicKey(), TargetProgram: target,
-	}, opts...)
+	}, args)
 	require.NoError(e.T, err)
 	e.Send(authority, Ixs(ix), signer)
 	return TokenAddress(e.T, pda.V1, target, signer.PublicKey(), authority.PublicKey())
 }
 
 // CreateV2 lands create_session_v2 paid by feePayer and returns the token.
-func (e *Env) CreateV2(feePayer, authority, signer solana.PrivateKey, target solana.PublicKey, opts ...client.Option) solana.PublicKey {
+func (e *Env) CreateV2(feePayer, authority, signer solana.PrivateKey, target solana.PublicKey, args client.CreateArgs) solana.PublicKey {
 	e.T.Helper()
 	ix, err := client.NewCreateSessionV2(client.CreateSessionV2Accounts{
 		SessionSigner: signer.PublicKey(), FeePayer: feePayer.PublicKey(),
 		Authority: authority.PublicKey(), TargetProgram: target,
-	}, opts...)
+	}, args)
 	require.NoError(e.T, err)
 	e.Send(feePayer, Ixs(ix), signer, authority)
 	return TokenAddress(e.T, pda.V2, target, signer.PublicKey(), authority.PublicKey())

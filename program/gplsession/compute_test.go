@@ -79,38 +79,38 @@ func TestComputeUnits(t *testing.T) {
 	record("example_game", "move_player", "owner, no session", e.Send(owner, programtest.Ixs(g.MoveAsOwner(player, o, examplegame.Up))).Units)
 
 	s1 := keyWithCanonicalBump(t, tokenBump(pda.V1, o))
-	create := func(s solana.PrivateKey, opts ...client.Option) solana.Instruction {
-		return e.Must(client.NewCreateSession(client.CreateSessionAccounts{SessionSigner: s.PublicKey(), Authority: o, TargetProgram: g.ID}, opts...))
+	create := func(s solana.PrivateKey, args client.CreateArgs) solana.Instruction {
+		return e.Must(client.NewCreateSession(client.CreateSessionAccounts{SessionSigner: s.PublicKey(), Authority: o, TargetProgram: g.ID}, args))
 	}
-	record("gpl_session", "create_session", "defaults (no top-up)", e.Send(owner, programtest.Ixs(create(s1)), s1).Units)
+	record("gpl_session", "create_session", "defaults (no top-up)", e.Send(owner, programtest.Ixs(create(s1, client.CreateArgs{})), s1).Units)
 	token1 := programtest.TokenAddress(t, pda.V1, g.ID, s1.PublicKey(), o)
 	record("example_game", "move_player", "V1 session", e.Send(owner, programtest.Ixs(g.Move(player, s1.PublicKey(), token1, examplegame.Right)), s1).Units)
 
 	s2 := keyWithCanonicalBump(t, tokenBump(pda.V1, o))
 	record("gpl_session", "create_session", "top-up, explicit valid_until",
-		e.Send(owner, programtest.Ixs(create(s2, client.WithTopUp(true), client.WithValidity(3600e9), client.WithClusterTime(now))), s2).Units)
+		e.Send(owner, programtest.Ixs(create(s2, client.CreateArgs{TopUp: new(true), ValidFor: 3600e9, ClusterTime: now})), s2).Units)
 
 	s3 := keyWithCanonicalBump(t, tokenBump(pda.V1, o))
 	withPayer := e.Must(client.NewCreateSessionWithPayer(client.CreateSessionWithPayerAccounts{
 		SessionSigner: s3.PublicKey(), Payer: sponsor.PublicKey(), Authority: o, TargetProgram: g.ID,
-	}, client.WithTopUp(true)))
+	}, client.CreateArgs{TopUp: new(true)}))
 	record("gpl_session", "create_session_with_payer", "top-up", e.Send(sponsor, programtest.Ixs(withPayer), s3, owner).Units)
 
 	s4 := keyWithCanonicalBump(t, tokenBump(pda.V2, o))
 	v2 := e.Must(client.NewCreateSessionV2(client.CreateSessionV2Accounts{
 		SessionSigner: s4.PublicKey(), FeePayer: sponsor.PublicKey(), Authority: o, TargetProgram: g.ID,
-	}, client.WithTopUp(true)))
+	}, client.CreateArgs{TopUp: new(true)}))
 	record("gpl_session", "create_session_v2", "top-up", e.Send(sponsor, programtest.Ixs(v2), s4, owner).Units)
 	token4 := programtest.TokenAddress(t, pda.V2, g.ID, s4.PublicKey(), o)
 	record("example_game", "move_player", "V2 session", e.Send(s4, programtest.Ixs(g.Move(player, s4.PublicKey(), token4, examplegame.Left))).Units)
 
-	revokeV1 := e.Must(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token1, Authority: o}))
+	revokeV1 := e.Must(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token1, Authority: o}, client.RevokeArgs{}))
 	record("gpl_session", "revoke_session", "by anyone", e.Send(sponsor, programtest.Ixs(revokeV1)).Units)
-	revokeV2 := e.Must(client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: token4, FeePayer: sponsor.PublicKey(), Authority: o}))
+	revokeV2 := e.Must(client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: token4, FeePayer: sponsor.PublicKey(), Authority: o}, client.RevokeArgs{}))
 	record("gpl_session", "revoke_session_v2", "active, authority signs", e.Send(sponsor, programtest.Ixs(revokeV2), owner).Units)
 
 	s5 := keyWithCanonicalBump(t, tokenBump(pda.V1, o))
-	tooLong := e.Edit(create(s5), nil).SetData(slices.Concat(discriminator(client.CreateSession), bytesOf(t, "00 01"), le64(now+604801), bytesOf(t, "00"))).Build()
+	tooLong := e.Edit(create(s5, client.CreateArgs{}), nil).SetData(slices.Concat(discriminator(client.CreateSession), bytesOf(t, "00 01"), le64(now+604801), bytesOf(t, "00"))).Build()
 	units, err := e.Simulate(owner, programtest.Ixs(tooLong), s5)
 	programtest.RequireProgramError(t, err, programtest.SessionID, 6000, client.ErrValidityTooLong)
 	record("gpl_session", "create_session", "error 6000 ValidityTooLong", units)
@@ -119,7 +119,7 @@ func TestComputeUnits(t *testing.T) {
 	record("gpl_session", "revoke_session", "error 3012 (already revoked)", units)
 
 	s6 := keyWithCanonicalBump(t, tokenBump(pda.V1, o))
-	e.Send(owner, programtest.Ixs(create(s6, client.WithValidUntil(now+10), client.WithClusterTime(now))), s6)
+	e.Send(owner, programtest.Ixs(create(s6, client.CreateArgs{ValidUntil: new(int64(now+10)), ClusterTime: now})), s6)
 	e.SetClock(now + 10)
 	token6 := programtest.TokenAddress(t, pda.V1, g.ID, s6.PublicKey(), o)
 	units, err = e.Simulate(owner, programtest.Ixs(g.Move(player, s6.PublicKey(), token6, examplegame.Up)), s6)

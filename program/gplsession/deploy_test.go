@@ -41,11 +41,11 @@ func TestSessionProgramDeployedThroughLoader(t *testing.T) {
 	signerV1, signerV2 := programtest.NewKey(t), programtest.NewKey(t)
 	createV1 := e.Must(client.NewCreateSession(client.CreateSessionAccounts{
 		SessionSigner: signerV1.PublicKey(), Authority: owner.PublicKey(), TargetProgram: g.ID,
-	}, client.WithProgramID(id), client.WithTopUp(true)))
+	}, client.CreateArgs{ProgramID: id, TopUp: new(true)}))
 	e.Send(owner, programtest.Ixs(createV1), signerV1)
 	createV2 := e.Must(client.NewCreateSessionV2(client.CreateSessionV2Accounts{
 		SessionSigner: signerV2.PublicKey(), FeePayer: sponsor.PublicKey(), Authority: owner.PublicKey(), TargetProgram: g.ID,
-	}, client.WithProgramID(id)))
+	}, client.CreateArgs{ProgramID: id}))
 	e.Send(sponsor, programtest.Ixs(createV2), signerV2, owner)
 
 	tokenV1, _, err := pda.Find(pda.V1, id, g.ID, signerV1.PublicKey(), owner.PublicKey())
@@ -73,10 +73,10 @@ func TestSessionProgramDeployedThroughLoader(t *testing.T) {
 	programtest.RequireProgramError(t, err, g.ID, 3007, txn.ErrAccountOwnedByWrongProgram)
 
 	before := e.Balances(owner.PublicKey(), sponsor.PublicKey())
-	revokeV1 := e.Must(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: tokenV1, Authority: owner.PublicKey()}, client.WithProgramID(id)))
+	revokeV1 := e.Must(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: tokenV1, Authority: owner.PublicKey()}, client.RevokeArgs{ProgramID: id}))
 	revokeV2 := e.Must(client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{
 		SessionToken: tokenV2, FeePayer: sponsor.PublicKey(), Authority: owner.PublicKey(),
-	}, client.WithProgramID(id)))
+	}, client.RevokeArgs{ProgramID: id}))
 	res := e.Send(payer, programtest.Ixs(revokeV1, revokeV2), owner)
 	require.Equal(t, uint64(2*programtest.FeePerSignature), res.Fee)
 	require.Equal(t, []uint64{before[0] + rentV1, before[1] + rentV2}, e.Balances(owner.PublicKey(), sponsor.PublicKey()))

@@ -77,19 +77,19 @@ func TestCreateSession(t *testing.T) {
 	target := programtest.SessionID
 	tests := []struct {
 		name       string
-		opts       []client.Option
+		create     client.CreateArgs
 		args       []byte // replaces the arguments when set
 		topUp      uint64
 		validUntil int64
 	}{
 		{name: "defaults: 1 hour, no top-up", validUntil: now + 3600},
-		{name: "default top-up", opts: []client.Option{client.WithTopUp(true)}, topUp: 10_000_000, validUntil: now + 3600},
-		{name: "top-up amount", opts: []client.Option{client.WithTopUp(true), client.WithLamports(5_000_000)}, topUp: 5_000_000, validUntil: now + 3600},
-		{name: "top-up false", opts: []client.Option{client.WithTopUp(false)}, validUntil: now + 3600},
-		{name: "zero top-up", opts: []client.Option{client.WithTopUp(true), client.WithLamports(0)}, validUntil: now + 3600},
+		{name: "default top-up", create: client.CreateArgs{TopUp: new(true)}, topUp: 10_000_000, validUntil: now + 3600},
+		{name: "top-up amount", create: client.CreateArgs{TopUp: new(true), Lamports: new(uint64(5_000_000))}, topUp: 5_000_000, validUntil: now + 3600},
+		{name: "top-up false", create: client.CreateArgs{TopUp: new(false)}, validUntil: now + 3600},
+		{name: "zero top-up", create: client.CreateArgs{TopUp: new(true), Lamports: new(uint64(0))}, validUntil: now + 3600},
 		{
 			name:       "exactly 7 days",
-			opts:       []client.Option{client.WithValidUntil(now + 604800), client.WithClusterTime(now)},
+			create:     client.CreateArgs{ValidUntil: new(int64(now + 604800)), ClusterTime: now},
 			validUntil: now + 604800,
 		},
 		{name: "lamports ignored when top_up is Some(false)", args: slices.Concat(bytesOf(t, "01 00 00 01"), le64(5_000_000)), validUntil: now + 3600},
@@ -104,7 +104,7 @@ func TestCreateSession(t *testing.T) {
 			signer := programtest.NewKey(t)
 			ix := e.Must(client.NewCreateSession(client.CreateSessionAccounts{
 				SessionSigner: signer.PublicKey(), Authority: authority.PublicKey(), TargetProgram: target,
-			}, tc.opts...))
+			}, tc.create))
 			if tc.args != nil {
 				ix = e.Edit(ix, nil).SetData(slices.Concat(discriminator(client.CreateSession), tc.args)).Build()
 			}
@@ -135,7 +135,7 @@ func TestCreateSessionWithPayer(t *testing.T) {
 	ix := e.Must(client.NewCreateSessionWithPayer(client.CreateSessionWithPayerAccounts{
 		SessionSigner: signer.PublicKey(), Payer: payer.PublicKey(),
 		Authority: authority.PublicKey(), TargetProgram: target,
-	}, client.WithTopUp(true), client.WithValidity(2*time.Hour), client.WithClusterTime(now)))
+	}, client.CreateArgs{TopUp: new(true), ValidFor: 2 * time.Hour, ClusterTime: now}))
 	res := e.Send(payer, programtest.Ixs(ix), signer, authority)
 	require.Equal(t, uint64(3*programtest.FeePerSignature), res.Fee)
 	require.Equal(t, []uint64{1_000_000_000 - rent - 10_000_000 - res.Fee, 1_000_000_000, 10_000_000},
@@ -146,7 +146,7 @@ func TestCreateSessionWithPayer(t *testing.T) {
 		SessionSigner: signer.PublicKey(), ValidUntil: now + 7200,
 	})
 
-	revoke := e.Must(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token, Authority: authority.PublicKey()}))
+	revoke := e.Must(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token, Authority: authority.PublicKey()}, client.RevokeArgs{}))
 	res = e.Send(stranger, programtest.Ixs(revoke))
 	require.Equal(t, uint64(programtest.FeePerSignature), res.Fee)
 	require.Equal(t, []uint64{1_000_000_000 - rent - 10_000_000 - 3*programtest.FeePerSignature, 1_000_000_000 + rent, 1_000_000_000 - res.Fee},
@@ -166,7 +166,7 @@ func TestCreateSessionV2(t *testing.T) {
 	ix := e.Must(client.NewCreateSessionV2(client.CreateSessionV2Accounts{
 		SessionSigner: signer.PublicKey(), FeePayer: feePayer.PublicKey(),
 		Authority: authority.PublicKey(), TargetProgram: target,
-	}, client.WithTopUp(true), client.WithLamports(2_000_000)))
+	}, client.CreateArgs{TopUp: new(true), Lamports: new(uint64(2_000_000))}))
 	res := e.Send(feePayer, programtest.Ixs(ix), signer, authority)
 	require.Equal(t, uint64(3*programtest.FeePerSignature), res.Fee)
 	require.Equal(t, []uint64{1_000_000_000 - rent - 2_000_000 - res.Fee, 1_000_000_000, 2_000_000},
@@ -185,10 +185,10 @@ func TestRevokeSession(t *testing.T) {
 	rent := e.Rent(client.SessionTokenLen)
 	authority, stranger := e.Wallet(1_000_000_000), e.Wallet(1_000_000_000)
 	signer := programtest.NewKey(t)
-	token := e.CreateV1(authority, signer, programtest.SessionID)
+	token := e.CreateV1(authority, signer, programtest.SessionID, client.CreateArgs{})
 	afterCreate := e.Balance(authority.PublicKey())
 
-	revoke := e.Must(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token, Authority: authority.PublicKey()}))
+	revoke := e.Must(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token, Authority: authority.PublicKey()}, client.RevokeArgs{}))
 	res := e.Send(stranger, programtest.Ixs(revoke))
 	require.Equal(t, uint64(programtest.FeePerSignature), res.Fee)
 	require.Equal(t, []uint64{afterCreate + rent, 1_000_000_000 - res.Fee},
@@ -198,7 +198,7 @@ func TestRevokeSession(t *testing.T) {
 	_, err := e.Simulate(stranger, programtest.Ixs(revoke))
 	programtest.RequireProgramError(t, err, programtest.SessionID, 3012, txn.ErrAccountNotInitialized)
 
-	again := e.CreateV1(authority, signer, programtest.SessionID)
+	again := e.CreateV1(authority, signer, programtest.SessionID, client.CreateArgs{})
 	require.Equal(t, token, again)
 	require.Equal(t, afterCreate+rent-rent-2*programtest.FeePerSignature, e.Balance(authority.PublicKey()))
 	requireToken(e, token, rent, client.TokenAccount{
@@ -216,17 +216,17 @@ func TestRevokeSessionV2(t *testing.T) {
 	feePayer, authority, stranger := e.Wallet(1_000_000_000), e.Wallet(1_000_000_000), e.Wallet(1_000_000_000)
 	target := programtest.SessionID
 	validUntil := now + 100
-	opts := []client.Option{client.WithValidUntil(validUntil), client.WithClusterTime(now)}
+	args := client.CreateArgs{ValidUntil: &validUntil, ClusterTime: now}
 
 	revoke := func(token solana.PublicKey, authoritySigns bool) solana.Instruction {
 		return e.Must(client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{
 			SessionToken: token, FeePayer: feePayer.PublicKey(), Authority: authority.PublicKey(),
-		}, client.WithAuthoritySigner(authoritySigns)))
+		}, client.RevokeArgs{AuthorityUnsigned: !authoritySigns}))
 	}
-	active := e.CreateV2(feePayer, authority, programtest.NewKey(t), target, opts...)
-	signed := e.CreateV2(feePayer, authority, programtest.NewKey(t), target, opts...)
-	expired := e.CreateV2(feePayer, authority, programtest.NewKey(t), target, opts...)
-	expiredSigned := e.CreateV2(feePayer, authority, programtest.NewKey(t), target, opts...)
+	active := e.CreateV2(feePayer, authority, programtest.NewKey(t), target, args)
+	signed := e.CreateV2(feePayer, authority, programtest.NewKey(t), target, args)
+	expired := e.CreateV2(feePayer, authority, programtest.NewKey(t), target, args)
+	expiredSigned := e.CreateV2(feePayer, authority, programtest.NewKey(t), target, args)
 
 	// Active: the authority's signature is what makes the revoke valid.
 	_, err := e.Simulate(stranger, programtest.Ixs(revoke(active, false)))
@@ -269,10 +269,10 @@ func TestCreateAtUsedAddress(t *testing.T) {
 	t.Run("token exists", func(t *testing.T) {
 		e := programtest.Setup(t)
 		signer := programtest.NewKey(t)
-		e.CreateV1(authority, signer, programtest.SessionID)
+		e.CreateV1(authority, signer, programtest.SessionID, client.CreateArgs{})
 		ix := e.Must(client.NewCreateSession(client.CreateSessionAccounts{
 			SessionSigner: signer.PublicKey(), Authority: authority.PublicKey(), TargetProgram: programtest.SessionID,
-		}, client.WithTopUp(true)))
+		}, client.CreateArgs{TopUp: new(true)}))
 		_, err := e.Simulate(authority, programtest.Ixs(ix), signer)
 		programtest.RequireProgramError(t, err, solana.SystemProgramID, 0, txn.ErrAccountInUse)
 	})
@@ -283,7 +283,7 @@ func TestCreateAtUsedAddress(t *testing.T) {
 			token := programtest.TokenAddress(t, pda.V1, programtest.SessionID, signer.PublicKey(), authority.PublicKey())
 			require.NoError(t, e.Net.Fund(e.Ctx, token, prefund))
 			before := e.Balance(authority.PublicKey())
-			e.CreateV1(authority, signer, programtest.SessionID)
+			e.CreateV1(authority, signer, programtest.SessionID, client.CreateArgs{})
 			held := max(rent, prefund)
 			require.Equal(t, before-(held-prefund)-2*programtest.FeePerSignature, e.Balance(authority.PublicKey()))
 			requireToken(e, token, held, client.TokenAccount{
@@ -292,7 +292,7 @@ func TestCreateAtUsedAddress(t *testing.T) {
 			})
 
 			before = e.Balance(authority.PublicKey())
-			revoke := e.Must(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token, Authority: authority.PublicKey()}))
+			revoke := e.Must(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token, Authority: authority.PublicKey()}, client.RevokeArgs{}))
 			res := e.Send(authority, programtest.Ixs(revoke))
 			require.Equal(t, before+held-res.Fee, e.Balance(authority.PublicKey()))
 			requireClosed(e, token)
@@ -312,17 +312,17 @@ func TestCreateErrors(t *testing.T) {
 	v1 := func(auth solana.PrivateKey) *programtest.Instruction {
 		return e.Edit(client.NewCreateSession(client.CreateSessionAccounts{
 			SessionSigner: signer.PublicKey(), Authority: auth.PublicKey(), TargetProgram: target,
-		}, client.WithValidUntil(now+604800), client.WithClusterTime(now)))
+		}, client.CreateArgs{ValidUntil: new(int64(now + 604800)), ClusterTime: now}))
 	}
 	withPayer := func() *programtest.Instruction {
 		return e.Edit(client.NewCreateSessionWithPayer(client.CreateSessionWithPayerAccounts{
 			SessionSigner: signer.PublicKey(), Payer: stranger.PublicKey(), Authority: authority.PublicKey(), TargetProgram: target,
-		}))
+		}, client.CreateArgs{}))
 	}
 	v2 := func() *programtest.Instruction {
 		return e.Edit(client.NewCreateSessionV2(client.CreateSessionV2Accounts{
 			SessionSigner: signer.PublicKey(), FeePayer: stranger.PublicKey(), Authority: authority.PublicKey(), TargetProgram: target,
-		}))
+		}, client.CreateArgs{}))
 	}
 	disc := discriminator(client.CreateSession)
 	unknown := sha256.Sum256([]byte("global:close_session"))
@@ -427,7 +427,7 @@ func TestCreateReadOnlyPayer(t *testing.T) {
 	signer := programtest.NewKey(t)
 	ix := e.Edit(client.NewCreateSession(client.CreateSessionAccounts{
 		SessionSigner: signer.PublicKey(), Authority: authority.PublicKey(), TargetProgram: programtest.SessionID,
-	})).SetWritable(2, false).Build()
+	}, client.CreateArgs{})).SetWritable(2, false).Build()
 	_, err := e.Simulate(stranger, programtest.Ixs(ix), signer, authority)
 	var ie *txn.InstructionError
 	require.ErrorAs(t, err, &ie)
@@ -441,14 +441,14 @@ func TestRevokeErrors(t *testing.T) {
 	e := programtest.Setup(t)
 	e.FreezeClock()
 	authority, feePayer, stranger := e.Wallet(1_000_000_000), e.Wallet(1_000_000_000), e.Wallet(1_000_000_000)
-	tokenV1 := e.CreateV1(authority, programtest.NewKey(t), programtest.SessionID)
-	tokenV2 := e.CreateV2(feePayer, authority, programtest.NewKey(t), programtest.SessionID)
+	tokenV1 := e.CreateV1(authority, programtest.NewKey(t), programtest.SessionID, client.CreateArgs{})
+	tokenV2 := e.CreateV2(feePayer, authority, programtest.NewKey(t), programtest.SessionID, client.CreateArgs{})
 	neverCreated := programtest.TokenAddress(t, pda.V1, programtest.SessionID, programtest.NewKey(t).PublicKey(), authority.PublicKey())
 	v1 := func(token, auth solana.PublicKey) *programtest.Instruction {
-		return e.Edit(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token, Authority: auth}))
+		return e.Edit(client.NewRevokeSession(client.RevokeSessionAccounts{SessionToken: token, Authority: auth}, client.RevokeArgs{}))
 	}
 	v2 := func(token, payer, auth solana.PublicKey) *programtest.Instruction {
-		return e.Edit(client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: token, FeePayer: payer, Authority: auth}))
+		return e.Edit(client.NewRevokeSessionV2(client.RevokeSessionV2Accounts{SessionToken: token, FeePayer: payer, Authority: auth}, client.RevokeArgs{}))
 	}
 	a, f := authority.PublicKey(), feePayer.PublicKey()
 	wallet := stranger.PublicKey()
