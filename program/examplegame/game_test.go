@@ -49,7 +49,7 @@ func TestGameSessions(t *testing.T) {
 
 	// A V1 session paid by the owner: the session key alone signs and pays the fee.
 	signerV1 := programtest.NewKey(t)
-	tokenV1 := e.CreateV1(owner, signerV1, g.ID, client.CreateArgs{TopUp: new(true), ValidUntil: new(int64(now+600)), ClusterTime: now})
+	tokenV1 := e.CreateV1(owner, signerV1, g.ID, client.CreateArgs{TopUp: new(true), ValidUntil: new(int64(now + 600)), ClusterTime: now})
 	res := e.Send(signerV1, programtest.Ixs(g.Move(player, signerV1.PublicKey(), tokenV1, examplegame.Right)))
 	require.Equal(t, client.DefaultTopUpLamports-res.Fee, e.Balance(signerV1.PublicKey()))
 	require.Equal(t, examplegame.PlayerAccount{Owner: owner.PublicKey(), X: 1, Y: 1, Moves: 2}, e.Player(player))
@@ -57,7 +57,7 @@ func TestGameSessions(t *testing.T) {
 	// A V2 session sponsored by a backend.
 	sponsor := e.Wallet(1_000_000_000)
 	signerV2 := programtest.NewKey(t)
-	tokenV2 := e.CreateV2(sponsor, owner, signerV2, g.ID, client.CreateArgs{TopUp: new(true), ValidUntil: new(int64(now+900)), ClusterTime: now})
+	tokenV2 := e.CreateV2(sponsor, owner, signerV2, g.ID, client.CreateArgs{TopUp: new(true), ValidUntil: new(int64(now + 900)), ClusterTime: now})
 	e.Send(signerV2, programtest.Ixs(g.Move(player, signerV2.PublicKey(), tokenV2, examplegame.Down)))
 	e.Send(signerV2, programtest.Ixs(g.Move(player, signerV2.PublicKey(), tokenV2, examplegame.Left)))
 	require.Equal(t, examplegame.PlayerAccount{Owner: owner.PublicKey(), X: 0, Y: 0, Moves: 4}, e.Player(player))

@@ -119,7 +119,7 @@ func TestComputeUnits(t *testing.T) {
 	record("gpl_session", "revoke_session", "error 3012 (already revoked)", units)
 
 	s6 := keyWithCanonicalBump(t, tokenBump(pda.V1, o))
-	e.Send(owner, programtest.Ixs(create(s6, client.CreateArgs{ValidUntil: new(int64(now+10)), ClusterTime: now})), s6)
+	e.Send(owner, programtest.Ixs(create(s6, client.CreateArgs{ValidUntil: new(int64(now + 10)), ClusterTime: now})), s6)
 	e.SetClock(now + 10)
 	token6 := programtest.TokenAddress(t, pda.V1, g.ID, s6.PublicKey(), o)
 	units, err = e.Simulate(owner, programtest.Ixs(g.Move(player, s6.PublicKey(), token6, examplegame.Up)), s6)
