@@ -1,0 +1,311 @@
+// Package guard decides, from the compiled message alone, whether a session key may sign
+// it: deny by default, and every debit the key could suffer bounded.
+//
+// A session signer may appear in a message only
+//
+//   - as fee payer, paying at most the base fee plus a priority fee within the caps,
+//   - in instructions of the session's target program (the program the authority
+//     granted the session to; what it lets a session do is the program's to bound),
+//   - in Compute Budget instructions whose unit limit and unit price are within the caps
+//     (they name no account, but a high price burns the fee payer's lamports),
+//   - in instructions of programs the caller allowed explicitly for this session.
+//
+// Any other instruction that names the signer, in any account position and with any
+// flags, is refused: System, SPL Token, Token-2022, Associated Token or any program. The
+// caller's AccountMeta flags play no part; the compiler merges them, so only the compiled
+// message says what a signature authorises.
+package guard
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+)
+
+// Default caps, used where a Policy leaves its cap zero.
+const (
+	// DefaultMaxUnitLimit is the runtime's own maximum per transaction.
+	DefaultMaxUnitLimit uint32 = 1_400_000
+	// DefaultMaxUnitPrice (micro-lamports per compute unit) keeps a move's priority fee
+	// at most 1,400 lamports at the maximum limit: under a third of the base fee.
+	DefaultMaxUnitPrice uint64 = 1_000
+)
+
+// ComputeBudgetProgramID is the Compute Budget program.
+var ComputeBudgetProgramID = solana.MustPublicKeyFromBase58("ComputeBudget111111111111111111111111111111")
+
+// Policy is what one session signer may sign.
+type Policy struct {
+	// Signer is the session signer whose signature the policy guards.
+	Signer solana.PublicKey
+	// TargetProgram is the program the session was granted for.
+	TargetProgram solana.PublicKey
+	// AllowedPrograms may name the signer besides the target program. Leave it empty
+	// unless the session must use such a program; it is then trusted as the target is.
+	AllowedPrograms []solana.PublicKey
+	// MaxUnitLimit caps SetComputeUnitLimit; zero means DefaultMaxUnitLimit.
+	MaxUnitLimit uint32
+	// MaxUnitPrice caps SetComputeUnitPrice (micro-lamports per unit); zero means
+	// DefaultMaxUnitPrice.
+	MaxUnitPrice uint64
+}
+
+// Refusal reasons; a *RefusedError unwraps to one of them.
+var (
+	// ErrForeignProgram: an instruction of a program neither targeted nor allowed names
+	// the session signer.
+	ErrForeignProgram = errors.New("guard: instruction of another program names the session signer")
+	// ErrComputeBudget: a Compute Budget instruction over the caps, unknown to the guard,
+	// or repeated.
+	ErrComputeBudget = errors.New("guard: compute budget outside the caps")
+	// ErrSignerAsProgram: the session signer's key is used as a program id.
+	ErrSignerAsProgram = errors.New("guard: session signer used as a program")
+	// ErrMalformed: the bytes are not a message the guard can read completely.
+	ErrMalformed = errors.New("guard: malformed message")
+	// ErrLookupTables: a v0 message loads accounts from lookup tables, which the guard
+	// cannot see into.
+	ErrLookupTables = errors.New("guard: address lookup tables are not supported")
+)
+
+// RefusedError names the instruction the guard refused, its program and why. Index is
+// -1 for a refusal about the whole message.
+type RefusedError struct {
+	Index   int
+	Program solana.PublicKey
+	Err     error
+	Detail  string
+}
+
+func (e *RefusedError) Error() string {
+	s := e.Err.Error()
+	if e.Index >= 0 {
+		s += fmt.Sprintf(": instruction %d (program %s)", e.Index, e.Program)
+	}
+	if e.Detail != "" {
+		s += ": " + e.Detail
+	}
+	return s
+}
+
+func (e *RefusedError) Unwrap() error { return e.Err }
+
+func malformed(detail string) error {
+	return &RefusedError{Index: -1, Err: ErrMalformed, Detail: detail}
+}
+
+// Compute Budget instruction tags (the program's borsh enum).
+const (
+	cbRequestHeapFrame         = 1
+	cbSetComputeUnitLimit      = 2
+	cbSetComputeUnitPrice      = 3
+	cbSetLoadedAccountsDataMax = 4
+)
+
+// Check judges a serialized message (legacy or v0, the bytes every signer signs). It
+// returns nil when p.Signer may sign it, or a *RefusedError. It does not allocate.
+func (p *Policy) Check(msg []byte) error {
+	r := reader{b: msg}
+	version := -1
+	if len(msg) > 0 && msg[0]&0x80 != 0 {
+		version = int(msg[0] & 0x7f)
+		if version != 0 {
+			return malformed(fmt.Sprintf("message version %d", version))
+		}
+		r.off = 1
+	}
+	nSigners, ok1 := r.byte()
+	_, ok2 := r.byte()
+	_, ok3 := r.byte()
+	nKeys, ok4 := r.compact()
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return malformed("truncated header")
+	}
+	if int(nSigners) > nKeys || nKeys == 0 {
+		return malformed(fmt.Sprintf("%d signers among %d keys", nSigners, nKeys))
+	}
+	keysAt := r.off
+	if !r.skip(32 * nKeys) {
+		return malformed("truncated account keys")
+	}
+	signerAt := -1
+	for i := range nKeys {
+		if solana.PublicKey(msg[keysAt+32*i:keysAt+32*i+32]) == p.Signer {
+			signerAt = i
+			break
+		}
+	}
+	if !r.skip(32) { // recent blockhash
+		return malformed("truncated blockhash")
+	}
+	nIxs, ok := r.compact()
+	if !ok {
+		return malformed("truncated instruction count")
+	}
+	key := func(i int) solana.PublicKey { return solana.PublicKey(msg[keysAt+32*i : keysAt+32*i+32]) }
+
+	var seenCB [cbSetLoadedAccountsDataMax + 1]bool
+	// An index past the static keys is a lookup-table account in v0, malformed otherwise.
+	beyondKeys := false
+	for ix := range nIxs {
+		progIdx, ok := r.byte()
+		if !ok || int(progIdx) >= nKeys {
+			return malformed(fmt.Sprintf("instruction %d: program index", ix))
+		}
+		nAccts, ok := r.compact()
+		if !ok {
+			return malformed(fmt.Sprintf("instruction %d: account count", ix))
+		}
+		acctsAt := r.off
+		if !r.skip(nAccts) {
+			return malformed(fmt.Sprintf("instruction %d: truncated accounts", ix))
+		}
+		nData, ok := r.compact()
+		if !ok {
+			return malformed(fmt.Sprintf("instruction %d: data length", ix))
+		}
+		dataAt := r.off
+		if !r.skip(nData) {
+			return malformed(fmt.Sprintf("instruction %d: truncated data", ix))
+		}
+		names := false
+		for _, a := range msg[acctsAt : acctsAt+nAccts] {
+			if int(a) >= nKeys {
+				if version < 0 {
+					return malformed(fmt.Sprintf("instruction %d: account index %d of %d keys", ix, a, nKeys))
+				}
+				beyondKeys = true
+			}
+			names = names || int(a) == signerAt
+		}
+		program := key(int(progIdx))
+		switch {
+		case int(progIdx) == signerAt:
+			return &RefusedError{Index: ix, Program: program, Err: ErrSignerAsProgram}
+		case program == ComputeBudgetProgramID:
+			if err := p.checkComputeBudget(msg[dataAt:dataAt+nData], &seenCB); err != nil {
+				return &RefusedError{Index: ix, Program: program, Err: ErrComputeBudget, Detail: err.Error()}
+			}
+			if names {
+				return &RefusedError{Index: ix, Program: program, Err: ErrForeignProgram}
+			}
+		case !names, program == p.TargetProgram, p.allowed(program):
+		default:
+			return &RefusedError{Index: ix, Program: program, Err: ErrForeignProgram}
+		}
+	}
+	if version == 0 {
+		nLookups, ok := r.compact()
+		if !ok {
+			return malformed("truncated lookup tables")
+		}
+		if nLookups > 0 {
+			return &RefusedError{Index: -1, Err: ErrLookupTables, Detail: fmt.Sprintf("%d tables", nLookups)}
+		}
+		if beyondKeys {
+			return malformed("account index past the keys without lookup tables")
+		}
+	}
+	if r.off != len(msg) {
+		return malformed(fmt.Sprintf("%d bytes after the message", len(msg)-r.off))
+	}
+	return nil
+}
+
+func (p *Policy) allowed(program solana.PublicKey) bool {
+	for _, a := range p.AllowedPrograms {
+		if a == program {
+			return true
+		}
+	}
+	return false
+}
+
+// checkComputeBudget reads one Compute Budget instruction. The runtime refuses a
+// transaction that repeats one, but refusing here costs nothing and keeps the reading
+// simple: each kind is judged once.
+func (p *Policy) checkComputeBudget(data []byte, seen *[cbSetLoadedAccountsDataMax + 1]bool) error {
+	if len(data) == 0 {
+		return errors.New("empty instruction")
+	}
+	tag := data[0]
+	if tag < cbRequestHeapFrame || tag > cbSetLoadedAccountsDataMax {
+		return fmt.Errorf("unknown instruction %d", tag)
+	}
+	if seen[tag] {
+		return fmt.Errorf("instruction %d repeated", tag)
+	}
+	seen[tag] = true
+	switch tag {
+	case cbSetComputeUnitLimit:
+		if len(data) != 5 {
+			return fmt.Errorf("unit limit of %d bytes", len(data)-1)
+		}
+		limit, max := binary.LittleEndian.Uint32(data[1:]), p.MaxUnitLimit
+		if max == 0 {
+			max = DefaultMaxUnitLimit
+		}
+		if limit > max {
+			return fmt.Errorf("unit limit %d over the cap %d", limit, max)
+		}
+	case cbSetComputeUnitPrice:
+		if len(data) != 9 {
+			return fmt.Errorf("unit price of %d bytes", len(data)-1)
+		}
+		price, max := binary.LittleEndian.Uint64(data[1:]), p.MaxUnitPrice
+		if max == 0 {
+			max = DefaultMaxUnitPrice
+		}
+		if price > max {
+			return fmt.Errorf("unit price %d micro-lamports over the cap %d", price, max)
+		}
+	default: // heap frame and loaded-data size cost compute, not lamports
+		if len(data) != 5 {
+			return fmt.Errorf("instruction %d of %d bytes", tag, len(data))
+		}
+	}
+	return nil
+}
+
+// reader walks a message without allocating.
+type reader struct {
+	b   []byte
+	off int
+}
+
+func (r *reader) byte() (byte, bool) {
+	if r.off >= len(r.b) {
+		return 0, false
+	}
+	c := r.b[r.off]
+	r.off++
+	return c, true
+}
+
+func (r *reader) skip(n int) bool {
+	if n < 0 || n > len(r.b)-r.off {
+		return false
+	}
+	r.off += n
+	return true
+}
+
+// compact reads Solana's short_vec length: at most three bytes, canonical.
+func (r *reader) compact() (int, bool) {
+	var n int
+	for i := range 3 {
+		c, ok := r.byte()
+		if !ok {
+			return 0, false
+		}
+		n |= int(c&0x7f) << (7 * i)
+		if c&0x80 == 0 {
+			if c == 0 && i > 0 { // a trailing zero byte is not canonical
+				return 0, false
+			}
+			return n, n <= 0xffff
+		}
+	}
+	return 0, false
+}
