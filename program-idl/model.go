@@ -1,5 +1,6 @@
 // Package programidl embeds the gpl_session Anchor IDLs and parses Anchor IDL JSON, in the
-// 0.30+ spec or the legacy pre-0.30 format, into one model used for conformance checks.
+// 0.30+ spec or the legacy pre-0.30 format, into one model used for conformance checks
+// and for decoding instructions (DecodeInstruction) by their IDL names and types.
 package programidl
 
 import (

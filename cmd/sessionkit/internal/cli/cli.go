@@ -1,5 +1,6 @@
 // Package cli is the sessionkit command line: inspect, list, validate, create and
-// revoke session tokens, manage a token store, and run a local cluster or the demo.
+// revoke session tokens, manage a token store, decode transactions, and run a local
+// cluster or the demo.
 package cli
 
 import (
@@ -84,7 +85,7 @@ session token, or invalid), 130 interrupted.`,
 	})
 	a.g.register(root)
 	root.AddCommand(a.inspectCmd(), a.listCmd(), a.validateCmd(), a.createCmd(), a.revokeCmd(),
-		a.keysCmd(), a.localnetCmd(), a.demoCmd())
+		a.keysCmd(), a.localnetCmd(), a.demoCmd(), a.decodeCmd())
 	return root
 }
 
