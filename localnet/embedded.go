@@ -184,9 +184,11 @@ func (n *Net) firstBlock(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Sign(func(solana.PublicKey) *solana.PrivateKey { return &n.faucet }); err != nil {
+	msg, err := tx.Message.MarshalBinary()
+	if err != nil {
 		return err
 	}
+	tx.Signatures = []solana.Signature{n.faucet.Sign(msg)}
 	if _, err := n.client.SendTransactionWithOpts(ctx, tx, rpc.TransactionOpts{SkipPreflight: true}); err != nil {
 		return fmt.Errorf("sendTransaction: %w", err)
 	}

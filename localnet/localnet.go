@@ -123,7 +123,7 @@ type Net struct {
 	sender *sender.Sender
 	// faucet is a throwaway key created with a large balance at start; Fund
 	// pays from it so that amounts are exact on every backend.
-	faucet solana.PrivateKey
+	faucet *txn.SessionKey
 	proc   *process
 	tmpDir string
 	// logFile holds the validator's output until Close removes tmpDir.
@@ -240,8 +240,8 @@ func (cfg *Config) startAccounts(faucet solana.PublicKey) []Account {
 // faucetLamports is the funding account's balance: 100 million SOL.
 const faucetLamports = 100_000_000 * solana.LAMPORTS_PER_SOL
 
-func newFaucet() solana.PrivateKey {
-	key, err := solana.NewRandomPrivateKey()
+func newFaucet() *txn.SessionKey {
+	key, err := txn.GenerateSessionKey(nil)
 	if err != nil {
 		panic(err) // crypto/rand failed; nothing sensible to do
 	}
@@ -349,7 +349,11 @@ func (n *Net) RefreshBlockhash(ctx context.Context) (solana.Hash, error) {
 // confirmed. As on any cluster, a new account must end up rent-exempt.
 func (n *Net) Fund(ctx context.Context, pubkey solana.PublicKey, lamports uint64) error {
 	ix := system.NewTransferInstruction(lamports, n.faucet.PublicKey(), pubkey).Build()
-	if _, err := n.send(ctx, n.faucet, []solana.Instruction{ix}); err != nil {
+	// send signs through solana-go, which needs the raw key; the copy lives only for
+	// this call.
+	faucet := n.faucet.PrivateKey()
+	defer clear(faucet)
+	if _, err := n.send(ctx, faucet, []solana.Instruction{ix}); err != nil {
 		return fmt.Errorf("localnet: funding %s with %d lamports: %w", pubkey, lamports, err)
 	}
 	return nil

@@ -55,7 +55,7 @@ type CreateParams struct {
 	TargetProgram solana.PublicKey
 	// Payer pays the rent, the top-up and the transaction fee: required for
 	// KindV1WithPayer, optional for KindV2 (default: the authority), not allowed for KindV1.
-	Payer solana.PrivateKey
+	Payer *txn.SessionKey
 	// ValidFor counts from the cluster's current unix time; ValidUntil, when set, wins.
 	// The program refuses more than client.MaxValidity; so does Create, before sending
 	// (client.ErrValidityTooLong). Leave a few seconds of margin below the maximum: the
@@ -78,10 +78,15 @@ func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p Cre
 	if authority == nil {
 		return nil, fmt.Errorf("%w: no authority key; use PrepareCreate when the wallet holds it", ErrBadParams)
 	}
-	keys, err := sessionKeys(authority, p.Payer)
+	keys, err := sessionKeys(authority)
 	if err != nil {
 		return nil, err
 	}
+	payer, err := paramKeys(p.Payer)
+	if err != nil {
+		return nil, err
+	}
+	keys = append(keys, payer...)
 	plan, err := m.planCreate(ctx, keys[0].PublicKey(), p)
 	if err != nil {
 		return nil, err
@@ -101,7 +106,7 @@ func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p Cre
 // wallet's signature is missing. The wallet pays unless p.Payer is set. Hand the
 // Pending's bytes to the wallet and pass the result to SubmitSigned.
 func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey, p CreateParams) (*Pending, error) {
-	keys, err := sessionKeys(p.Payer)
+	keys, err := paramKeys(p.Payer)
 	if err != nil {
 		return nil, err
 	}

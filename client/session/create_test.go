@@ -27,7 +27,7 @@ func TestCreateParamsChecked(t *testing.T) {
 	}{
 		{name: "no kind", p: CreateParams{TargetProgram: target}, want: ErrBadParams, text: "Kind"},
 		{name: "no target", p: CreateParams{Kind: KindV1}, want: ErrBadParams, text: "Target"},
-		{name: "v1 with payer", p: CreateParams{Kind: KindV1, TargetProgram: target, Payer: payer}, want: ErrBadParams, text: "KindV1WithPayer"},
+		{name: "v1 with payer", p: CreateParams{Kind: KindV1, TargetProgram: target, Payer: keyFrom(t, payer)}, want: ErrBadParams, text: "KindV1WithPayer"},
 		{name: "with_payer without payer", p: CreateParams{Kind: KindV1WithPayer, TargetProgram: target}, want: ErrBadParams, text: "needs a Payer"},
 		{name: "eight days", p: CreateParams{Kind: KindV2, TargetProgram: target, ValidFor: 8 * 24 * time.Hour}, want: client.ErrValidityTooLong, text: "691200 s after cluster time 1700000000"},
 		{name: "past", p: CreateParams{Kind: KindV2, TargetProgram: target, ValidUntil: time.Unix(1_700_000_000, 0)}, want: client.ErrValidUntilNotAfterNow, text: "cluster time 1700000000"},
@@ -41,7 +41,7 @@ func TestCreateParamsChecked(t *testing.T) {
 		})
 	}
 
-	plan, err := m.planCreate(t.Context(), authority, CreateParams{Kind: KindV2, TargetProgram: target, Payer: payer})
+	plan, err := m.planCreate(t.Context(), authority, CreateParams{Kind: KindV2, TargetProgram: target, Payer: keyFrom(t, payer)})
 	require.NoError(t, err)
 	require.Equal(t, int64(1_700_000_000+3600), plan.session.ValidUntil())
 	require.Equal(t, payer.PublicKey(), plan.session.FeePayer())

@@ -81,3 +81,13 @@ func newKey(t testing.TB) *txn.SessionKey {
 	}
 	return k
 }
+
+// keyFrom is the redacting key parameters take, for a wallet key a test also uses raw.
+func keyFrom(t testing.TB, pk solana.PrivateKey) *txn.SessionKey {
+	t.Helper()
+	k, err := txn.SessionKeyFromPrivateKey(pk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}

@@ -76,7 +76,7 @@ func TestRevokeToken(t *testing.T) {
 
 	_, err = e.m.RevokeToken(e.ctx, v1.Token(), RevokeParams{})
 	require.ErrorIs(t, err, ErrBadParams)
-	res, err := e.m.RevokeToken(e.ctx, v1.Token(), RevokeParams{FeePayer: stranger})
+	res, err := e.m.RevokeToken(e.ctx, v1.Token(), RevokeParams{FeePayer: keyFrom(t, stranger)})
 	require.NoError(t, err)
 	require.Equal(t, RevokeResult{Signature: res.Signature, SweptTo: authority.PublicKey(), Fee: fee}, *res)
 	require.False(t, e.exists(v1.Token()))
@@ -84,12 +84,12 @@ func TestRevokeToken(t *testing.T) {
 	require.Equal(t, authStart+e.rentV1, e.balance(authority.PublicKey()))
 	require.Equal(t, strangerStart-fee, e.balance(stranger.PublicKey()))
 
-	_, err = e.m.RevokeToken(e.ctx, v2.Token(), RevokeParams{FeePayer: stranger})
+	_, err = e.m.RevokeToken(e.ctx, v2.Token(), RevokeParams{FeePayer: keyFrom(t, stranger)})
 	require.ErrorIs(t, err, client.ErrInvalidAuthority)
-	_, err = e.m.RevokeToken(e.ctx, v2.Token(), RevokeParams{Authority: authority})
+	_, err = e.m.RevokeToken(e.ctx, v2.Token(), RevokeParams{Authority: keyFrom(t, authority)})
 	require.NoError(t, err)
 	require.Equal(t, authStart+e.rentV1+e.rentV2-fee, e.balance(authority.PublicKey()))
-	_, err = e.m.RevokeToken(e.ctx, v2.Token(), RevokeParams{Authority: authority})
+	_, err = e.m.RevokeToken(e.ctx, v2.Token(), RevokeParams{Authority: keyFrom(t, authority)})
 	require.ErrorIs(t, err, ErrNotFound)
 }
 
@@ -113,9 +113,9 @@ func TestRevokeTokenExpiredWithKey(t *testing.T) {
 	stranger := e.funded(1_000_000_000)
 	v1, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: time.Minute})
 	require.NoError(t, err)
-	v2, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: payer, TopUp: 2_000_000, ValidFor: time.Minute})
+	v2, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: keyFrom(t, payer), TopUp: 2_000_000, ValidFor: time.Minute})
 	require.NoError(t, err)
-	keyless, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: payer, TopUp: 3_000_000, ValidFor: time.Minute})
+	keyless, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: keyFrom(t, payer), TopUp: 3_000_000, ValidFor: time.Minute})
 	require.NoError(t, err)
 	e.warp(2 * time.Minute)
 	_, err = e.m.Resume(e.ctx, v1.Snapshot())
@@ -142,7 +142,7 @@ func TestRevokeTokenExpiredWithKey(t *testing.T) {
 
 	// An expired V2 token needs no authority; with a FeePayer the signer's whole balance
 	// moves, and the fee covers both signatures.
-	res, err = e.m.RevokeToken(e.ctx, v2.Token(), RevokeParams{SessionKey: keyOf(t, v2), FeePayer: stranger})
+	res, err = e.m.RevokeToken(e.ctx, v2.Token(), RevokeParams{SessionKey: keyOf(t, v2), FeePayer: keyFrom(t, stranger)})
 	require.NoError(t, err)
 	require.Equal(t, RevokeResult{Signature: res.Signature, Swept: 2_000_000, SweptTo: payer.PublicKey(), Fee: 2 * fee}, *res)
 	require.False(t, e.exists(v2.Token()))
@@ -151,7 +151,7 @@ func TestRevokeTokenExpiredWithKey(t *testing.T) {
 	require.Equal(t, strangerStart-2*fee, e.balance(stranger.PublicKey()))
 
 	// Without the key anyone may still close an expired V2 token; the top-up stays put.
-	res, err = e.m.RevokeToken(e.ctx, keyless.Token(), RevokeParams{FeePayer: stranger})
+	res, err = e.m.RevokeToken(e.ctx, keyless.Token(), RevokeParams{FeePayer: keyFrom(t, stranger)})
 	require.NoError(t, err)
 	require.Equal(t, RevokeResult{Signature: res.Signature, SweptTo: payer.PublicKey(), Fee: fee}, *res)
 	require.False(t, e.exists(keyless.Token()))
@@ -176,7 +176,7 @@ func TestRevokeTokenActiveV2WithKey(t *testing.T) {
 	require.Equal(t, uint64(1_000_000), e.balance(s.SessionSigner()))
 
 	authStart := e.balance(authority.PublicKey())
-	res, err := e.m.RevokeToken(e.ctx, s.Token(), RevokeParams{SessionKey: key, Authority: authority})
+	res, err := e.m.RevokeToken(e.ctx, s.Token(), RevokeParams{SessionKey: key, Authority: keyFrom(t, authority)})
 	require.NoError(t, err)
 	require.Equal(t, RevokeResult{Signature: res.Signature, Swept: 1_000_000 - 2*fee, SweptTo: authority.PublicKey(), Fee: 2 * fee}, *res)
 	require.False(t, e.exists(s.Token()))

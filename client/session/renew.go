@@ -7,6 +7,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -17,7 +18,7 @@ type RenewParams struct {
 	// KindV1WithPayer for one with another payer, KindV2 for V2.
 	Kind Kind
 	// Payer pays for the new session, as in CreateParams; required when the kind needs one.
-	Payer solana.PrivateKey
+	Payer *txn.SessionKey
 	// ValidFor and TopUp as in CreateParams.
 	ValidFor time.Duration
 	TopUp    uint64

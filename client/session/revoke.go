@@ -19,10 +19,10 @@ type RevokeParams struct {
 	// Authority signs as the token's authority: required by the program to revoke an
 	// active V2 token (without it the program answers client.ErrInvalidAuthority). Use
 	// PrepareRevoke when the authority's key is in a wallet.
-	Authority solana.PrivateKey
+	Authority *txn.SessionKey
 	// FeePayer pays the transaction fee instead of the ephemeral signer, which then
 	// sweeps its whole balance.
-	FeePayer solana.PrivateKey
+	FeePayer *txn.SessionKey
 	// KeepLamports leaves the ephemeral signer's lamports where they are.
 	KeepLamports bool
 	// SessionKey is the ephemeral signer's key for RevokeToken, which has no Session to
@@ -103,7 +103,7 @@ func (m *Manager) planRevoke(ctx context.Context, s *Session, p RevokeParams, ex
 	if p.SessionKey != nil {
 		return nil, fmt.Errorf("%w: RevokeParams.SessionKey is for RevokeToken; a Session signs with its own key", ErrBadParams)
 	}
-	keys, err := sessionKeys(p.Authority, p.FeePayer)
+	keys, err := paramKeys(p.Authority, p.FeePayer)
 	if err != nil {
 		return nil, err
 	}

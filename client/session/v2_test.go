@@ -23,7 +23,7 @@ func TestV2RevokeRules(t *testing.T) {
 	player := e.player(e.game, authority)
 	authorityStart := e.balance(authority.PublicKey())
 
-	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: sponsor, TopUp: 5_000_000, ValidFor: time.Hour})
+	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: keyFrom(t, sponsor), TopUp: 5_000_000, ValidFor: time.Hour})
 	require.NoError(t, err)
 	// Sponsor, authority and ephemeral key sign; the sponsor pays everything.
 	sponsorAfter := uint64(1_000_000_000) - e.rentV2 - 5_000_000 - 3*fee
@@ -42,7 +42,7 @@ func TestV2RevokeRules(t *testing.T) {
 	// Active, without the authority's signature: InvalidAuthority in preflight, nothing
 	// charged, and the session keeps working. Whoever pays the fee makes no difference.
 	strangerStart := e.balance(stranger.PublicKey())
-	_, err = e.m.Revoke(e.ctx, sess, RevokeParams{FeePayer: stranger})
+	_, err = e.m.Revoke(e.ctx, sess, RevokeParams{FeePayer: keyFrom(t, stranger)})
 	require.ErrorIs(t, err, client.ErrInvalidAuthority)
 	require.Equal(t, strangerStart, e.balance(stranger.PublicKey()))
 	_, err = e.m.Revoke(e.ctx, sess, RevokeParams{})
@@ -53,7 +53,7 @@ func TestV2RevokeRules(t *testing.T) {
 	require.NoError(t, err)
 
 	// With the authority's signature; the ephemeral key pays for both signatures.
-	res, err := e.m.Revoke(e.ctx, sess, RevokeParams{Authority: authority})
+	res, err := e.m.Revoke(e.ctx, sess, RevokeParams{Authority: keyFrom(t, authority)})
 	require.NoError(t, err)
 	require.Equal(t, RevokeResult{Signature: res.Signature, Swept: 5_000_000 - 2*fee - 2*fee, SweptTo: sponsor.PublicKey(), Fee: 2 * fee}, *res)
 	require.Equal(t, sponsorAfter+e.rentV2+res.Swept, e.balance(sponsor.PublicKey()))
@@ -64,11 +64,11 @@ func TestV2RevokeRules(t *testing.T) {
 
 	// Expired: anyone may revoke, here a stranger paying the fee; the sponsor gets the rent
 	// and the whole ephemeral balance.
-	short, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: sponsor, TopUp: 2_000_000, ValidFor: 10 * time.Minute})
+	short, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: keyFrom(t, sponsor), TopUp: 2_000_000, ValidFor: 10 * time.Minute})
 	require.NoError(t, err)
 	sponsorAfter -= e.rentV2 + 2_000_000 + 3*fee
 	e.warp(11 * time.Minute)
-	res, err = e.m.Revoke(e.ctx, short, RevokeParams{FeePayer: stranger})
+	res, err = e.m.Revoke(e.ctx, short, RevokeParams{FeePayer: keyFrom(t, stranger)})
 	require.NoError(t, err)
 	require.Equal(t, uint64(2_000_000), res.Swept)
 	require.Equal(t, uint64(2*fee), res.Fee)
@@ -83,7 +83,7 @@ func TestWithPayerRentGoesToAuthority(t *testing.T) {
 	e := newEnv(t)
 	authority := e.funded(1_000_000_000)
 	payer := e.funded(1_000_000_000)
-	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1WithPayer, TargetProgram: gameID, Payer: payer, TopUp: 1_000_000})
+	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1WithPayer, TargetProgram: gameID, Payer: keyFrom(t, payer), TopUp: 1_000_000})
 	require.NoError(t, err)
 	require.Equal(t, uint64(1_000_000_000)-e.rentV1-1_000_000-3*fee, e.balance(payer.PublicKey()))
 	require.Equal(t, uint64(1_000_000_000), e.balance(authority.PublicKey()))
@@ -101,7 +101,7 @@ func TestSponsorPaysMoves(t *testing.T) {
 	authority := e.funded(1_000_000_000)
 	sponsor := e.funded(1_000_000_000)
 	player := e.player(e.game, authority)
-	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: sponsor})
+	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: keyFrom(t, sponsor)})
 	require.NoError(t, err)
 	sponsorKey, err := txn.SessionKeyFromPrivateKey(sponsor)
 	require.NoError(t, err)
@@ -117,9 +117,9 @@ func TestSponsorPaysMoves(t *testing.T) {
 	require.False(t, e.exists(sess.SessionSigner()))
 
 	// Nothing to sweep and nothing to pay with: the revoke needs a fee payer.
-	_, err = e.m.Revoke(e.ctx, sess, RevokeParams{Authority: authority})
+	_, err = e.m.Revoke(e.ctx, sess, RevokeParams{Authority: keyFrom(t, authority)})
 	require.ErrorIs(t, err, ErrNoSweep)
-	res, err := e.m.Revoke(e.ctx, sess, RevokeParams{Authority: authority, FeePayer: sponsor})
+	res, err := e.m.Revoke(e.ctx, sess, RevokeParams{Authority: keyFrom(t, authority), FeePayer: keyFrom(t, sponsor)})
 	require.NoError(t, err)
 	require.Zero(t, res.Swept)
 	require.Equal(t, afterCreate-5*2*fee-2*fee+e.rentV2, e.balance(sponsor.PublicKey()))

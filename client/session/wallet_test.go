@@ -65,7 +65,7 @@ func TestExternalWalletV2SponsoredRevoke(t *testing.T) {
 	sponsor := e.funded(1_000_000_000)
 	start := e.balance(wallet.PublicKey())
 
-	pending, err := e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: sponsor, TopUp: 1_000_000})
+	pending, err := e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: keyFrom(t, sponsor), TopUp: 1_000_000})
 	require.NoError(t, err)
 	_, err = e.m.SubmitSigned(e.ctx, pending, walletSign(t, pending.Bytes(), wallet))
 	require.NoError(t, err)

@@ -2,9 +2,11 @@ package txn
 
 import (
 	"crypto/rand"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 
 	"github.com/gagliardetto/solana-go"
 	voied25519 "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
@@ -25,8 +27,8 @@ var ErrKeyZeroed = errors.New("txn: session key was zeroed")
 //
 // Its secret never appears in String, GoString or any fmt verb, for the pointer, a
 // copied value, or a value held in an unexported struct field (which fmt prints without
-// calling methods). The secret leaves only through Seed, PrivateKey and
-// tokenstore.ExportSolanaKeypair.
+// calling methods), nor in encoding/json or log/slog output, which show the public key.
+// The secret leaves only through Seed, PrivateKey and tokenstore.ExportSolanaKeypair.
 //
 // A SessionKey is safe for concurrent use, except that Zero must not run concurrently
 // with other methods.
@@ -159,3 +161,10 @@ func (k SessionKey) GoString() string { return k.String() }
 
 // Format prints String for every verb, so %x or %+v cannot dump the secret.
 func (k SessionKey) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, k.String()) }
+
+// MarshalJSON writes the public key, so a struct holding the key can be logged as JSON;
+// without it the encoder would write "{}" and hide whose key it was.
+func (k SessionKey) MarshalJSON() ([]byte, error) { return json.Marshal(k.pub.String()) }
+
+// LogValue makes slog's text and JSON handlers agree on String's form.
+func (k SessionKey) LogValue() slog.Value { return slog.StringValue(k.String()) }

@@ -14,6 +14,7 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 // Error names the deployment step that failed.
@@ -51,7 +52,7 @@ const maxTxSize = 1232
 // Options tune Deploy, Upgrade and WriteBuffer.
 type Options struct {
 	// Authority becomes the upgrade authority on Deploy; nil means the payer.
-	Authority solana.PrivateKey
+	Authority *txn.SessionKey
 	// MaxDataLen is the largest ELF the program can later be upgraded to
 	// without extending; default twice the ELF size.
 	MaxDataLen uint64
@@ -122,9 +123,15 @@ func (s *session) rent(ctx context.Context, size uint64) (uint64, error) {
 // path: create and fill a buffer, then DeployWithMaxDataLen, which runs the
 // verifier. payer pays fees and rent. It returns the program id.
 func Deploy(ctx context.Context, client *rpc.Client, payer, program solana.PrivateKey, elf []byte, opts Options) (solana.PublicKey, error) {
-	authority := opts.Authority
-	if authority == nil {
-		authority = payer
+	authority := payer
+	if opts.Authority != nil {
+		// The loader signs through solana-go, which needs the raw key; the copy lives
+		// only for this call.
+		authority = opts.Authority.PrivateKey()
+		if authority == nil {
+			return solana.PublicKey{}, &Error{Step: "read Options.Authority", Err: txn.ErrKeyZeroed}
+		}
+		defer clear(authority)
 	}
 	s, err := newSession(client, payer)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/localnet/deploy"
 )
@@ -74,8 +75,12 @@ func TestDeployInvokeUpgradeSetAuthority(t *testing.T) {
 	}
 	authority := solana.NewWallet().PrivateKey
 	program := solana.NewWallet().PrivateKey
+	authorityKey, err := txn.SessionKeyFromPrivateKey(authority)
+	if err != nil {
+		t.Fatal(err)
+	}
 
-	id, err := deploy.Deploy(ctx, n.RPC(), payer, program, memoELF, deploy.Options{Authority: authority})
+	id, err := deploy.Deploy(ctx, n.RPC(), payer, program, memoELF, deploy.Options{Authority: authorityKey})
 	if err != nil {
 		t.Fatal(err)
 	}

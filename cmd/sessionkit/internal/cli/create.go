@@ -78,7 +78,7 @@ refused.`,
 				if p.Payer, err = loadKeypair(payer, "payer", "--payer"); err != nil {
 					return err
 				}
-				defer clear(p.Payer)
+				defer p.Payer.Zero()
 			}
 			if v2 {
 				p.Kind = session.KindV2
@@ -118,10 +118,13 @@ func parseValidity(s string) (time.Duration, error) {
 
 func (a *app) create(cmd *cobra.Command, p session.CreateParams, store storeFlags) error {
 	ctx := cmd.Context()
-	authority, err := a.keypair("authority")
+	key, err := a.keypair("authority")
 	if err != nil {
 		return err
 	}
+	defer key.Zero()
+	// Manager.Create takes the authority as a solana-go key.
+	authority := key.PrivateKey()
 	defer clear(authority)
 	c := a.rpcClient()
 	m, snd, err := a.manager(c, true)

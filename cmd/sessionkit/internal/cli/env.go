@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/progress"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/solanacfg"
@@ -174,11 +175,11 @@ func (a *app) senderOptions() []sender.Option {
 const localPoll = 25 * time.Millisecond
 
 // keypair loads the -k keypair. Errors name the file, never its content.
-func (a *app) keypair(role string) (solana.PrivateKey, error) {
+func (a *app) keypair(role string) (*txn.SessionKey, error) {
 	return loadKeypair(a.env.keypairPath, role, "-k")
 }
 
-func loadKeypair(path, role, flag string) (solana.PrivateKey, error) {
+func loadKeypair(path, role, flag string) (*txn.SessionKey, error) {
 	if path == "" {
 		return nil, usageError("pass "+flag+" FILE", "no keypair for the %s", role)
 	}
@@ -196,8 +197,7 @@ func loadKeypair(path, role, flag string) (solana.PrivateKey, error) {
 		return nil, failure("a keypair file is the JSON array of 64 numbers that solana-keygen writes",
 			fmt.Errorf("%s keypair %s: %w", role, path, err))
 	}
-	defer key.Zero()
-	return key.PrivateKey(), nil
+	return key, nil
 }
 
 // progress returns the progress reporter: on a terminal and for text output only.

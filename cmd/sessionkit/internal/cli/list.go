@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/tokenview"
 )
@@ -41,13 +42,13 @@ keypair's address.`,
 			if authority != "" {
 				auth, err = parsePubkey("--authority", authority)
 			} else {
-				var key solana.PrivateKey
+				var key *txn.SessionKey
 				if key, err = a.keypair("authority"); err != nil {
 					return failure("pass --authority ADDRESS, or -k with the authority's keypair",
 						fmt.Errorf("no --authority given and %w", err))
 				}
 				auth = key.PublicKey()
-				clear(key)
+				key.Zero()
 			}
 			if err != nil {
 				return err

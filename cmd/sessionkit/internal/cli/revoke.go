@@ -146,7 +146,7 @@ func (a *app) revokeToken(ctx context.Context, c *rpc.Client, m *session.Manager
 		if p.Authority, err = a.authorityKey(tok); err != nil {
 			return err
 		}
-		defer clear(p.Authority)
+		defer p.Authority.Zero()
 	}
 	if key == nil {
 		// Reported as left behind: without the key nothing can move it.
@@ -159,7 +159,7 @@ func (a *app) revokeToken(ctx context.Context, c *rpc.Client, m *session.Manager
 			if p.FeePayer, err = a.keypair("fee payer"); err != nil {
 				return err
 			}
-			defer clear(p.FeePayer)
+			defer p.FeePayer.Zero()
 		}
 	}
 	res, err := m.RevokeToken(ctx, tok.Address, p)
@@ -169,7 +169,7 @@ func (a *app) revokeToken(ctx context.Context, c *rpc.Client, m *session.Manager
 		if p.FeePayer, err = a.keypair("fee payer"); err != nil {
 			return err
 		}
-		defer clear(p.FeePayer)
+		defer p.FeePayer.Zero()
 		res, err = m.RevokeToken(ctx, tok.Address, p)
 	}
 	if err != nil {
@@ -191,13 +191,13 @@ func (a *app) revokeToken(ctx context.Context, c *rpc.Client, m *session.Manager
 }
 
 // authorityKey loads -k and checks that it is the token's authority.
-func (a *app) authorityKey(tok *session.TokenStatus) (solana.PrivateKey, error) {
+func (a *app) authorityKey(tok *session.TokenStatus) (*txn.SessionKey, error) {
 	k, err := a.keypair("authority")
 	if err != nil {
 		return nil, err
 	}
 	if k.PublicKey() != tok.Authority {
-		clear(k)
+		k.Zero()
 		return nil, failure("pass the authority's keypair with -k",
 			fmt.Errorf("%s is an active V2 token: only its authority %s may revoke it", tok.Address, tok.Authority))
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/progress"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/tokenview"
 	"github.com/sessionkit/sessionkit/localnet"
@@ -95,7 +96,7 @@ type run struct {
 	snd       *sender.Sender
 	mgr       *session.Manager
 	authority solana.PrivateKey
-	sponsor   solana.PrivateKey
+	sponsor   *txn.SessionKey
 	player    solana.PublicKey
 	sess      *session.Session
 	moveSigs  []solana.Signature
@@ -174,7 +175,11 @@ func (d *run) fund(ctx context.Context) error {
 		}
 		d.r.Authority = d.authority.PublicKey().String()
 		if d.opt.Sponsor {
-			if d.sponsor, err = d.net.NewFundedKey(ctx, Funding); err != nil {
+			sponsor, err := d.net.NewFundedKey(ctx, Funding)
+			if err != nil {
+				return err
+			}
+			if d.sponsor, err = txn.SessionKeyFromPrivateKey(sponsor); err != nil {
 				return err
 			}
 			d.r.Sponsor = d.sponsor.PublicKey().String()
@@ -325,7 +330,10 @@ func (d *run) revoke(ctx context.Context) error {
 	var p session.RevokeParams
 	if d.sess.Version() == pda.V2 {
 		// An active V2 token needs its authority's signature.
-		p.Authority = d.authority
+		var err error
+		if p.Authority, err = txn.SessionKeyFromPrivateKey(d.authority); err != nil {
+			return fmt.Errorf("demo: revoke: %w", err)
+		}
 	}
 	err := d.timed("revoke", "Revoking the session and sweeping its lamports back", func() error {
 		res, err := d.mgr.Revoke(ctx, d.sess, p)
