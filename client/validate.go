@@ -60,6 +60,10 @@ type Expected struct {
 	// Account<SessionTokenV2>); 0 accepts either.
 	Version pda.Version
 	// TargetProgram is the program that runs the check (crate::id() in its macros).
+	//
+	// A zero TargetProgram, SessionSigner or Authority takes the token's own value, so
+	// that Expected{} judges a token by itself: steps c and d then prove only that it
+	// sits at the PDA of its own fields, which is where the program creates tokens.
 	TargetProgram solana.PublicKey
 	// SessionSigner is the key in the `signer =` field.
 	SessionSigner solana.PublicKey
@@ -70,6 +74,9 @@ type Expected struct {
 	ClusterTime int64
 	// Signers are the keys whose signatures the transaction carries.
 	Signers []solana.PublicKey
+	// NoTransaction skips step f, for judging a token with no transaction in view
+	// (inspecting or listing it). Signers is then ignored.
+	NoTransaction bool
 	// Cache, if set, memoises the PDA derivation of step c.
 	Cache *pda.Cache
 }
@@ -82,7 +89,7 @@ type Expected struct {
 //	c. address == PDA(prefix, TargetProgram, SessionSigner, Authority) under the program
 //	d. the token's authority == Authority
 //	e. ClusterTime < valid_until (strict)
-//	f. SessionSigner is among Signers
+//	f. SessionSigner is among Signers (skipped with NoTransaction)
 //
 // It returns the decoded token (when steps a and b pass) and a *ValidationError for the
 // first failed check.
@@ -100,6 +107,7 @@ func ValidateSessionToken(address, owner solana.PublicKey, data []byte, want Exp
 		return TokenAccount{}, &ValidationError{Token: address, Err: err}
 	}
 	tok := decodeToken(v, data)
+	want = want.resolve(tok)
 
 	pdaAddr, _, err := want.Cache.Find(v, programID, want.TargetProgram, want.SessionSigner, want.Authority) // c
 	if err != nil {
@@ -114,10 +122,24 @@ func ValidateSessionToken(address, owner solana.PublicKey, data []byte, want Exp
 	if !tok.Active(want.ClusterTime) { // e
 		return tok, fail(ErrExpired, "valid_until %d, cluster time %d", tok.ValidUntil, want.ClusterTime)
 	}
-	if !slices.Contains(want.Signers, want.SessionSigner) { // f
+	if !want.NoTransaction && !slices.Contains(want.Signers, want.SessionSigner) { // f
 		return tok, fail(ErrSignerMissing, "%s is not among the %d signers", want.SessionSigner, len(want.Signers))
 	}
 	return tok, nil
+}
+
+// resolve fills the zero keys of want with the token's own.
+func (want Expected) resolve(tok TokenAccount) Expected {
+	if want.TargetProgram.IsZero() {
+		want.TargetProgram = tok.TargetProgram
+	}
+	if want.SessionSigner.IsZero() {
+		want.SessionSigner = tok.SessionSigner
+	}
+	if want.Authority.IsZero() {
+		want.Authority = tok.Authority
+	}
+	return want
 }
 
 // pdaMismatchCause names the field that differs, as far as the token's own data tells.

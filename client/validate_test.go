@@ -64,6 +64,22 @@ func TestValidateSessionToken(t *testing.T) {
 		{"e: v2 expired", v2Addr, prog, v2, with(func(e *Expected) { e.ClusterTime = vu + 100 }), ErrExpired, ""},
 		{"f: signer missing", v1Addr, prog, v1, with(func(e *Expected) { e.Signers = []solana.PublicKey{authority} }), ErrSignerMissing, "not among the 1 signers"},
 		{"f: no signers", v2Addr, prog, v2, with(func(e *Expected) { e.Signers = nil }), ErrSignerMissing, ""},
+		{"f: skipped with no transaction", v2Addr, prog, v2, with(func(e *Expected) { e.Signers = nil; e.NoTransaction = true }), nil, ""},
+		{"f: no transaction, expiry still checked", v1Addr, prog, v1, with(func(e *Expected) { e.NoTransaction = true; e.ClusterTime = vu }), ErrExpired, ""},
+		// Zero keys take the token's own: the token judged by itself.
+		{"own: v1 by itself", v1Addr, prog, v1, Expected{ClusterTime: vu - 1, NoTransaction: true}, nil, ""},
+		{"own: v2 by itself", v2Addr, prog, v2, Expected{ClusterTime: vu - 1, NoTransaction: true, Cache: pda.NewCache(4)}, nil, ""},
+		{"own: zero target", v1Addr, prog, v1, with(func(e *Expected) { e.TargetProgram = solana.PublicKey{} }), nil, ""},
+		{"own: zero signer is the signer step f looks for", v1Addr, prog, v1, with(func(e *Expected) {
+			e.SessionSigner = solana.PublicKey{}
+			e.Signers = []solana.PublicKey{authority}
+		}), ErrSignerMissing, signer.String()},
+		{"own: zero authority", v2Addr, prog, v2, with(func(e *Expected) { e.Authority = solana.PublicKey{} }), nil, ""},
+		{"own: lookalike off its PDA", v2Addr, prog, v1, Expected{ClusterTime: vu - 1, NoTransaction: true}, ErrPDAMismatch, "not at its PDA"},
+		{"own: forged authority off its PDA", v1Addr, prog, forged, Expected{ClusterTime: vu - 1, NoTransaction: true}, ErrPDAMismatch, "not at its PDA"},
+		{"own: expired by itself", v1Addr, prog, v1, Expected{ClusterTime: vu, NoTransaction: true}, ErrExpired, ""},
+		{"own: given keys still checked", v1Addr, prog, v1, Expected{Authority: key("mallory"), ClusterTime: vu - 1, NoTransaction: true}, ErrPDAMismatch, "authority"},
+		{"own: wrong owner", v1Addr, solana.SystemProgramID, v1, Expected{NoTransaction: true}, ErrWrongOwner, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -52,6 +52,38 @@ func TestListAndGet(t *testing.T) {
 	_, err = e.m.Get(e.ctx, solana.NewWallet().PublicKey())
 	require.ErrorIs(t, err, ErrNotFound)
 
+	// A lookalike (token data off its PDA) fails step c of client.ValidateSessionToken,
+	// for Get as for Check; a listing of its authority refuses it the same way.
+	_, err = e.m.Get(e.ctx, lookalike)
+	require.ErrorIs(t, err, ErrMismatch)
+	require.ErrorIs(t, err, client.ErrPDAMismatch)
+	var ve *client.ValidationError
+	require.ErrorAs(t, err, &ve)
+	require.Equal(t, lookalike, ve.Token)
+	ins, cerr := e.m.Check(e.ctx, lookalike, client.Expected{NoTransaction: true})
+	require.ErrorIs(t, cerr, client.ErrPDAMismatch)
+	require.Equal(t, ve.Error(), cerr.Error())
+	require.Equal(t, lookalikeData.Authority, ins.Token.Authority, "decoded though refused")
+	require.Equal(t, pda.MagicBlockProgramID, ins.Account.Owner)
+	_, err = e.m.List(e.ctx, lookalikeData.Authority, nil)
+	require.ErrorIs(t, err, ErrMismatch)
+	require.ErrorIs(t, err, client.ErrPDAMismatch)
+
+	// Check judges by what the caller expects, step f included unless NoTransaction.
+	ins, cerr = e.m.Check(e.ctx, a.Token(), client.Expected{TargetProgram: otherGameID, NoTransaction: true})
+	require.ErrorIs(t, cerr, client.ErrPDAMismatch)
+	require.Equal(t, a.Token(), ins.Token.Address)
+	_, cerr = e.m.Check(e.ctx, a.Token(), client.Expected{TargetProgram: gameID, SessionSigner: a.SessionSigner(), Authority: authority.PublicKey()})
+	require.ErrorIs(t, cerr, client.ErrSignerMissing)
+	ins, cerr = e.m.Check(e.ctx, a.Token(), client.Expected{Signers: []solana.PublicKey{a.SessionSigner()}})
+	require.NoError(t, cerr)
+	require.Equal(t, e.rentV1, ins.Account.Lamports)
+	require.Equal(t, client.SessionTokenLen, ins.Account.Len)
+	ins, cerr = e.m.Check(e.ctx, solana.NewWallet().PublicKey(), client.Expected{})
+	require.ErrorIs(t, cerr, ErrNotFound)
+	require.Nil(t, ins.Account)
+	require.Nil(t, ins.Token)
+
 	e.warp(90 * time.Minute)
 	all, err = e.m.List(e.ctx, authority.PublicKey(), nil)
 	require.NoError(t, err)

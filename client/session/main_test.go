@@ -1,11 +1,13 @@
 package session
 
 import (
+	"math"
 	"os"
 	"testing"
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
@@ -19,13 +21,24 @@ import (
 var (
 	gameID      = solana.NewWallet().PublicKey()
 	otherGameID = solana.NewWallet().PublicKey()
+	// lookalike holds valid V1 token data, owned by the session program, at an address
+	// that is not the PDA of its fields: the program never makes one, a genesis can.
+	lookalike     = solana.NewWallet().PublicKey()
+	lookalikeData = client.SessionToken{Authority: solana.NewWallet().PublicKey(), TargetProgram: gameID,
+		SessionSigner: solana.NewWallet().PublicKey(), ValidUntil: math.MaxInt64}
 )
 
 func clusterConfig() localnet.Config {
+	data, err := lookalikeData.MarshalBinary()
+	if err != nil {
+		panic(err)
+	}
 	return localnet.Config{Programs: []localnet.Program{
 		{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
 		{ID: gameID, ELF: examplegame.ELF()},
 		{ID: otherGameID, ELF: examplegame.ELF()},
+	}, Accounts: []localnet.Account{
+		{Address: lookalike, Lamports: 10_000_000, Owner: pda.MagicBlockProgramID, Data: data},
 	}}
 }
 

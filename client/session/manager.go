@@ -45,7 +45,7 @@ func WithClockMaxAge(d time.Duration) Option { return func(m *Manager) { m.clock
 const DefaultClockMaxAge = 2 * time.Second
 
 // NewManager returns a Manager reading through rpcClient and sending through snd. A nil snd
-// makes a read-only Manager: Get, List and ClusterTime work, sending fails with
+// makes a read-only Manager: Get, Check, List and ClusterTime work, sending fails with
 // ErrBadParams. Give the sender sender.WithErrorMapper(client.ParseTransactionError) for
 // typed errors on its own sends; the Manager adds them to its sends either way.
 func NewManager(rpcClient *rpc.Client, snd *sender.Sender, opts ...Option) *Manager {

@@ -25,14 +25,23 @@ var (
 	shortAccount   = fixedKey(20).PublicKey()
 	foreignAccount = fixedKey(21).PublicKey()
 	missingAccount = fixedKey(22).PublicKey()
+	// lookalike holds V1 token data of another authority at an address that is not its PDA.
+	lookalike     = fixedKey(25).PublicKey()
+	lookalikeData = client.SessionToken{Authority: fixedKey(23).PublicKey(), TargetProgram: gameID,
+		SessionSigner: fixedKey(24).PublicKey(), ValidUntil: t0 + 3600}
 )
 
 func goldenConfig() localnet.Config {
 	cfg := clusterConfig()
 	disc, _ := client.TokenDiscriminator(pda.V1)
+	fake, err := lookalikeData.MarshalBinary()
+	if err != nil {
+		panic(err)
+	}
 	cfg.Accounts = []localnet.Account{
 		{Address: shortAccount, Lamports: 1_000_000, Owner: pda.MagicBlockProgramID, Data: append(disc[:], make([]byte, 40)...)},
 		{Address: foreignAccount, Lamports: 2_000_000, Owner: pda.MagicBlockProgramID, Data: make([]byte, client.SessionTokenLen)},
+		{Address: lookalike, Lamports: 3_000_000, Owner: pda.MagicBlockProgramID, Data: fake},
 	}
 	return cfg
 }
@@ -99,6 +108,17 @@ func TestGolden(t *testing.T) {
 		{"unreachable-inspect", []string{"-u", "http://127.0.0.1:1", "inspect", s1.Token().String()}},
 		{"unreachable-list", []string{"-u", "http://127.0.0.1:1/v2/APIKEY", "list", "--authority", A, "--output", "json"}},
 	})
+	judged := []judgedAccount{
+		{s1.Token(), s1.SessionSigner(), authority.PublicKey()},
+		{s2.Token(), s2.SessionSigner(), authority.PublicKey()},
+		{s3.Token(), s3.SessionSigner(), authority.PublicKey()},
+		{lookalike, lookalikeData.SessionSigner, lookalikeData.Authority},
+		{shortAccount, s1.SessionSigner(), authority.PublicKey()},
+		{foreignAccount, s1.SessionSigner(), authority.PublicKey()},
+		{missingAccount, s1.SessionSigner(), authority.PublicKey()},
+		{authority.PublicKey(), s1.SessionSigner(), authority.PublicKey()},
+	}
+	t.Run("agree-with-get", func(t *testing.T) { agreeWithGet(t, h, judged) })
 
 	// An hour and a second later s1 and s2 have expired; s3 has not.
 	warp(t, n, time.Unix(t0+3601, 0))
@@ -108,4 +128,5 @@ func TestGolden(t *testing.T) {
 		{"validate-expired", []string{"validate", s1.Token().String(), "--signer", s1.SessionSigner().String(), "--authority", A, "--target", game}},
 		{"validate-expired-json", []string{"validate", s2.Token().String(), "--signer", s2.SessionSigner().String(), "--authority", A, "--output", "json-compact"}},
 	})
+	t.Run("agree-with-get-expired", func(t *testing.T) { agreeWithGet(t, h, judged) })
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/spf13/cobra"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/tokenview"
 	"github.com/sessionkit/sessionkit/pda"
@@ -90,20 +91,15 @@ Exit code 3 when there is no session token at the address.`,
 }
 
 func (a *app) inspect(cmd *cobra.Command, addr solana.PublicKey) error {
-	ctx := cmd.Context()
-	c := a.rpcClient()
-	m, _, err := a.manager(c, false)
+	m, _, err := a.manager(a.rpcClient(), false)
 	if err != nil {
 		return err
 	}
-	now, err := m.ClusterTime(ctx)
-	if err != nil {
+	ins, err := m.Check(cmd.Context(), addr, client.Expected{NoTransaction: true})
+	if ins == nil {
 		return err
 	}
-	v, err := tokenview.Fetch(ctx, c, a.env.commitment, a.env.programID, addr, now)
-	if err != nil {
-		return err
-	}
+	v := tokenview.New(a.env.programID, ins, err)
 	if a.env.format.IsJSON() {
 		if err := output.WriteJSON(a.io.Out, a.env.format, v); err != nil {
 			return err

@@ -93,7 +93,7 @@ func (a *app) list(cmd *cobra.Command, authority solana.PublicKey, target *solan
 		out.TargetProgram = target.String()
 	}
 	for _, t := range toks {
-		out.Sessions = append(out.Sessions, tokenview.FromToken(t.Address, a.env.programID, t.TokenAccount, t.Lamports, now))
+		out.Sessions = append(out.Sessions, tokenview.FromToken(a.env.programID, t, now))
 	}
 	if a.env.format.IsJSON() {
 		return output.WriteJSON(a.io.Out, a.env.format, out)

@@ -3,14 +3,14 @@ package cli
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/gagliardetto/solana-go"
-	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/spf13/cobra"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/tokenview"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -35,7 +35,9 @@ var checks = []check{
 // failedStep maps a validation failure to the index of its check.
 func failedStep(err error) int {
 	switch {
-	case errors.Is(err, client.ErrWrongOwner):
+	case errors.Is(err, session.ErrNotFound), errors.Is(err, client.ErrWrongOwner):
+		// Anchor refuses a missing account while loading it, before the owner check
+		// proper (AccountNotInitialized): step a's failure.
 		return 0
 	case errors.Is(err, client.ErrNotSessionToken):
 		return 1
@@ -134,37 +136,25 @@ Exit code 3 when the token is invalid.`,
 }
 
 func (a *app) validate(cmd *cobra.Command, addr solana.PublicKey, want client.Expected) error {
-	ctx := cmd.Context()
-	c := a.rpcClient()
-	m, _, err := a.manager(c, false)
+	m, _, err := a.manager(a.rpcClient(), false)
 	if err != nil {
 		return err
 	}
-	if want.ClusterTime, err = m.ClusterTime(ctx); err != nil {
-		return err
+	// Step f needs a transaction, and there is none: validate asks whether the program
+	// would accept one that the session signer did sign, and reports f as assumed.
+	want.NoTransaction = true
+	ins, verr := m.Check(cmd.Context(), addr, want)
+	if ins == nil {
+		return verr
 	}
-	// Checking signer f needs a transaction; validate asks whether the program would
-	// accept a transaction that the session signer did sign.
-	want.Signers = []solana.PublicKey{want.SessionSigner}
-
-	var verr error
+	want.ClusterTime = ins.ClusterTime
 	var tok client.TokenAccount
-	res, err := c.GetAccountInfoWithOpts(ctx, addr, &rpc.GetAccountInfoOpts{Encoding: solana.EncodingBase64, Commitment: a.env.commitment})
-	switch {
-	case errors.Is(err, rpc.ErrNotFound) || (err == nil && res.Value == nil):
-		// Anchor refuses a missing account while loading it, before the owner check
-		// proper (AccountNotInitialized); it is step a's failure.
-		verr = errNoAccount
-	case err != nil:
-		return err
-	default:
-		owner, data := res.Value.Owner, res.Value.Data.GetBinary()
+	if ins.Token != nil {
+		tok = ins.Token.TokenAccount
 		if want.TargetProgram.IsZero() {
-			if t, derr := client.DecodeToken(want.ProgramID, owner, data); derr == nil {
-				want.TargetProgram = t.TargetProgram
-			}
+			// Check judged it by the token's own target, which the output names.
+			want.TargetProgram = tok.TargetProgram
 		}
-		tok, verr = client.ValidateSessionToken(addr, owner, data, want)
 	}
 
 	v := verdict{Token: addr.String(), ProgramID: want.ProgramID.String(), SessionSigner: want.SessionSigner.String(),
@@ -212,16 +202,12 @@ func (a *app) validate(cmd *cobra.Command, addr solana.PublicKey, want client.Ex
 	return nil
 }
 
-var errNoAccount = fmt.Errorf("%w: no account at this address (Anchor: AccountNotInitialized)", client.ErrWrongOwner)
-
-// reason is a validation failure without the package prefix and token address that the
-// output already shows.
+// reason is a validation failure as the output shows it.
 func reason(err error) string {
-	var ve *client.ValidationError
-	if errors.Is(err, errNoAccount) || !errors.As(err, &ve) {
-		return strings.TrimPrefix(err.Error(), client.ErrWrongOwner.Error()+": ")
+	if errors.Is(err, session.ErrNotFound) {
+		return "no account at this address (Anchor: AccountNotInitialized)"
 	}
-	return strings.TrimPrefix(ve.Error(), "client: token "+ve.Token.String()+": ")
+	return tokenview.Reason(err)
 }
 
 // versionName names the token version validate was asked for: v1, v2 or any.

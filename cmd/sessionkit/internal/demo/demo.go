@@ -317,12 +317,12 @@ func (d *run) verifyMoves(ctx context.Context) error {
 
 func (d *run) inspect(ctx context.Context) error {
 	return d.timed("inspect", "Inspecting the token", func() error {
-		now, err := d.mgr.ClusterTime(ctx)
-		if err != nil {
+		ins, err := d.mgr.Check(ctx, d.sess.Token(), client.Expected{NoTransaction: true})
+		if ins == nil {
 			return err
 		}
-		d.r.Token, err = tokenview.Fetch(ctx, d.rpc, rpc.CommitmentConfirmed, pda.MagicBlockProgramID, d.sess.Token(), now)
-		return err
+		d.r.Token = tokenview.New(d.mgr.ProgramID(), ins, err)
+		return nil
 	})
 }
 

@@ -1,18 +1,17 @@
-// Package tokenview reads one session token account from a cluster and renders it for
-// people (in the manner of `solana account`) and for programs (JSON).
+// Package tokenview renders a session token account, as the session package read and
+// judged it, for people (in the manner of `solana account`) and for programs (JSON).
 package tokenview
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/gagliardetto/solana-go"
-	"github.com/gagliardetto/solana-go/rpc"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 	"github.com/sessionkit/sessionkit/pda"
 )
@@ -57,68 +56,56 @@ type View struct {
 // Found reports whether the address holds a session token (active or expired).
 func (v *View) Found() bool { return v.Status == Active || v.Status == Expired }
 
-// Fetch reads the account at address and judges it as a token of programID at the given
-// cluster time. Only RPC failures are errors: a missing account or one that is not a
-// token is a View with that status and the reason.
-func Fetch(ctx context.Context, c *rpc.Client, commitment rpc.CommitmentType, programID, address solana.PublicKey, clusterTime int64) (*View, error) {
-	v := &View{Address: address.String(), ProgramID: programID.String(), ClusterTime: clusterTime,
-		ClusterTimeUTC: output.UTC(clusterTime)}
-	res, err := c.GetAccountInfoWithOpts(ctx, address, &rpc.GetAccountInfoOpts{
-		Encoding: solana.EncodingBase64, Commitment: commitment,
-	})
-	if errors.Is(err, rpc.ErrNotFound) || (err == nil && res.Value == nil) {
+// New is the View of what Manager.Check read, judged as err says (the error Check
+// returned with it): ErrNotFound, a failed check, or nil.
+func New(programID solana.PublicKey, ins *session.Inspection, err error) *View {
+	v := &View{Address: ins.Address.String(), ProgramID: programID.String(), ClusterTime: ins.ClusterTime,
+		ClusterTimeUTC: output.UTC(ins.ClusterTime)}
+	if a := ins.Account; a != nil {
+		lamports, exec, space := a.Lamports, a.Executable, a.Len
+		v.Lamports, v.Owner, v.Executable, v.RentEpoch, v.Space = &lamports, a.Owner.String(), &exec, a.RentEpoch, &space
+	}
+	if ins.Token != nil {
+		v.setToken(ins.Token)
+	}
+	switch {
+	case errors.Is(err, session.ErrNotFound):
 		v.Status, v.Reason = NotFound, "no account at this address (never created, or revoked)"
-		return v, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	acct := res.Value
-	data := acct.Data.GetBinary()
-	lamports, exec, space := acct.Lamports, acct.Executable, len(data)
-	v.Lamports, v.Owner, v.Executable, v.Space = &lamports, acct.Owner.String(), &exec, &space
-	if acct.RentEpoch != nil && acct.RentEpoch.IsUint64() {
-		rentEpoch := acct.RentEpoch.Uint64()
-		v.RentEpoch = &rentEpoch
-	}
-
-	tok, err := client.DecodeToken(programID, acct.Owner, data)
-	if err != nil {
+	case err != nil && !errors.Is(err, client.ErrExpired):
 		// The status already says "not a session token".
-		v.Status, v.Reason = NotToken, strings.TrimPrefix(strings.TrimPrefix(err.Error(), "client: "), "not a session token: ")
-		return v, nil
+		v.Status, v.Reason = NotToken, strings.TrimPrefix(Reason(err), "not a session token: ")
 	}
-	v.setToken(tok)
-	want, _, err := tok.Address(programID)
-	if err != nil {
-		return nil, err
-	}
-	if want != address {
-		// The program creates tokens only at their own PDA, so this is a lookalike.
-		v.Status = NotToken
-		v.Reason = fmt.Sprintf("token data at an address other than its own PDA %s", want)
-	}
-	return v, nil
+	return v
 }
 
-// FromToken is the View of a token already read and checked elsewhere (a listing):
-// owned by programID, at its own PDA, holding lamports.
-func FromToken(address, programID solana.PublicKey, tok client.TokenAccount, lamports uint64, clusterTime int64) *View {
+// FromToken is the View of a token from a listing: owned by programID, at its own PDA.
+func FromToken(programID solana.PublicKey, tok *session.TokenStatus, clusterTime int64) *View {
 	exec, space := false, client.SessionTokenLen
 	if tok.Version == pda.V2 {
 		space = client.SessionTokenV2Len
 	}
-	v := &View{Address: address.String(), ProgramID: programID.String(), ClusterTime: clusterTime,
+	lamports := tok.Lamports
+	v := &View{Address: tok.Address.String(), ProgramID: programID.String(), ClusterTime: clusterTime,
 		ClusterTimeUTC: output.UTC(clusterTime), Lamports: &lamports, Owner: programID.String(),
 		Executable: &exec, Space: &space}
 	v.setToken(tok)
 	return v
 }
 
-// setToken fills in the token's fields and its status by the view's cluster time.
-func (v *View) setToken(tok client.TokenAccount) {
+// Reason is a validation failure without the package prefix and token address that
+// the output already shows.
+func Reason(err error) string {
+	var ve *client.ValidationError
+	if !errors.As(err, &ve) {
+		return err.Error()
+	}
+	return strings.TrimPrefix(ve.Error(), "client: token "+ve.Token.String()+": ")
+}
+
+// setToken fills in the token's fields and the status the session package gave it.
+func (v *View) setToken(tok *session.TokenStatus) {
 	v.Status = Active
-	if !tok.Active(v.ClusterTime) {
+	if tok.Expired {
 		v.Status = Expired
 	}
 	v.Version = int(tok.Version)

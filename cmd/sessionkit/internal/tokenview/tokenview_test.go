@@ -3,12 +3,14 @@ package tokenview
 import (
 	"bytes"
 	"crypto/ed25519"
+	"fmt"
 	"testing"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/golden"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 	"github.com/sessionkit/sessionkit/pda"
@@ -21,26 +23,26 @@ func key(n byte) solana.PublicKey {
 
 const t0 = 1_900_000_000 // 2030-03-17T17:46:40Z
 
-func tokenAt(t *testing.T, tok client.TokenAccount) solana.PublicKey {
+// status is tok as a listing returns it, at its own PDA.
+func status(t *testing.T, tok client.TokenAccount, lamports uint64, expired bool) *session.TokenStatus {
 	addr, _, err := tok.Address(pda.MagicBlockProgramID)
 	require.NoError(t, err)
-	return addr
+	return &session.TokenStatus{TokenAccount: tok, Address: addr, Lamports: lamports, Expired: expired}
 }
 
 func TestRender(t *testing.T) {
 	game := solana.MustPublicKeyFromBase58("B8V8XNwzi7tfaXdC6YhAn8UB4DZpjy4LMcm2q57WRwSi")
 	v1 := client.TokenAccount{Version: pda.V1, Authority: key(1), TargetProgram: game, SessionSigner: key(2), ValidUntil: t0 + 3600}
 	v2 := client.TokenAccount{Version: pda.V2, Authority: key(1), TargetProgram: game, SessionSigner: key(3), FeePayer: key(4), ValidUntil: t0 + 600}
-	notFound := &View{Address: key(9).String(), ProgramID: pda.MagicBlockProgramID.String(), Status: NotFound,
-		Reason: "no account at this address (never created, or revoked)", ClusterTime: t0, ClusterTimeUTC: output.UTC(t0)}
 	for _, tc := range []struct {
 		name string
 		view *View
 	}{
-		{"v1-active", FromToken(tokenAt(t, v1), pda.MagicBlockProgramID, v1, 1_670_400, t0)},
-		{"v2-active", FromToken(tokenAt(t, v2), pda.MagicBlockProgramID, v2, 1_893_120, t0)},
-		{"v2-expired", FromToken(tokenAt(t, v2), pda.MagicBlockProgramID, v2, 1_893_120, t0+601)},
-		{"not-found", notFound},
+		{"v1-active", FromToken(pda.MagicBlockProgramID, status(t, v1, 1_670_400, false), t0)},
+		{"v2-active", FromToken(pda.MagicBlockProgramID, status(t, v2, 1_893_120, false), t0)},
+		{"v2-expired", FromToken(pda.MagicBlockProgramID, status(t, v2, 1_893_120, true), t0+601)},
+		{"not-found", New(pda.MagicBlockProgramID, &session.Inspection{Address: key(9), ClusterTime: t0},
+			fmt.Errorf("%w: %s", session.ErrNotFound, key(9)))},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var text, js bytes.Buffer
