@@ -13,6 +13,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
 // feePerSignature is the cluster's base fee; tests send no priority fees.
@@ -29,7 +30,7 @@ func setup(t *testing.T) *env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	return &env{t: t, ctx: ctx, net: localnet.ForTest(t)}
+	return &env{t: t, ctx: ctx, net: localnettest.ForTest(t)}
 }
 
 // wallet returns a new key holding exactly lamports.

@@ -7,6 +7,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program"
 )
@@ -28,4 +29,4 @@ func clusterConfig() localnet.Config {
 	}}
 }
 
-func TestMain(m *testing.M) { os.Exit(localnet.RunMain(m, clusterConfig())) }
+func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, clusterConfig())) }

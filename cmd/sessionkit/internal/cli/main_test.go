@@ -20,6 +20,7 @@ import (
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program"
 	"github.com/sessionkit/sessionkit/tokenstore"
@@ -29,7 +30,7 @@ import (
 // session program at the MagicBlock id and the example game; TestGolden starts its own,
 // whose clock it sets to fixed times. Tests that warp the clock run one at a time (no
 // t.Parallel) and only move it forward from wherever it is.
-func TestMain(m *testing.M) { os.Exit(localnet.RunMain(m, clusterConfig())) }
+func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, clusterConfig())) }
 
 var gameID = program.ExampleGameProgramID
 
