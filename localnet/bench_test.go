@@ -1,4 +1,4 @@
-package localnet
+package localnet_test
 
 import (
 	"context"
@@ -8,17 +8,20 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/programs/system"
+
+	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
 // BenchmarkStart measures Start until the cluster answers RPC; Close is not
 // timed. The launcher install is warm (done by an untimed first Start).
 func BenchmarkStart(b *testing.B) {
 	ctx := context.Background()
-	warm := StartForTest(b, Config{})
+	warm := localnettest.StartForTest(b, localnet.Config{})
 	_ = warm.Close()
 	b.ResetTimer()
 	for b.Loop() {
-		n, err := Start(ctx, Config{})
+		n, err := localnet.Start(ctx, localnet.Config{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -41,7 +44,7 @@ func BenchmarkTransfer(b *testing.B) {
 	}{{"sequential", 1}, {"pipelined16", 16}} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
-			n := StartForTest(b, Config{})
+			n := localnettest.StartForTest(b, localnet.Config{})
 			keys := make([]solana.PrivateKey, bc.senders)
 			for i := range keys {
 				k, err := n.NewFundedKey(ctx, 1000*solana.LAMPORTS_PER_SOL)

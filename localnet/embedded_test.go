@@ -1,14 +1,10 @@
-package localnet
+package localnet_test
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
 	"slices"
 	"strings"
 	"sync"
@@ -22,6 +18,8 @@ import (
 
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/txn"
+	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
 const fee = 5000 // lamports per signature
@@ -34,7 +32,7 @@ func testContext(t *testing.T, d time.Duration) context.Context {
 	return ctx
 }
 
-func balance(t *testing.T, n *Net, pk solana.PublicKey) uint64 {
+func balance(t *testing.T, n *localnet.Net, pk solana.PublicKey) uint64 {
 	t.Helper()
 	res, err := n.RPC().GetBalance(context.Background(), pk, rpc.CommitmentConfirmed)
 	if err != nil {
@@ -43,7 +41,7 @@ func balance(t *testing.T, n *Net, pk solana.PublicKey) uint64 {
 	return res.Value
 }
 
-func transferTx(t *testing.T, n *Net, from solana.PrivateKey, to solana.PublicKey, lamports uint64) *solana.Transaction {
+func transferTx(t *testing.T, n *localnet.Net, from solana.PrivateKey, to solana.PublicKey, lamports uint64) *solana.Transaction {
 	t.Helper()
 	h, err := n.RecentBlockhash(context.Background())
 	if err != nil {
@@ -62,7 +60,7 @@ func transferTx(t *testing.T, n *Net, from solana.PrivateKey, to solana.PublicKe
 }
 
 // pollConfirmed waits for sig with getSignatureStatuses alone.
-func pollConfirmed(t *testing.T, ctx context.Context, n *Net, sig solana.Signature) *rpc.SignatureStatusesResult {
+func pollConfirmed(t *testing.T, ctx context.Context, n *localnet.Net, sig solana.Signature) *rpc.SignatureStatusesResult {
 	t.Helper()
 	for {
 		res, err := n.RPC().GetSignatureStatuses(ctx, false, sig)
@@ -80,87 +78,13 @@ func pollConfirmed(t *testing.T, ctx context.Context, n *Net, sig solana.Signatu
 	}
 }
 
-func TestStartStopLeavesNothing(t *testing.T) {
-	cfg := embeddedOnly(t)
-	ctx := testContext(t, 2*time.Minute)
-	// A private TMPDIR, so that runtimes of other processes do not count.
-	tmp := t.TempDir()
-	t.Setenv("TMPDIR", tmp)
-	for i := range 20 {
-		n, err := Start(ctx, cfg)
-		if err != nil {
-			failStart(t, err)
-		}
-		pid, dir := n.Info().PID, n.tmpDir
-		if !processAlive(pid) {
-			t.Fatalf("run %d: launcher %d not running after Start", i, pid)
-		}
-		if h, err := n.RPC().GetHealth(ctx); err != nil || h != "ok" {
-			t.Fatalf("run %d: getHealth = %q, %v", i, h, err)
-		}
-		if !strings.HasPrefix(n.RPCURL(), "http://127.0.0.1:") || !strings.HasPrefix(n.WSURL(), "ws://127.0.0.1:") {
-			t.Fatalf("run %d: endpoints %s %s are not loopback-only", i, n.RPCURL(), n.WSURL())
-		}
-		if err := n.Close(); err != nil {
-			t.Fatalf("run %d: %v", i, err)
-		}
-		// Close waits for the process, so it must be gone at once.
-		if processAlive(pid) {
-			t.Fatalf("run %d: launcher %d alive after Close", i, pid)
-		}
-		assertNoPath(t, dir)
-	}
-	assertEmptyDir(t, tmp)
-}
-
-func TestParentSIGKILLStopsRuntime(t *testing.T) {
-	embeddedOnly(t)
-	if _, err := exec.LookPath("node"); err != nil {
-		failStart(t, ErrNodeMissing)
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		t.Fatal(err)
-	}
-	child := exec.Command(exe)
-	child.Env = append(os.Environ(), roleEnv+"=sigkill-child")
-	var stderr bytes.Buffer
-	child.Stderr = &stderr
-	out, err := child.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := child.Start(); err != nil {
-		t.Fatal(err)
-	}
-	line, err := bufio.NewReader(out).ReadString('\n')
-	if err != nil {
-		_ = child.Wait()
-		t.Fatalf("child did not report its runtime: %v\n%s", err, stderr.String())
-	}
-	var pid int
-	var dir string
-	if _, err := fmt.Sscanf(line, "%d %s", &pid, &dir); err != nil {
-		t.Fatalf("child said %q: %v", line, err)
-	}
-	if !processAlive(pid) {
-		t.Fatalf("launcher %d not running", pid)
-	}
-	if err := child.Process.Kill(); err != nil {
-		t.Fatal(err)
-	}
-	_ = child.Wait()
-	waitGone(t, pid, 15*time.Second)
-	assertNoPath(t, dir)
-}
-
 func TestParallelRuntimes(t *testing.T) {
 	urls := make(chan string, 2)
 	for i := range 2 {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			t.Parallel()
 			ctx := testContext(t, time.Minute)
-			n := StartForTest(t, Config{})
+			n := localnettest.StartForTest(t, localnet.Config{})
 			from, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL)
 			if err != nil {
 				t.Fatal(err)
@@ -188,7 +112,7 @@ func TestParallelRuntimes(t *testing.T) {
 }
 
 func TestAirdropTransferConfirm(t *testing.T) {
-	n := ForTest(t)
+	n := localnettest.ForTest(t)
 	ctx := testContext(t, time.Minute)
 	alice := solana.NewWallet().PrivateKey
 	bob := solana.NewWallet().PublicKey()
@@ -284,13 +208,13 @@ func TestAirdropTransferConfirm(t *testing.T) {
 
 func TestGetProgramAccountsFilters(t *testing.T) {
 	owner := solana.NewWallet().PublicKey()
-	acct := func(prefix byte, size int) Account {
+	acct := func(prefix byte, size int) localnet.Account {
 		data := make([]byte, size)
 		data[0], data[1] = prefix, 0xAA
-		return Account{Address: solana.NewWallet().PublicKey(), Lamports: 10_000_000, Owner: owner, Data: data}
+		return localnet.Account{Address: solana.NewWallet().PublicKey(), Lamports: 10_000_000, Owner: owner, Data: data}
 	}
 	a1, a2, a3 := acct(1, 40), acct(2, 40), acct(1, 64)
-	n := StartForTest(t, Config{Accounts: []Account{a1, a2, a3}})
+	n := localnettest.StartForTest(t, localnet.Config{Accounts: []localnet.Account{a1, a2, a3}})
 	ctx := testContext(t, time.Minute)
 
 	// One more, created by a real System program transaction.
@@ -352,7 +276,7 @@ func TestGetProgramAccountsFilters(t *testing.T) {
 
 func TestWarpTimeMovesClock(t *testing.T) {
 	// Its own runtime: a warp would leak into tests sharing the package's.
-	n := StartForTest(t, embeddedOnly(t))
+	n := localnettest.StartForTest(t, localnet.EmbeddedOnly(t))
 	ctx := testContext(t, time.Minute)
 	now, err := n.ClusterTime(ctx)
 	if err != nil {
@@ -384,7 +308,7 @@ func TestWarpTimeMovesClock(t *testing.T) {
 
 func TestProgramsAccountsAndFundingAtStart(t *testing.T) {
 	ctx := testContext(t, time.Minute)
-	shared := ForTest(t)
+	shared := localnettest.ForTest(t)
 	memo, err := shared.RPC().GetAccountInfo(ctx, memoID)
 	if err != nil {
 		t.Fatal(err)
@@ -395,10 +319,10 @@ func TestProgramsAccountsAndFundingAtStart(t *testing.T) {
 	upgradeable := solana.NewWallet().PublicKey()
 	auth := solana.NewWallet().PublicKey()
 	funded := solana.NewWallet().PrivateKey
-	data := Account{Address: solana.NewWallet().PublicKey(), Lamports: 3_000_000, Owner: fixedID, Data: []byte("sessionkit")}
-	n := StartForTest(t, Config{
-		Programs: []Program{{ID: fixedID, ELF: elf}, {ID: upgradeable, ELF: elf, UpgradeAuthority: &auth}},
-		Accounts: []Account{data},
+	data := localnet.Account{Address: solana.NewWallet().PublicKey(), Lamports: 3_000_000, Owner: fixedID, Data: []byte("sessionkit")}
+	n := localnettest.StartForTest(t, localnet.Config{
+		Programs: []localnet.Program{{ID: fixedID, ELF: elf}, {ID: upgradeable, ELF: elf, UpgradeAuthority: &auth}},
+		Accounts: []localnet.Account{data},
 		Funded:   map[solana.PublicKey]uint64{funded.PublicKey(): 123_456_789},
 	})
 
@@ -460,7 +384,7 @@ func programDataAddress(program solana.PublicKey) solana.PublicKey {
 // TestBlockhashRefresh sends more transactions than one surfpool blockhash
 // survives (about 150), all built from Net.RecentBlockhash.
 func TestBlockhashRefresh(t *testing.T) {
-	n := StartForTest(t, Config{})
+	n := localnettest.StartForTest(t, localnet.Config{})
 	ctx := testContext(t, 2*time.Minute)
 	from, err := n.NewFundedKey(ctx, 10*solana.LAMPORTS_PER_SOL)
 	if err != nil {
@@ -492,7 +416,7 @@ func TestBlockhashRefresh(t *testing.T) {
 // TestRefreshBlockhashRightAfterStart sends one transaction three times, each
 // time after RefreshBlockhash: with a new blockhash it is a new transaction.
 func TestRefreshBlockhashRightAfterStart(t *testing.T) {
-	n := StartForTest(t, Config{})
+	n := localnettest.StartForTest(t, localnet.Config{})
 	ctx := testContext(t, time.Minute)
 	from, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL)
 	if err != nil {
@@ -518,20 +442,20 @@ func TestRefreshBlockhashRightAfterStart(t *testing.T) {
 // TestBlockhashesRefreshAfterUses counts hand-outs alone: the cache's timed
 // refresh is an hour away.
 func TestBlockhashesRefreshAfterUses(t *testing.T) {
-	n := ForTest(t)
+	n := localnettest.ForTest(t)
 	ctx := testContext(t, time.Minute)
 	cache, err := sender.NewBlockhashCache(n.RPC(), sender.BlockhashCacheConfig{RefreshInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(cache.Close)
-	b := &blockhashes{cache: cache}
-	first, err := b.get(ctx)
+	get := localnet.NewBlockhashes(cache)
+	first, err := get(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := 1; i < refreshUses; i++ {
-		if got, err := b.get(ctx); err != nil || got.Hash != first.Hash {
+	for i := 1; i < localnet.RefreshUses; i++ {
+		if got, err := get(ctx); err != nil || got.Hash != first.Hash {
 			t.Fatalf("use %d: %v, %v; want %v", i+1, got.Hash, err, first.Hash)
 		}
 	}
@@ -539,22 +463,22 @@ func TestBlockhashesRefreshAfterUses(t *testing.T) {
 	if _, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL); err != nil {
 		t.Fatal(err)
 	}
-	next, err := b.get(ctx)
+	next, err := get(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if next.Hash == first.Hash || next.LastValidBlockHeight <= first.LastValidBlockHeight {
-		t.Fatalf("use %d: %+v, want newer than %+v", refreshUses+1, next, first)
+		t.Fatalf("use %d: %+v, want newer than %+v", localnet.RefreshUses+1, next, first)
 	}
-	if again, err := b.get(ctx); err != nil || again.Hash != next.Hash {
-		t.Fatalf("use %d: %v, %v; want %v", refreshUses+2, again.Hash, err, next.Hash)
+	if again, err := get(ctx); err != nil || again.Hash != next.Hash {
+		t.Fatalf("use %d: %v, %v; want %v", localnet.RefreshUses+2, again.Hash, err, next.Hash)
 	}
 }
 
 // TestSendFailure checks that a failed transaction comes back typed, with its
 // logs in the message, and costs nothing when preflight refused it.
 func TestSendFailure(t *testing.T) {
-	n := ForTest(t)
+	n := localnettest.ForTest(t)
 	ctx := testContext(t, time.Minute)
 	from, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL)
 	if err != nil {
@@ -579,7 +503,7 @@ func TestSendFailure(t *testing.T) {
 
 // TestConcurrentSends checks Net.Send and its shared blockhash under -race.
 func TestConcurrentSends(t *testing.T) {
-	n := ForTest(t)
+	n := localnettest.ForTest(t)
 	ctx := testContext(t, time.Minute)
 	to := solana.NewWallet().PublicKey()
 	var wg sync.WaitGroup

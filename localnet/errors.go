@@ -3,6 +3,7 @@ package localnet
 import (
 	"errors"
 	"fmt"
+	"os"
 )
 
 var (
@@ -20,6 +21,14 @@ var (
 	// ErrStartTimeout means the runtime did not become ready within Config.StartTimeout.
 	ErrStartTimeout = errors.New("localnet: runtime not ready before the start timeout")
 )
+
+// Skippable reports whether a test whose cluster could not start with err may
+// skip instead of failing: only when no runtime can run here at all (Node.js
+// missing, or the backend Off) and the CI variable is unset, so that unit
+// tests run anywhere while CI never passes without its integration tests.
+func Skippable(err error) bool {
+	return (errors.Is(err, ErrNodeMissing) || errors.Is(err, ErrDisabled)) && os.Getenv("CI") == ""
+}
 
 // ConfigError reports an invalid Config field.
 type ConfigError struct {

@@ -30,7 +30,7 @@ const (
 	Embedded Backend = "embedded"
 	// TestValidator is solana-test-validator from PATH.
 	TestValidator Backend = "test-validator"
-	// Off starts nothing: Start returns ErrDisabled, and ForTest skips
+	// Off starts nothing: Start returns ErrDisabled, and localnettest skips
 	// (outside CI) so that unit tests can run alone.
 	Off Backend = "off"
 )

@@ -1,7 +1,6 @@
 package localnet
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -12,11 +11,12 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/internal/syncbuf"
 )
 
 func TestValidatorPlanArgs(t *testing.T) {
@@ -91,24 +91,6 @@ func fakeValidatorOnPath(t *testing.T, mode string) (binDir, recordDir string) {
 	return binDir, recordDir
 }
 
-// syncBuffer is a bytes.Buffer safe for the runtime's output goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestTestValidatorLifecycle(t *testing.T) {
 	binDir, rec := fakeValidatorOnPath(t, "ok")
 	t.Setenv("PATH", binDir+string(os.PathListSeparator)+os.Getenv("PATH"))
@@ -119,7 +101,7 @@ func TestTestValidatorLifecycle(t *testing.T) {
 	auth := solana.NewWallet().PublicKey()
 	acct := Account{Address: solana.NewWallet().PublicKey(), Lamports: 42, Owner: progID, Data: []byte("state")}
 	funded := solana.NewWallet().PublicKey()
-	var log syncBuffer
+	var log syncbuf.Buffer
 	ctx := context.Background()
 	n, err := Start(ctx, Config{
 		Programs: []Program{

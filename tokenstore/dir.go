@@ -53,15 +53,27 @@ type createOptions struct {
 }
 
 // WithArgon2 sets the Argon2id parameters of a passphrase store: time
-// (passes), memory in KiB and threads. The default is time 3, 64 MiB and 4
-// threads, the second recommendation of RFC 9106; about 200 ms per Open on
-// a 2-core server. Create rejects values outside time 1..100, memory
-// 8*threads KiB..4 GiB. The option is ignored for a MasterKey store.
+// (passes), memory in KiB and threads. The default is [StandardArgon2].
+// Create rejects values outside time 1..100, memory 8*threads KiB..4 GiB.
+// The option is ignored for a MasterKey store.
 func WithArgon2(time, memoryKiB uint32, threads uint8) Option {
 	return func(o *createOptions) {
 		o.argon2.Time, o.argon2.MemoryKiB, o.argon2.Threads = time, memoryKiB, threads
 	}
 }
+
+// Named Argon2id parameter sets for Create, the way go-ethereum's keystore
+// names its scrypt ones.
+var (
+	// StandardArgon2 is the default: time 3, 64 MiB, 4 threads, the second
+	// recommendation of RFC 9106; about 200 ms per Open on a 2-core server.
+	StandardArgon2 = WithArgon2(defaultArgon2Time, defaultArgon2MemoryKiB, defaultArgon2Threads)
+	// LightArgon2 is OWASP's minimum for Argon2id: time 2, 19 MiB, 1 thread.
+	// It is a fifth of StandardArgon2's memory times passes, so each
+	// passphrase guess costs an attacker a fifth as much too; for tests, and
+	// for machines that cannot spare 64 MiB per Open.
+	LightArgon2 = WithArgon2(2, 19<<10, 1)
+)
 
 // Create initialises a new store in dir and returns it open. dir is created
 // with mode 0700 if missing; an existing directory must be empty (or hold

@@ -51,8 +51,8 @@ func TestCreateHeader(t *testing.T) {
 		kdf  map[string]any
 	}{
 		{"master key", MasterKey(testMasterKey), nil, map[string]any{"name": "raw"}},
-		{"passphrase", Passphrase([]byte("hunter2")), []Option{WithArgon2(2, 128, 2)},
-			map[string]any{"name": "argon2id", "time": 2.0, "memory_kib": 128.0, "threads": 2.0}},
+		{"passphrase", Passphrase([]byte("hunter2")), []Option{LightArgon2},
+			map[string]any{"name": "argon2id", "time": 2.0, "memory_kib": 19456.0, "threads": 1.0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -90,7 +90,9 @@ func TestDefaultArgon2(t *testing.T) {
 
 	h, err := parseHeader("store.json", mustRead(t, filepath.Join(dir, "store.json")))
 	require.NoError(t, err)
-	assert.Equal(t, kdfParams{Name: "argon2id", Time: 3, MemoryKiB: 64 << 10, Threads: 4, Salt: h.KDF.Salt}, h.KDF)
+	want := argon2Of(StandardArgon2)
+	want.Name, want.Salt = "argon2id", h.KDF.Salt
+	assert.Equal(t, want, h.KDF, "the default is StandardArgon2")
 
 	d, err = Open(t.Context(), dir, Passphrase(pw))
 	require.NoError(t, err)
@@ -98,6 +100,20 @@ func TestDefaultArgon2(t *testing.T) {
 	_, got, err := d.Get(t.Context(), rec.Token)
 	require.NoError(t, err)
 	assert.Equal(t, key.PublicKey(), got.PublicKey())
+}
+
+// TestArgon2Presets pins the presets: a store records its parameters, so a
+// changed preset only affects new stores, and silently.
+func TestArgon2Presets(t *testing.T) {
+	assert.Equal(t, kdfParams{Time: 3, MemoryKiB: 64 << 10, Threads: 4}, argon2Of(StandardArgon2))
+	assert.Equal(t, kdfParams{Time: 2, MemoryKiB: 19456, Threads: 1}, argon2Of(LightArgon2))
+}
+
+// argon2Of returns the Argon2id parameters opt sets.
+func argon2Of(opt Option) kdfParams {
+	var o createOptions
+	opt(&o)
+	return o.argon2
 }
 
 func mustRead(t testing.TB, path string) []byte {
@@ -111,7 +127,7 @@ func TestOpenCredentials(t *testing.T) {
 	ctx := t.Context()
 	base := t.TempDir()
 	pwDir, keyDir := base+"/pw", base+"/key"
-	d, err := Create(ctx, pwDir, Passphrase([]byte("right")), cheapArgon2)
+	d, err := Create(ctx, pwDir, Passphrase([]byte("right")), LightArgon2)
 	require.NoError(t, err)
 	rec, key := testSession(t, 0)
 	require.NoError(t, d.Put(ctx, rec, key))
@@ -160,7 +176,7 @@ func TestOpenCredentials(t *testing.T) {
 func TestWrongPassphraseTouchesNoRecord(t *testing.T) {
 	ctx := t.Context()
 	dir := t.TempDir() + "/s"
-	d, err := Create(ctx, dir, Passphrase([]byte("right")), cheapArgon2)
+	d, err := Create(ctx, dir, Passphrase([]byte("right")), LightArgon2)
 	require.NoError(t, err)
 	rec, key := testSession(t, 0)
 	require.NoError(t, d.Put(ctx, rec, key))
@@ -261,11 +277,11 @@ func TestOpenBadHeader(t *testing.T) {
 
 func TestOpenRejectsPlantedArgon2Params(t *testing.T) {
 	dir := t.TempDir() + "/s"
-	d, err := Create(t.Context(), dir, Passphrase([]byte("pw")), cheapArgon2)
+	d, err := Create(t.Context(), dir, Passphrase([]byte("pw")), LightArgon2)
 	require.NoError(t, err)
 	d.Close()
 	path := filepath.Join(dir, "store.json")
-	planted := strings.Replace(string(mustRead(t, path)), `"memory_kib": 64`, `"memory_kib": 4294967295`, 1)
+	planted := strings.Replace(string(mustRead(t, path)), `"memory_kib": 19456`, `"memory_kib": 4294967295`, 1)
 	require.NoError(t, os.WriteFile(path, []byte(planted), 0o600))
 	_, err = Open(t.Context(), dir, Passphrase([]byte("pw")))
 	require.ErrorIs(t, err, ErrCorrupt)

@@ -24,16 +24,19 @@
 // # Credentials
 //
 // A store is created with a [Passphrase], stretched by Argon2id once per
-// [Open] (default time 3, 64 MiB, 4 threads: about 200 ms), or with a 32-byte
-// [MasterKey] from a KMS or secret manager, used without a KDF. Either is
-// expanded with HKDF-SHA256 (salt: the store id) into a record key and a
-// key-check value. The key-check value sits in the header, so a wrong
-// credential fails with [ErrWrongPassphrase] or [ErrWrongKey] before any
-// record is read. It is an HKDF output under its own label rather than an
-// encryption of a known constant, so the record key never encrypts known
-// plaintext and the check reveals nothing about it; it lets an attacker test
-// passphrase guesses no faster than a record would, at the cost of one
-// Argon2id evaluation each.
+// [Open], or with a 32-byte [MasterKey] from a KMS or secret manager, used
+// without a KDF. [Create] picks the Argon2id parameters, which the header
+// keeps: [StandardArgon2] by default (time 3, 64 MiB, 4 threads: about
+// 200 ms), [LightArgon2] for tests and small machines (OWASP's minimum: time
+// 2, 19 MiB, 1 thread, a fifth of the work per Open and per guess), or
+// others with [WithArgon2]. Either credential is expanded with HKDF-SHA256
+// (salt: the store id) into a record key and a key-check value. The
+// key-check value sits in the header, so a wrong credential fails with
+// [ErrWrongPassphrase] or [ErrWrongKey] before any record is read. It is an
+// HKDF output under its own label rather than an encryption of a known
+// constant, so the record key never encrypts known plaintext and the check
+// reveals nothing about it; it lets an attacker test passphrase guesses no
+// faster than a record would, at the cost of one Argon2id evaluation each.
 //
 // # Layout
 //

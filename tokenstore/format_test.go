@@ -80,7 +80,7 @@ func TestGoldenStore(t *testing.T) {
 		if _, err := os.Stat(goldenStoreDir); err == nil {
 			t.Fatalf("%s exists; golden files are never overwritten, add a new version instead", goldenStoreDir)
 		}
-		d, err := Create(t.Context(), goldenStoreDir, Passphrase([]byte(goldenStorePassphrase)), cheapArgon2)
+		d, err := Create(t.Context(), goldenStoreDir, Passphrase([]byte(goldenStorePassphrase)), LightArgon2)
 		require.NoError(t, err)
 		for i := range goldenStoreSessions {
 			rec, key := testSession(t, i)

@@ -55,9 +55,6 @@ func testSession(t testing.TB, i int) (Record, *txn.SessionKey) {
 // without Argon2id, which keeps the suite fast.
 var testMasterKey = func() []byte { k := testKeyBytes("master", 0); return k[:] }()
 
-// cheapArgon2 makes passphrase tests cost milliseconds, not 200 ms.
-var cheapArgon2 = WithArgon2(1, 64, 1)
-
 func newTestDir(t testing.TB) (*Dir, string) {
 	t.Helper()
 	dir := t.TempDir() + "/store"

@@ -17,6 +17,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
 // BenchmarkSend measures end-to-end System transfers through one Sender shared by 10
@@ -35,7 +36,7 @@ func BenchmarkSend(b *testing.B) {
 		{"poll10ms", false, 10 * time.Millisecond},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			n := localnet.StartForTest(b, localnet.Config{})
+			n := localnettest.StartForTest(b, localnet.Config{})
 			opts := []sender.Option{sender.WithPollInterval(bc.poll)}
 			if bc.ws {
 				opts = append(opts, sender.WithWebSocket(n.WSURL()))

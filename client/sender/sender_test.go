@@ -24,10 +24,12 @@ import (
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/internal/faultproxy"
+	"github.com/sessionkit/sessionkit/internal/syncbuf"
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
-func TestMain(m *testing.M) { os.Exit(localnet.RunMain(m, localnet.Config{})) }
+func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, localnet.Config{})) }
 
 const (
 	fee         = 5000 // lamports per signature
@@ -207,7 +209,7 @@ func requireAllLanded(t *testing.T, outs []outcome) {
 }
 
 func TestSendConcurrent(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	tests := []struct {
 		name             string
 		payers, perPayer int
@@ -230,7 +232,7 @@ func TestSendConcurrent(t *testing.T) {
 }
 
 func TestSendFaults(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	every := func(k int, f faultproxy.Fault) faultproxy.Rule {
 		return func(c faultproxy.Call) faultproxy.Fault {
 			if c.NthMethod%k == 0 {
@@ -295,7 +297,7 @@ func TestSendFaults(t *testing.T) {
 // the transaction but the answer was lost. The sender must resend the same bytes (never
 // re-sign) and report the first signature.
 func TestSendResendsAfterDroppedAnswer(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	payer := fundPayers(t, n, 1)[0]
 	proxy := faultproxy.New(t, n.RPCURL(), func(c faultproxy.Call) faultproxy.Fault {
 		if c.Method == "sendTransaction" && c.NthSig <= 2 {
@@ -322,7 +324,7 @@ func TestSendResendsAfterDroppedAnswer(t *testing.T) {
 }
 
 func TestSendStaleBlockhash(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	tests := []struct {
 		name string
 		opts []sender.Option
@@ -362,7 +364,7 @@ func TestSendStaleBlockhash(t *testing.T) {
 // leader dropping it would. Its real blockhash has to age out (about 150 blocks) before
 // the sender may sign a second one; that one lands, and only that one.
 func TestSendExpiresAndResigns(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	const actions = 3
 	var mu sync.Mutex
 	doomed := map[solana.Signature]bool{}
@@ -395,7 +397,7 @@ func TestSendExpiresAndResigns(t *testing.T) {
 }
 
 func TestSendOutcomeUnknown(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	// The transaction reaches the cluster, then the RPC endpoint goes down for good.
 	proxy := faultproxy.New(t, n.RPCURL(), func(c faultproxy.Call) faultproxy.Fault {
 		switch {
@@ -439,7 +441,7 @@ func TestSendOutcomeUnknown(t *testing.T) {
 }
 
 func TestSendSigned(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	payers := fundPayers(t, n, 3)
@@ -494,7 +496,7 @@ func TestSendSigned(t *testing.T) {
 // TestSendEndpointDown: a request that could not even connect never reached the
 // cluster, so the action was not applied and the error says why.
 func TestSendEndpointDown(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	proxy := faultproxy.New(t, n.RPCURL())
 	// No kept-alive connection: a request on one the server has closed might or might
 	// not have been delivered, which is not this test's case.
@@ -519,7 +521,7 @@ func TestSendEndpointDown(t *testing.T) {
 }
 
 func TestSendContextEnds(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	proxy := faultproxy.New(t, n.RPCURL(), func(c faultproxy.Call) faultproxy.Fault {
 		if c.Method == "sendTransaction" {
 			return faultproxy.Blackhole
@@ -537,7 +539,7 @@ func TestSendContextEnds(t *testing.T) {
 }
 
 func TestSendProgramError(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	tests := []struct {
 		name      string
 		opts      []sender.Option
@@ -571,11 +573,11 @@ func TestSendProgramError(t *testing.T) {
 }
 
 func TestSendWebSocketReconnects(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	wsURL, err := url.Parse(n.WSURL())
 	require.NoError(t, err)
 	tcp := faultproxy.NewTCP(t, wsURL.Host)
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	const secret = "api-key=s3cr3t"
 	s := newSender(t, n.RPCURL(), sender.WithWebSocket("ws://"+tcp.Addr()+"/?"+secret),
 		sender.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))))
@@ -597,7 +599,7 @@ func TestSendWebSocketReconnects(t *testing.T) {
 }
 
 func TestSendWebSocketUnavailable(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	// Nothing listens there: the sender polls and keeps trying to connect.
 	s := newSender(t, n.RPCURL(), sender.WithWebSocket("ws://127.0.0.1:1"))
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
@@ -608,7 +610,7 @@ func TestSendWebSocketUnavailable(t *testing.T) {
 }
 
 func TestSendFinalized(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	s := newSender(t, n.RPCURL(), sender.WithCommitment(rpc.CommitmentFinalized), sender.WithWebSocket(n.WSURL()))
 	tr := plan(fundPayers(t, n, 1), 1)[0][0]
 	res, err := s.Send(context.Background(), tr.build)
@@ -619,7 +621,7 @@ func TestSendFinalized(t *testing.T) {
 }
 
 func TestDetails(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	s := newSender(t, n.RPCURL())
 	tr := plan(fundPayers(t, n, 1), 1)[0][0]
 	res, err := s.Send(context.Background(), tr.build)
@@ -639,7 +641,7 @@ func TestDetails(t *testing.T) {
 }
 
 func TestSendSharedCache(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	cache, err := sender.NewBlockhashCache(n.RPC(), sender.BlockhashCacheConfig{})
 	require.NoError(t, err)
 	defer cache.Close()
@@ -657,7 +659,7 @@ func TestSendSharedCache(t *testing.T) {
 }
 
 func TestSendInvalidBuild(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	s := newSender(t, n.RPCURL())
 	payer := solana.NewWallet().PrivateKey
 	tr := transfer{from: payer, to: solana.NewWallet().PublicKey(), lamports: baseAmount}
@@ -685,22 +687,3 @@ func TestSendInvalidBuild(t *testing.T) {
 	_, err := s.Send(context.Background(), tr.build)
 	assert.ErrorIs(t, err, sender.ErrClosed)
 }
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) Bytes() []byte {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return bytes.Clone(s.b.Bytes())
-}
-
-func (s *syncBuffer) String() string { return string(s.Bytes()) }

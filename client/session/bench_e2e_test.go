@@ -11,7 +11,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/sessionkit/sessionkit/client/sender"
-	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
 
@@ -25,7 +25,7 @@ const benchSessions = 10
 // a fixed count, e.g. -bench EndToEnd -benchtime 1000x: the runtime slows down after a
 // few thousand transactions.
 func BenchmarkEndToEnd(b *testing.B) {
-	net := localnet.StartForTest(b, clusterConfig())
+	net := localnettest.StartForTest(b, clusterConfig())
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	client := sender.NewRPCClient(net.RPCURL(), nil)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
 
@@ -32,7 +33,7 @@ const fee = 5000 // lamports per signature
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
-	net := localnet.ForTest(t)
+	net := localnettest.ForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	return newEnvWith(t, ctx, net, net.RPC())

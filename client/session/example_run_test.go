@@ -8,14 +8,14 @@ import (
 
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
 // Example_gameBackend needs a runtime, so it carries no Output comment (go test would run
 // it even where the runtime is missing); this test runs it where the runtime is
 // available and checks what it prints.
 func TestExampleGameBackend(t *testing.T) {
-	localnet.ForTest(t) // skips or fails as every integration test does
+	localnettest.ForTest(t) // skips or fails as every integration test does
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
 	stdout := os.Stdout

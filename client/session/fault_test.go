@@ -13,14 +13,14 @@ import (
 
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/internal/faultproxy"
-	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
 
 // RPC faults between the backend and the cluster: every action lands exactly once, or
 // fails with an error that says what went wrong and leaves nothing applied.
 func TestFaultsLandExactlyOnce(t *testing.T) {
-	net := localnet.ForTest(t)
+	net := localnettest.ForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	tooMany := faultproxy.Status(http.StatusTooManyRequests, "")

@@ -10,7 +10,7 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 
 	"github.com/sessionkit/sessionkit/client/txn"
-	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -39,7 +39,7 @@ func offlineManager(fc *fakeClock, maxAge time.Duration) *Manager {
 func chainManager(t testing.TB, fc *fakeClock) *Manager {
 	t.Helper()
 	m := offlineManager(fc, time.Hour)
-	m.rpc = localnet.ForTest(t).RPC()
+	m.rpc = localnettest.ForTest(t).RPC()
 	m.commitment = rpc.CommitmentConfirmed
 	return m
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 	"github.com/sessionkit/sessionkit/program/gplsession"
@@ -42,4 +43,4 @@ func clusterConfig() localnet.Config {
 	}}
 }
 
-func TestMain(m *testing.M) { os.Exit(localnet.RunMain(m, clusterConfig())) }
+func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, clusterConfig())) }

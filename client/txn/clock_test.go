@@ -11,14 +11,15 @@ import (
 
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
-// The runtime starts only if a test asks for it (localnet.ForTest); the wire tests of
+// The runtime starts only if a test asks for it (localnettest.ForTest); the wire tests of
 // this package need none.
-func TestMain(m *testing.M) { os.Exit(localnet.RunMain(m, localnet.Config{})) }
+func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, localnet.Config{})) }
 
 func TestClusterTimeFollowsTheClock(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	ctx := context.Background()
 	now, err := n.ClusterTime(ctx)
 	require.NoError(t, err)

@@ -18,6 +18,7 @@ import (
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 	"github.com/sessionkit/sessionkit/program/gplsession"
@@ -59,7 +60,7 @@ func Main(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	os.Exit(localnet.RunMain(m, cfg))
+	os.Exit(localnettest.RunMain(m, cfg))
 }
 
 func clusterConfig() (localnet.Config, error) {
@@ -123,7 +124,7 @@ func Setup(t *testing.T) *Env {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	t.Cleanup(cancel)
-	return &Env{T: t, Ctx: ctx, Net: localnet.ForTest(t)}
+	return &Env{T: t, Ctx: ctx, Net: localnettest.ForTest(t)}
 }
 
 // Wallet returns a new key holding exactly lamports.

@@ -15,9 +15,10 @@ import (
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/localnet/deploy"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
-func TestMain(m *testing.M) { localnet.RunMain(m, localnet.Config{}) }
+func TestMain(m *testing.M) { localnettest.RunMain(m, localnet.Config{}) }
 
 var (
 	memoID  = solana.MustPublicKeyFromBase58("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr")
@@ -61,7 +62,7 @@ func transactionLogs(t *testing.T, n *localnet.Net, sig solana.Signature) []stri
 }
 
 func TestDeployInvokeUpgradeSetAuthority(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	memoELF := preloadedELF(t, n, memoID)
@@ -161,7 +162,7 @@ func TestDeployInvokeUpgradeSetAuthority(t *testing.T) {
 }
 
 func TestDeployRejectsInvalidELF(t *testing.T) {
-	n := localnet.ForTest(t)
+	n := localnettest.ForTest(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	elf := bytes.Clone(preloadedELF(t, n, memoID))

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	programidl "github.com/sessionkit/sessionkit/program-idl"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
@@ -77,7 +78,7 @@ func TestOwnerMoves(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	g := examplegame.Game{ID: solana.NewWallet().PublicKey()}
-	net := localnet.StartForTest(t, localnet.Config{Programs: []localnet.Program{{ID: g.ID, ELF: examplegame.ELF()}}})
+	net := localnettest.StartForTest(t, localnet.Config{Programs: []localnet.Program{{ID: g.ID, ELF: examplegame.ELF()}}})
 	owner, err := net.NewFundedKey(ctx, 1_000_000_000)
 	require.NoError(t, err)
 	ix, err := g.InitPlayer(owner.PublicKey())

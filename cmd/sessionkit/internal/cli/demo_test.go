@@ -7,7 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/golden"
-	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
 // demoReport is the part of the demo's JSON the tests check.
@@ -46,7 +46,7 @@ type demoReport struct {
 // TestDemo runs the demo on its own embedded cluster and checks its accounting: the
 // moves were signed by the session key alone, and the parties lost exactly the fees.
 func TestDemo(t *testing.T) {
-	localnet.ForTest(t)
+	localnettest.ForTest(t)
 	h := newHarness(t, nil)
 	for _, tc := range []struct {
 		name                    string
@@ -99,7 +99,7 @@ func TestDemo(t *testing.T) {
 
 // TestDemoText pins the demo's human report, with keys, times and rates normalised.
 func TestDemoText(t *testing.T) {
-	localnet.ForTest(t)
+	localnettest.ForTest(t)
 	r := newHarness(t, nil).run("demo", "--moves", "4", "--concurrency", "1").ok(t)
 	golden.Check(t, "demo.txt", normalize(r.out))
 }

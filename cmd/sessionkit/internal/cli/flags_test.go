@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/golden"
-	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
 // TestHelp: every command documents itself with examples, and --help succeeds.
@@ -42,7 +42,7 @@ func TestHelp(t *testing.T) {
 // TestConfigFile: like the solana CLI, sessionkit takes the cluster, keypair and
 // commitment from ~/.config/solana/cli/config.yml, and flags override it.
 func TestConfigFile(t *testing.T) {
-	h := newHarness(t, localnet.ForTest(t))
+	h := newHarness(t, localnettest.ForTest(t))
 	auth := h.fundedAuthority(authFunds)
 	keyPath := filepath.Join(h.home, "elsewhere", "wallet.json")
 	writeKeypair(t, keyPath, auth)
@@ -83,7 +83,7 @@ func TestConfigFile(t *testing.T) {
 // TestErrors pins the one-line errors, hints and exit codes of bad input that needs
 // no fixed cluster state.
 func TestErrors(t *testing.T) {
-	h := newHarness(t, localnet.ForTest(t))
+	h := newHarness(t, localnettest.ForTest(t))
 	unfunded := filepath.Join(h.home, "unfunded.json")
 	writeKeypair(t, unfunded, fixedKey(50))
 	fundedKey, err := h.net.NewFundedKey(context.Background(), authFunds)

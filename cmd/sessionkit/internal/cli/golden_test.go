@@ -12,6 +12,7 @@ import (
 	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/golden"
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -49,7 +50,7 @@ func goldenConfig() localnet.Config {
 // TestGolden runs inspect, list and validate on tokens made from fixed keys at fixed
 // cluster times, so that every byte of their text and JSON output is known.
 func TestGolden(t *testing.T) {
-	n := localnet.StartForTest(t, goldenConfig())
+	n := localnettest.StartForTest(t, goldenConfig())
 	ctx := context.Background()
 	h := newHarness(t, n)
 	warp(t, n, time.Unix(t0, 0))

@@ -12,14 +12,14 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client/txn"
-	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
 // TestKeysPrune deletes a stored key only when nothing is lost with it.
 func TestKeysPrune(t *testing.T) {
-	h := newHarness(t, localnet.ForTest(t))
+	h := newHarness(t, localnettest.ForTest(t))
 	auth := h.fundedAuthority(authFunds)
 	store := h.storeFlags()
 	create := func(validFor string) created {
@@ -85,7 +85,7 @@ func mustRead(t *testing.T, path string) []byte {
 
 // TestKeysExport writes a session key only behind the explicit flag.
 func TestKeysExport(t *testing.T) {
-	h := newHarness(t, localnet.ForTest(t))
+	h := newHarness(t, localnettest.ForTest(t))
 	h.fundedAuthority(authFunds)
 	store := h.storeFlags()
 	c := decode[created](t, h.onNet(append([]string{"create", "--target", gameID.String(), "--output", "json"}, store...)...).ok(t))
@@ -125,7 +125,7 @@ func TestKeysExport(t *testing.T) {
 // TestStorePassphrase opens a passphrase store from the environment or a file and
 // refuses a wrong passphrase before reading any record.
 func TestStorePassphrase(t *testing.T) {
-	h := newHarness(t, localnet.ForTest(t))
+	h := newHarness(t, localnettest.ForTest(t))
 	h.fundedAuthority(authFunds)
 	dir := filepath.Join(h.home, "pw-store")
 	h.env[EnvStorePassphrase] = "correct horse battery staple"

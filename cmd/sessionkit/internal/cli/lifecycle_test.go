@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/golden"
-	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
 const (
@@ -48,7 +48,7 @@ func TestCreateRevoke(t *testing.T) {
 		{name: "v2-sponsored", v2: true, sponsor: true, instruction: "create_session_v2", rent: rentV2, createSigs: 3, revokeSigs: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, localnet.ForTest(t))
+			h := newHarness(t, localnettest.ForTest(t))
 			auth := h.fundedAuthority(authFunds).PublicKey()
 			payer := auth
 			args := []string{"create", "--target", gameID.String(), "--output", "json"}
@@ -121,7 +121,7 @@ func TestCreateRevoke(t *testing.T) {
 
 // TestCreateRevokeText pins the human output of create and revoke.
 func TestCreateRevokeText(t *testing.T) {
-	h := newHarness(t, localnet.ForTest(t))
+	h := newHarness(t, localnettest.ForTest(t))
 	auth := h.fundedAuthority(authFunds).PublicKey().String()
 	store := h.storeFlags()
 	c := h.onNet(append([]string{"create", "--target", gameID.String(), "--valid-for", "90m", "--top-up", "0.002"}, store...)...).ok(t)
@@ -136,7 +136,7 @@ func TestCreateRevokeText(t *testing.T) {
 // TestRevokeWithoutKey revokes a token whose session key is not at hand: the -k keypair
 // pays, nothing can be swept.
 func TestRevokeWithoutKey(t *testing.T) {
-	h := newHarness(t, localnet.ForTest(t))
+	h := newHarness(t, localnettest.ForTest(t))
 	auth := h.fundedAuthority(authFunds).PublicKey()
 	c := decode[created](t, h.onNet("create", "--target", gameID.String(), "--top-up", "0", "--output", "json").ok(t))
 	require.Empty(t, c.Store)
@@ -149,7 +149,7 @@ func TestRevokeWithoutKey(t *testing.T) {
 // TestRevokeUnfundedSigner: a session signer without lamports cannot pay the revoke's
 // fee, so the -k keypair does.
 func TestRevokeUnfundedSigner(t *testing.T) {
-	h := newHarness(t, localnet.ForTest(t))
+	h := newHarness(t, localnettest.ForTest(t))
 	auth := h.fundedAuthority(authFunds).PublicKey()
 	store := h.storeFlags()
 	c := decode[created](t, h.onNet(append([]string{"create", "--target", gameID.String(), "--top-up", "0", "--output", "json"}, store...)...).ok(t))
@@ -163,7 +163,7 @@ func TestRevokeUnfundedSigner(t *testing.T) {
 // would refuse: Manager.RevokeToken still sweeps, the session signer paying the fee as
 // for an active token.
 func TestRevokeExpired(t *testing.T) {
-	h := newHarness(t, localnet.ForTest(t))
+	h := newHarness(t, localnettest.ForTest(t))
 	auth := h.fundedAuthority(authFunds).PublicKey()
 	store := h.storeFlags()
 	c := decode[created](t, h.onNet(append([]string{"create", "--target", gameID.String(), "--v2", "--valid-for", "1m", "--output", "json"}, store...)...).ok(t))
@@ -178,7 +178,7 @@ func TestRevokeExpired(t *testing.T) {
 
 // TestRevokeActiveV2NeedsAuthority: only the authority may revoke an active V2 token.
 func TestRevokeActiveV2NeedsAuthority(t *testing.T) {
-	h := newHarness(t, localnet.ForTest(t))
+	h := newHarness(t, localnettest.ForTest(t))
 	h.fundedAuthority(authFunds)
 	store := h.storeFlags()
 	c := decode[created](t, h.onNet(append([]string{"create", "--target", gameID.String(), "--v2", "--output", "json"}, store...)...).ok(t))

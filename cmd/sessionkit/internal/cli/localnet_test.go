@@ -17,7 +17,7 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/stretchr/testify/require"
 
-	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
@@ -70,7 +70,7 @@ func processGone(t *testing.T, pid int) {
 // a working cluster with the programs and balances asked for, and a clean stop when
 // stdin (a pipe) closes.
 func TestLocalnetUpJSON(t *testing.T) {
-	localnet.ForTest(t) // skips or fails like every integration test when the runtime cannot start
+	localnettest.ForTest(t) // skips or fails like every integration test when the runtime cannot start
 	extraID := fixedKey(40).PublicKey()
 	soPath := filepath.Join(t.TempDir(), "game.so")
 	require.NoError(t, os.WriteFile(soPath, examplegame.ELF(), 0o644))
@@ -122,7 +122,7 @@ func TestLocalnetUpJSON(t *testing.T) {
 
 // TestLocalnetUpText prints the URLs and stops when its context ends (Ctrl-C in main).
 func TestLocalnetUpText(t *testing.T) {
-	localnet.ForTest(t)
+	localnettest.ForTest(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	u := startUp(t, ctx, nil)

@@ -21,6 +21,7 @@ import (
 	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 	"github.com/sessionkit/sessionkit/program/gplsession"
@@ -31,7 +32,7 @@ import (
 // session program at the MagicBlock id and the example game; TestGolden starts its own,
 // whose clock it sets to fixed times. Tests that warp the clock run one at a time (no
 // t.Parallel) and only move it forward from wherever it is.
-func TestMain(m *testing.M) { os.Exit(localnet.RunMain(m, clusterConfig())) }
+func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, clusterConfig())) }
 
 var gameID = examplegame.ProgramID
 

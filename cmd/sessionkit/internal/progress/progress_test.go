@@ -1,35 +1,18 @@
 package progress
 
 import (
-	"bytes"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/internal/syncbuf"
 )
 
-// syncBuffer is a bytes.Buffer safe for the task's drawing goroutine.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestDisabledDrawsNothing(t *testing.T) {
-	var b syncBuffer
+	var b syncbuf.Buffer
 	r := New(&b, false)
 	require.False(t, r.Enabled())
 	task := r.Count("moves", 10)
@@ -42,7 +25,7 @@ func TestDisabledDrawsNothing(t *testing.T) {
 }
 
 func TestCounter(t *testing.T) {
-	var b syncBuffer
+	var b syncbuf.Buffer
 	task := New(&b, true).Count("moves", 10)
 	var wg sync.WaitGroup
 	for range 5 {
@@ -59,7 +42,7 @@ func TestCounter(t *testing.T) {
 }
 
 func TestSpinner(t *testing.T) {
-	var b syncBuffer
+	var b syncbuf.Buffer
 	New(&b, true).Start("starting").Done()
 	require.Equal(t, "\r\033[K"+frames[1]+" starting\r\033[K", b.String())
 }

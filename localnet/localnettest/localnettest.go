@@ -1,21 +1,24 @@
-package localnet
+// Package localnettest hands tests a localnet cluster, shared per test binary or one per test;
+// it is apart from localnet so that binaries using localnet do not link package testing.
+package localnettest
 
 import (
 	"context"
-	"errors"
 	"os"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/sessionkit/sessionkit/localnet"
 )
 
 // shared is the per-test-binary cluster that RunMain owns and ForTest hands out.
 var shared struct {
 	mu         sync.Mutex
 	registered bool
-	cfg        Config
+	cfg        localnet.Config
 	started    bool
-	net        *Net
+	net        *localnet.Net
 	err        error
 }
 
@@ -24,10 +27,10 @@ var shared struct {
 // tests. A fresh cluster per package keeps each runtime well below the few
 // thousand transactions after which surfpool slows down. Use it as
 //
-//	func TestMain(m *testing.M) { localnet.RunMain(m, localnet.Config{}) }
+//	func TestMain(m *testing.M) { localnettest.RunMain(m, localnet.Config{}) }
 //
-// (or os.Exit(localnet.RunMain(m, cfg)) when TestMain does more afterwards).
-func RunMain(m *testing.M, cfg Config) int {
+// (or os.Exit(localnettest.RunMain(m, cfg)) when TestMain does more afterwards).
+func RunMain(m *testing.M, cfg localnet.Config) int {
 	shared.mu.Lock()
 	shared.registered = true
 	shared.cfg = cfg
@@ -53,17 +56,17 @@ func RunMain(m *testing.M, cfg Config) int {
 // exceptions, only while the CI variable is unset: without node on PATH t is
 // skipped with a message saying how to install Node.js, and with
 // SESSIONKIT_LOCALNET=off it is skipped too.
-func ForTest(t testing.TB) *Net {
+func ForTest(t testing.TB) *localnet.Net {
 	t.Helper()
 	shared.mu.Lock()
 	if !shared.registered {
 		shared.mu.Unlock()
-		return StartForTest(t, Config{})
+		return StartForTest(t, localnet.Config{})
 	}
 	if !shared.started {
 		shared.started = true
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		shared.net, shared.err = Start(ctx, shared.cfg)
+		shared.net, shared.err = localnet.Start(ctx, shared.cfg)
 		cancel()
 	}
 	n, err := shared.net, shared.err
@@ -76,11 +79,11 @@ func ForTest(t testing.TB) *Net {
 
 // StartForTest starts a cluster with cfg for t alone and closes it when t
 // ends, failing or skipping t as ForTest does.
-func StartForTest(t testing.TB, cfg Config) *Net {
+func StartForTest(t testing.TB, cfg localnet.Config) *localnet.Net {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	n, err := Start(ctx, cfg)
+	n, err := localnet.Start(ctx, cfg)
 	if err != nil {
 		failStart(t, err)
 	}
@@ -94,7 +97,7 @@ func StartForTest(t testing.TB, cfg Config) *Net {
 
 func failStart(t testing.TB, err error) {
 	t.Helper()
-	if (errors.Is(err, ErrNodeMissing) || errors.Is(err, ErrDisabled)) && os.Getenv("CI") == "" {
+	if localnet.Skippable(err) {
 		t.Skipf("skipping integration test: %v (with CI set this is a failure)", err)
 	}
 	t.Fatal(err)
