@@ -23,7 +23,7 @@ var floorOf = []struct {
 	{3, []string{"client/session"}},
 	{2, []string{"client/sender", "tokenstore", "localnet", "localnet/..."}},
 	{1, []string{"client"}},
-	{0, []string{"pda", "client/txn", "program-idl", "program/...", "internal/..."}},
+	{0, []string{"pda", "client/txn", "client/guard", "program-idl", "program/...", "internal/..."}},
 }
 
 func floor(rel string) (int, bool) {
