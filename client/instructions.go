@@ -17,12 +17,25 @@ const (
 	// DefaultValidity is how long a token lives when no valid-until is sent: the program
 	// sets valid_until to its clock + 1 hour.
 	DefaultValidity = time.Hour
-	// MaxValidity is the furthest valid_until may lie after the program's clock.
+	// MaxValidity is the furthest valid_until may lie after the program's clock on
+	// MagicBlock's deployment (and on any build since August 2023).
 	MaxValidity = 7 * 24 * time.Hour
+	// GumMaxValidity is the limit of the Gum-era build deployed at pda.GumProgramID.
+	GumMaxValidity = 24 * time.Hour
 	// DefaultTopUpLamports is what a top-up transfers when no amount is sent
 	// (LAMPORTS_PER_SOL / 100).
 	DefaultTopUpLamports uint64 = 10_000_000
 )
+
+// MaxValidityOf is the validity limit of the deployment at programID: GumMaxValidity for
+// the Gum-era one, MaxValidity for MagicBlock's and any other. A deployment of another
+// build sets CreateArgs.MaxValidity instead.
+func MaxValidityOf(programID solana.PublicKey) time.Duration {
+	if programID == pda.GumProgramID {
+		return GumMaxValidity
+	}
+	return MaxValidity
+}
 
 // InstructionKind names one of the program's five instructions.
 type InstructionKind uint8
@@ -115,7 +128,7 @@ type CreateArgs struct {
 	// than January 2025 ignore it and transfer DefaultTopUpLamports.
 	Lamports *uint64
 	// ValidUntil is valid_until in unix seconds. It needs ClusterTime: it must be after
-	// the cluster time and at most MaxValidity later. None makes the program use its clock
+	// the cluster time and at most the deployment's maximum validity later. None makes the program use its clock
 	// plus DefaultValidity.
 	ValidUntil *int64
 	// ValidFor sets valid_until to ClusterTime plus ValidFor (whole seconds) instead.
@@ -126,6 +139,9 @@ type CreateArgs struct {
 	// ProgramID is the deployment (zero: pda.MagicBlockProgramID; pda.GumProgramID for the
 	// Gum-era one).
 	ProgramID solana.PublicKey
+	// MaxValidity is the deployment's validity limit, checked before anything is sent;
+	// zero means MaxValidityOf(ProgramID).
+	MaxValidity time.Duration
 	// PDACache, when set, derives the token address through the cache (a derivation costs
 	// about 8 µs, a hit well under 100 ns).
 	PDACache *pda.Cache
@@ -178,18 +194,22 @@ func resolveCreate(kind InstructionKind, a *CreateArgs) (createParams, error) {
 	if a.ValidUntil != nil {
 		p.validUntil = *a.ValidUntil
 	}
-	return p, checkValidUntil(kind, p.validUntil, a.ClusterTime)
+	limit := a.MaxValidity
+	if limit <= 0 {
+		limit = MaxValidityOf(p.programID)
+	}
+	return p, checkValidUntil(kind, p.validUntil, a.ClusterTime, limit)
 }
 
-// checkValidUntil mirrors the program's `valid_until <= now + 7 days` and adds the
+// checkValidUntil mirrors the program's `valid_until <= now + limit` and adds the
 // not-in-the-past check the program lacks.
-func checkValidUntil(kind InstructionKind, validUntil, now int64) error {
+func checkValidUntil(kind InstructionKind, validUntil, now int64, limit time.Duration) error {
 	if validUntil <= now {
 		return fmt.Errorf("%w: %s: valid_until %d, cluster time %d (the token would be born expired)",
 			ErrValidUntilNotAfterNow, kind, validUntil, now)
 	}
 	// Unsigned difference: exact for any two int64 values with validUntil > now.
-	maxSecs := uint64(MaxValidity / time.Second)
+	maxSecs := uint64(limit / time.Second)
 	if uint64(validUntil)-uint64(now) > maxSecs {
 		return fmt.Errorf("%w: %s: valid_until %d is %d s after cluster time %d, the program allows at most %d s",
 			ErrValidityTooLong, kind, validUntil, uint64(validUntil)-uint64(now), now, maxSecs)

@@ -439,3 +439,28 @@ func TestArgErrorsNameTheInstruction(t *testing.T) {
 	_, err = build(t, CreateSessionV2, builderArgs{create: CreateArgs{Lamports: new(uint64(3))}})
 	require.EqualError(t, err, "client: lamports given without top-up: create_session_v2: the program ignores lamports unless top_up is true")
 }
+
+func TestMaxValidityIsTheDeployments(t *testing.T) {
+	const now = 1_700_000_000
+	require.Equal(t, MaxValidity, MaxValidityOf(pda.MagicBlockProgramID))
+	require.Equal(t, GumMaxValidity, MaxValidityOf(pda.GumProgramID))
+	require.Equal(t, MaxValidity, MaxValidityOf(key("a deployment of our own")))
+	for _, tt := range []struct {
+		name    string
+		args    CreateArgs
+		tooLong bool
+	}{
+		{"MagicBlock 7 days", CreateArgs{ClusterTime: now, ValidFor: MaxValidity}, false},
+		{"Gum 1 day", CreateArgs{ProgramID: pda.GumProgramID, ClusterTime: now, ValidFor: 24 * time.Hour}, false},
+		{"Gum 2 days", CreateArgs{ProgramID: pda.GumProgramID, ClusterTime: now, ValidFor: 48 * time.Hour}, true},
+		{"Gum overridden", CreateArgs{ProgramID: pda.GumProgramID, ClusterTime: now, ValidFor: 48 * time.Hour, MaxValidity: MaxValidity}, false},
+		{"a stricter deployment", CreateArgs{ClusterTime: now, ValidFor: 2 * time.Hour, MaxValidity: time.Hour}, true},
+	} {
+		_, err := build(t, CreateSession, builderArgs{create: tt.args})
+		if tt.tooLong {
+			require.ErrorIs(t, err, ErrValidityTooLong, tt.name)
+		} else {
+			require.NoError(t, err, tt.name)
+		}
+	}
+}
