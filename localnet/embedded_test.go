@@ -321,7 +321,10 @@ func TestProgramsAccountsAndFundingAtStart(t *testing.T) {
 	funded := solana.NewWallet().PrivateKey
 	data := localnet.Account{Address: solana.NewWallet().PublicKey(), Lamports: 3_000_000, Owner: fixedID, Data: []byte("sessionkit")}
 	n := localnettest.StartForTest(t,
-		localnet.WithPrograms(localnet.Program{ID: fixedID, ELF: elf}, localnet.Program{ID: upgradeable, ELF: elf, UpgradeAuthority: &auth}),
+		localnet.WithPrograms(
+			localnet.Program{ID: fixedID, ELF: elf},
+			localnet.Program{ID: upgradeable, ELF: elf, UpgradeAuthority: &auth},
+		),
 		localnet.WithAccounts(data),
 		localnet.WithFunded(funded.PublicKey(), 123_456_789),
 	)

@@ -71,7 +71,8 @@ type Account struct {
 	Executable bool
 }
 
-// config is what Start's options set; the zero value is an empty embedded cluster.
+// config is what Start's options set; the zero value is an empty cluster on the
+// default backend.
 type config struct {
 	backend       Backend
 	programs      []Program
@@ -120,8 +121,8 @@ func WithFunded(pubkey solana.PublicKey, lamports uint64) Option {
 func WithLog(w io.Writer) Option { return func(c *config) { c.log = w } }
 
 // WithStartTimeout bounds each start-up attempt after any first-time install.
-// Default 30s embedded, 120s test-validator. A failed embedded start is tried
-// once more, so Start may take up to twice d.
+// Default (also for d <= 0) 30s embedded, 120s test-validator. A failed
+// embedded start is tried once more, so Start may take up to twice d.
 func WithStartTimeout(d time.Duration) Option { return func(c *config) { c.startTimeout = d } }
 
 // WithCacheDir sets where the embedded launcher and its npm dependencies are

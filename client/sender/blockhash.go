@@ -44,8 +44,8 @@ func WithCacheRefreshInterval(d time.Duration) BlockhashCacheOption {
 	return func(o *cacheConfig) { o.refresh = d }
 }
 
-// WithCacheRetryPolicy sets the retry policy of each fetch; zero fields take
-// RetryPolicy's defaults, which are also the default policy.
+// WithCacheRetryPolicy sets the retry policy of each fetch. Default: RetryPolicy's
+// defaults, which also fill p's zero fields.
 func WithCacheRetryPolicy(p RetryPolicy) BlockhashCacheOption {
 	return func(o *cacheConfig) { o.retry = p.withDefaults() }
 }
