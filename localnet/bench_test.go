@@ -17,11 +17,11 @@ import (
 // timed. The launcher install is warm (done by an untimed first Start).
 func BenchmarkStart(b *testing.B) {
 	ctx := context.Background()
-	warm := localnettest.StartForTest(b, localnet.Config{})
+	warm := localnettest.StartForTest(b)
 	_ = warm.Close()
 	b.ResetTimer()
 	for b.Loop() {
-		n, err := localnet.Start(ctx, localnet.Config{})
+		n, err := localnet.Start(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -44,7 +44,7 @@ func BenchmarkTransfer(b *testing.B) {
 	}{{"sequential", 1}, {"pipelined16", 16}} {
 		b.Run(bc.name, func(b *testing.B) {
 			ctx := context.Background()
-			n := localnettest.StartForTest(b, localnet.Config{})
+			n := localnettest.StartForTest(b)
 			keys := make([]solana.PrivateKey, bc.senders)
 			for i := range keys {
 				k, err := n.NewFundedKey(ctx, 1000*solana.LAMPORTS_PER_SOL)

@@ -42,8 +42,8 @@ type launcherReady struct {
 	Error  string `json:"error"`
 }
 
-func startEmbedded(ctx context.Context, cfg Config) (_ *Net, err error) {
-	dir, err := Install(ctx, cfg.CacheDir, cfg.Log)
+func startEmbedded(ctx context.Context, cfg config) (_ *Net, err error) {
+	dir, err := Install(ctx, cfg.cacheDir, cfg.log)
 	if err != nil {
 		return nil, err
 	}
@@ -51,7 +51,7 @@ func startEmbedded(ctx context.Context, cfg Config) (_ *Net, err error) {
 	if err != nil {
 		return nil, ErrNodeMissing
 	}
-	timeout := cfg.StartTimeout
+	timeout := cfg.startTimeout
 	if timeout <= 0 {
 		timeout = 30 * time.Second
 	}
@@ -63,7 +63,7 @@ func startEmbedded(ctx context.Context, cfg Config) (_ *Net, err error) {
 		return nil, fmt.Errorf("localnet: %w", err)
 	}
 	n := &Net{tmpDir: tmp, faucet: newFaucet()}
-	out := newTail(16<<10, cfg.Log)
+	out := newTail(16<<10, cfg.log)
 	defer func() {
 		if err != nil {
 			_ = n.Close()
@@ -75,7 +75,7 @@ func startEmbedded(ctx context.Context, cfg Config) (_ *Net, err error) {
 	}()
 
 	lc := launcherConfig{Programs: []launcherProgram{}, OwnDir: tmp}
-	for _, p := range cfg.Programs {
+	for _, p := range cfg.programs {
 		path, err := writeProgram(tmp, p)
 		if err != nil {
 			return nil, err
@@ -213,8 +213,8 @@ func (n *Net) firstBlock(ctx context.Context) error {
 
 // setupEmbedded applies what the launcher does not: program authorities and
 // accounts, through surfpool's cheatcode RPC methods.
-func (n *Net) setupEmbedded(ctx context.Context, cfg Config) error {
-	for _, p := range cfg.Programs {
+func (n *Net) setupEmbedded(ctx context.Context, cfg config) error {
+	for _, p := range cfg.programs {
 		// Without an explicit authority the program is made immutable, like
 		// test-validator's --bpf-program.
 		var auth any

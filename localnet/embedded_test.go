@@ -84,7 +84,7 @@ func TestParallelRuntimes(t *testing.T) {
 		t.Run(fmt.Sprint(i), func(t *testing.T) {
 			t.Parallel()
 			ctx := testContext(t, time.Minute)
-			n := localnettest.StartForTest(t, localnet.Config{})
+			n := localnettest.StartForTest(t)
 			from, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL)
 			if err != nil {
 				t.Fatal(err)
@@ -214,7 +214,7 @@ func TestGetProgramAccountsFilters(t *testing.T) {
 		return localnet.Account{Address: solana.NewWallet().PublicKey(), Lamports: 10_000_000, Owner: owner, Data: data}
 	}
 	a1, a2, a3 := acct(1, 40), acct(2, 40), acct(1, 64)
-	n := localnettest.StartForTest(t, localnet.Config{Accounts: []localnet.Account{a1, a2, a3}})
+	n := localnettest.StartForTest(t, localnet.WithAccounts(a1, a2, a3))
 	ctx := testContext(t, time.Minute)
 
 	// One more, created by a real System program transaction.
@@ -320,11 +320,14 @@ func TestProgramsAccountsAndFundingAtStart(t *testing.T) {
 	auth := solana.NewWallet().PublicKey()
 	funded := solana.NewWallet().PrivateKey
 	data := localnet.Account{Address: solana.NewWallet().PublicKey(), Lamports: 3_000_000, Owner: fixedID, Data: []byte("sessionkit")}
-	n := localnettest.StartForTest(t, localnet.Config{
-		Programs: []localnet.Program{{ID: fixedID, ELF: elf}, {ID: upgradeable, ELF: elf, UpgradeAuthority: &auth}},
-		Accounts: []localnet.Account{data},
-		Funded:   map[solana.PublicKey]uint64{funded.PublicKey(): 123_456_789},
-	})
+	n := localnettest.StartForTest(t,
+		localnet.WithPrograms(
+			localnet.Program{ID: fixedID, ELF: elf},
+			localnet.Program{ID: upgradeable, ELF: elf, UpgradeAuthority: &auth},
+		),
+		localnet.WithAccounts(data),
+		localnet.WithFunded(funded.PublicKey(), 123_456_789),
+	)
 
 	if got := balance(t, n, funded.PublicKey()); got != 123_456_789 {
 		t.Fatalf("funded balance %d", got)
@@ -384,7 +387,7 @@ func programDataAddress(program solana.PublicKey) solana.PublicKey {
 // TestBlockhashRefresh sends more transactions than one surfpool blockhash
 // survives (about 150), all built from Net.RecentBlockhash.
 func TestBlockhashRefresh(t *testing.T) {
-	n := localnettest.StartForTest(t, localnet.Config{})
+	n := localnettest.StartForTest(t)
 	ctx := testContext(t, 2*time.Minute)
 	from, err := n.NewFundedKey(ctx, 10*solana.LAMPORTS_PER_SOL)
 	if err != nil {
@@ -416,7 +419,7 @@ func TestBlockhashRefresh(t *testing.T) {
 // TestRefreshBlockhashRightAfterStart sends one transaction three times, each
 // time after RefreshBlockhash: with a new blockhash it is a new transaction.
 func TestRefreshBlockhashRightAfterStart(t *testing.T) {
-	n := localnettest.StartForTest(t, localnet.Config{})
+	n := localnettest.StartForTest(t)
 	ctx := testContext(t, time.Minute)
 	from, err := n.NewFundedKey(ctx, solana.LAMPORTS_PER_SOL)
 	if err != nil {
@@ -444,7 +447,7 @@ func TestRefreshBlockhashRightAfterStart(t *testing.T) {
 func TestBlockhashesRefreshAfterUses(t *testing.T) {
 	n := localnettest.ForTest(t)
 	ctx := testContext(t, time.Minute)
-	cache, err := sender.NewBlockhashCache(n.RPC(), sender.BlockhashCacheConfig{RefreshInterval: time.Hour})
+	cache, err := sender.NewBlockhashCache(n.RPC(), sender.WithCacheRefreshInterval(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

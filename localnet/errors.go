@@ -18,7 +18,7 @@ var (
 	ErrDisabled = errors.New("localnet: disabled by " + EnvBackend + "=off")
 	// ErrUnsupported means the backend cannot do what was asked.
 	ErrUnsupported = errors.New("not supported")
-	// ErrStartTimeout means the runtime did not become ready within Config.StartTimeout.
+	// ErrStartTimeout means the runtime did not become ready within the WithStartTimeout bound.
 	ErrStartTimeout = errors.New("localnet: runtime not ready before the start timeout")
 )
 
@@ -30,7 +30,8 @@ func Skippable(err error) bool {
 	return (errors.Is(err, ErrNodeMissing) || errors.Is(err, ErrDisabled)) && os.Getenv("CI") == ""
 }
 
-// ConfigError reports an invalid Config field.
+// ConfigError reports invalid options to Start. Field is the setting at fault,
+// named after its option: "Programs" for WithPrograms, "Clone" for WithClone.
 type ConfigError struct {
 	Field  string
 	Reason string

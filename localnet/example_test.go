@@ -24,10 +24,10 @@ func ExampleStart() {
 		log.Fatal(err)
 	}
 	alice := solana.NewWallet().PrivateKey
-	n, err := localnet.Start(ctx, localnet.Config{
-		Programs: []localnet.Program{program},
-		Funded:   map[solana.PublicKey]uint64{alice.PublicKey(): 2 * solana.LAMPORTS_PER_SOL},
-	})
+	n, err := localnet.Start(ctx,
+		localnet.WithPrograms(program),
+		localnet.WithFunded(alice.PublicKey(), 2*solana.LAMPORTS_PER_SOL),
+	)
 	if err != nil {
 		log.Fatal(err) // a *localnet.StartError carries the runtime's output
 	}
@@ -48,7 +48,7 @@ func ExampleStart() {
 // Expiry tests move the cluster clock instead of waiting.
 func ExampleNet_WarpTime() {
 	ctx := context.Background()
-	n, err := localnet.Start(ctx, localnet.Config{})
+	n, err := localnet.Start(ctx)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -83,7 +83,7 @@ func fakeValidator(args []string) int {
 // sigkillChild starts an embedded runtime, reports the launcher's pid and
 // scratch dir on stdout and waits to be killed.
 func sigkillChild() int {
-	n, err := Start(context.Background(), Config{})
+	n, err := Start(context.Background())
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
@@ -137,10 +137,10 @@ func assertEmptyDir(t *testing.T, dir string) {
 	}
 }
 
-// embeddedOnly returns the Config for tests of what only the embedded
+// embeddedOnly returns the options for tests of what only the embedded
 // backend does; they skip when SESSIONKIT_LOCALNET selects another one, and
 // follow localnettest's rule when it is off.
-func embeddedOnly(t testing.TB) Config {
+func embeddedOnly(t testing.TB) Option {
 	t.Helper()
 	b, err := resolveBackend("")
 	if err != nil {
@@ -152,7 +152,7 @@ func embeddedOnly(t testing.TB) Config {
 	if b != Embedded {
 		t.Skipf("tests the embedded backend; %s=%s", EnvBackend, b)
 	}
-	return Config{Backend: Embedded}
+	return WithBackend(Embedded)
 }
 
 // failStart ends t as localnettest does when a cluster cannot start, for this

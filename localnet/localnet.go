@@ -35,7 +35,7 @@ const (
 	Off Backend = "off"
 )
 
-// EnvBackend selects the backend when Config.Backend is empty.
+// EnvBackend selects the backend when WithBackend is not given.
 const EnvBackend = "SESSIONKIT_LOCALNET"
 
 // Program is an SBF program loaded at Start under a fixed id, so programs
@@ -71,37 +71,78 @@ type Account struct {
 	Executable bool
 }
 
-// Config describes the cluster to start. The zero value is a usable empty
-// embedded cluster.
-type Config struct {
-	// Backend defaults to $SESSIONKIT_LOCALNET, then Embedded.
-	Backend Backend
-	// Programs are loaded before Start returns.
-	Programs []Program
-	// Accounts are created before Start returns.
-	Accounts []Account
-	// Funded gives system accounts exactly these balances at start.
-	Funded map[solana.PublicKey]uint64
-	// Log receives the runtime's diagnostic output; nil discards it (the tail
-	// is still reported in start errors).
-	Log io.Writer
-	// StartTimeout bounds each start-up attempt after any first-time install
-	// (default 30s embedded, 120s test-validator). A failed embedded start is
-	// tried once more, so Start may take up to twice this.
-	StartTimeout time.Duration
+// config is what Start's options set; the zero value is an empty cluster on the
+// default backend.
+type config struct {
+	backend       Backend
+	programs      []Program
+	accounts      []Account
+	funded        map[solana.PublicKey]uint64
+	log           io.Writer
+	startTimeout  time.Duration
+	cacheDir      string
+	validatorPath string
+	cloneURL      string
+	clone         []solana.PublicKey
+}
 
-	// CacheDir is where the embedded launcher and its npm dependencies are
-	// installed; default $SESSIONKIT_LOCALNET_CACHE, then
-	// os.UserCacheDir()/sessionkit/localnet.
-	CacheDir string
+// Option configures the cluster Start launches.
+type Option func(*config)
 
-	// ValidatorPath is the test-validator executable (default
-	// "solana-test-validator" looked up in PATH).
-	ValidatorPath string
-	// CloneURL and Clone copy accounts from another cluster at start
-	// (test-validator only: --url, --clone).
-	CloneURL string
-	Clone    []solana.PublicKey
+// WithBackend selects the runtime. Default $SESSIONKIT_LOCALNET, then Embedded.
+func WithBackend(b Backend) Option { return func(c *config) { c.backend = b } }
+
+// WithPrograms loads programs before Start returns; each use adds to the
+// programs of earlier ones. Default none.
+func WithPrograms(p ...Program) Option {
+	return func(c *config) { c.programs = append(c.programs, p...) }
+}
+
+// WithAccounts creates accounts before Start returns; each use adds to the
+// accounts of earlier ones. Default none.
+func WithAccounts(a ...Account) Option {
+	return func(c *config) { c.accounts = append(c.accounts, a...) }
+}
+
+// WithFunded gives the system account pubkey exactly lamports at start, which
+// unlike Net.Fund costs no transaction; for the same pubkey the last use wins.
+// Default none.
+func WithFunded(pubkey solana.PublicKey, lamports uint64) Option {
+	return func(c *config) {
+		if c.funded == nil {
+			c.funded = map[solana.PublicKey]uint64{}
+		}
+		c.funded[pubkey] = lamports
+	}
+}
+
+// WithLog sends the runtime's diagnostic output to w. Default: discarded, though
+// its tail is still reported in start errors.
+func WithLog(w io.Writer) Option { return func(c *config) { c.log = w } }
+
+// WithStartTimeout bounds each start-up attempt after any first-time install.
+// Default (also for d <= 0) 30s embedded, 120s test-validator. A failed
+// embedded start is tried once more, so Start may take up to twice d.
+func WithStartTimeout(d time.Duration) Option { return func(c *config) { c.startTimeout = d } }
+
+// WithCacheDir sets where the embedded launcher and its npm dependencies are
+// installed. Default $SESSIONKIT_LOCALNET_CACHE, then
+// os.UserCacheDir()/sessionkit/localnet.
+func WithCacheDir(dir string) Option { return func(c *config) { c.cacheDir = dir } }
+
+// WithValidatorPath sets the test-validator executable. Default
+// "solana-test-validator" looked up in PATH.
+func WithValidatorPath(path string) Option { return func(c *config) { c.validatorPath = path } }
+
+// WithClone copies the accounts keys from the cluster at url when the cluster
+// starts (solana-test-validator's --url and --clone), so only the
+// test-validator backend accepts it. Each use adds keys, and the last url wins.
+// Default none.
+func WithClone(url string, keys ...solana.PublicKey) Option {
+	return func(c *config) {
+		c.cloneURL = url
+		c.clone = append(c.clone, keys...)
+	}
 }
 
 // Info describes a running Net, e.g. for printing as JSON by a CLI.
@@ -136,9 +177,13 @@ type Net struct {
 // Start launches a fresh cluster and returns once it answers RPC with every
 // configured program and account in place. ctx bounds the start-up only; the
 // cluster runs until Close.
-func Start(ctx context.Context, cfg Config) (*Net, error) {
+func Start(ctx context.Context, opts ...Option) (*Net, error) {
 	began := time.Now()
-	backend, err := resolveBackend(cfg.Backend)
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	backend, err := resolveBackend(cfg.backend)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +228,7 @@ func resolveBackend(b Backend) (Backend, error) {
 	return "", &ConfigError{Field: "Backend", Reason: fmt.Sprintf("unknown backend %q (want %q, %q or %q)", b, Embedded, TestValidator, Off)}
 }
 
-func (cfg *Config) validate(b Backend) error {
+func (cfg *config) validate(b Backend) error {
 	seen := map[solana.PublicKey]string{}
 	claim := func(pk solana.PublicKey, what string) error {
 		if prev, ok := seen[pk]; ok {
@@ -192,7 +237,7 @@ func (cfg *Config) validate(b Backend) error {
 		seen[pk] = what
 		return nil
 	}
-	for _, p := range cfg.Programs {
+	for _, p := range cfg.programs {
 		if p.ID.IsZero() {
 			return &ConfigError{Field: "Programs", Reason: "program without ID"}
 		}
@@ -208,30 +253,30 @@ func (cfg *Config) validate(b Backend) error {
 			return err
 		}
 	}
-	for _, a := range cfg.Accounts {
+	for _, a := range cfg.accounts {
 		if err := claim(a.Address, "Accounts"); err != nil {
 			return err
 		}
 	}
-	for pk := range cfg.Funded {
+	for pk := range cfg.funded {
 		if err := claim(pk, "Funded"); err != nil {
 			return err
 		}
 	}
-	if b == Embedded && (cfg.CloneURL != "" || len(cfg.Clone) > 0) {
+	if b == Embedded && (cfg.cloneURL != "" || len(cfg.clone) > 0) {
 		return fmt.Errorf("localnet: cloning accounts from another cluster: %w on the embedded backend", ErrUnsupported)
 	}
-	if len(cfg.Clone) > 0 && cfg.CloneURL == "" {
+	if len(cfg.clone) > 0 && cfg.cloneURL == "" {
 		return &ConfigError{Field: "Clone", Reason: "needs CloneURL"}
 	}
 	return nil
 }
 
 // startAccounts lists every account to create at start, funded ones included.
-func (cfg *Config) startAccounts(faucet solana.PublicKey) []Account {
-	out := append([]Account(nil), cfg.Accounts...)
+func (cfg *config) startAccounts(faucet solana.PublicKey) []Account {
+	out := append([]Account(nil), cfg.accounts...)
 	out = append(out, Account{Address: faucet, Lamports: faucetLamports})
-	for pk, lamports := range cfg.Funded {
+	for pk, lamports := range cfg.funded {
 		out = append(out, Account{Address: pk, Lamports: lamports, Owner: solana.SystemProgramID})
 	}
 	return out
@@ -275,7 +320,7 @@ func (n *Net) Info() Info { return n.info }
 // startSender sets up Net.Send once the cluster answers RPC; poll is how often
 // signatures in flight are polled.
 func (n *Net) startSender(poll time.Duration) error {
-	cache, err := sender.NewBlockhashCache(n.client, sender.BlockhashCacheConfig{})
+	cache, err := sender.NewBlockhashCache(n.client)
 	if err != nil {
 		return err
 	}

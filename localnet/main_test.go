@@ -10,5 +10,5 @@ import (
 // TestMain lives in package localnet_test because localnettest imports localnet.
 func TestMain(m *testing.M) {
 	localnet.RunHelperProcess()
-	localnettest.RunMain(m, localnet.Config{})
+	localnettest.RunMain(m)
 }

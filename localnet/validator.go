@@ -104,8 +104,8 @@ func writeAccountFile(path string, a Account) error {
 	return os.WriteFile(path, b, 0o600)
 }
 
-func startValidator(ctx context.Context, cfg Config) (_ *Net, err error) {
-	name := cfg.ValidatorPath
+func startValidator(ctx context.Context, cfg config) (_ *Net, err error) {
+	name := cfg.validatorPath
 	if name == "" {
 		name = "solana-test-validator"
 	}
@@ -113,7 +113,7 @@ func startValidator(ctx context.Context, cfg Config) (_ *Net, err error) {
 	if err != nil {
 		return nil, ErrValidatorMissing
 	}
-	timeout := cfg.StartTimeout
+	timeout := cfg.startTimeout
 	if timeout <= 0 {
 		timeout = 120 * time.Second
 	}
@@ -131,7 +131,7 @@ func startValidator(ctx context.Context, cfg Config) (_ *Net, err error) {
 		return nil, fmt.Errorf("localnet: %w", err)
 	}
 	n.logFile = logFile
-	out := newTail(16<<10, io.MultiWriter(logFile, orDiscard(cfg.Log)))
+	out := newTail(16<<10, io.MultiWriter(logFile, orDiscard(cfg.log)))
 	defer func() {
 		if err != nil {
 			_ = n.Close()
@@ -139,11 +139,11 @@ func startValidator(ctx context.Context, cfg Config) (_ *Net, err error) {
 		}
 	}()
 
-	plan := validatorPlan{Ledger: filepath.Join(tmp, "ledger"), CloneURL: cfg.CloneURL, Clone: cfg.Clone}
+	plan := validatorPlan{Ledger: filepath.Join(tmp, "ledger"), CloneURL: cfg.cloneURL, Clone: cfg.clone}
 	if plan.RPCPort, plan.FaucetPort, plan.GossipPort, err = freePorts(); err != nil {
 		return nil, err
 	}
-	for _, p := range cfg.Programs {
+	for _, p := range cfg.programs {
 		path, err := writeProgram(tmp, p)
 		if err != nil {
 			return nil, err

@@ -103,15 +103,13 @@ func TestTestValidatorLifecycle(t *testing.T) {
 	funded := solana.NewWallet().PublicKey()
 	var log syncbuf.Buffer
 	ctx := context.Background()
-	n, err := Start(ctx, Config{
-		Programs: []Program{
-			{ID: progID, ELF: []byte("\x7fELF-final")},
-			{ID: upgID, ELF: []byte("\x7fELF-upgradeable"), UpgradeAuthority: &auth},
-		},
-		Accounts: []Account{acct},
-		Funded:   map[solana.PublicKey]uint64{funded: 7_000_000},
-		Log:      &log,
-	})
+	n, err := Start(ctx,
+		WithPrograms(Program{ID: progID, ELF: []byte("\x7fELF-final")}),
+		WithPrograms(Program{ID: upgID, ELF: []byte("\x7fELF-upgradeable"), UpgradeAuthority: &auth}),
+		WithAccounts(acct),
+		WithFunded(funded, 7_000_000),
+		WithLog(&log),
+	)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +219,7 @@ func TestTestValidatorLifecycle(t *testing.T) {
 	waitGone(t, sleeper, 5*time.Second)
 	assertNoPath(t, n.tmpDir)
 	if !strings.Contains(log.String(), "fake validator: starting") {
-		t.Fatalf("Config.Log got %q", log.String())
+		t.Fatalf("WithLog got %q", log.String())
 	}
 }
 
@@ -248,11 +246,11 @@ func TestTestValidatorStartFailures(t *testing.T) {
 			binDir, rec := fakeValidatorOnPath(t, tt.mode)
 			tmp := t.TempDir()
 			t.Setenv("TMPDIR", tmp)
-			_, err := Start(context.Background(), Config{
-				Backend:       TestValidator,
-				ValidatorPath: filepath.Join(binDir, "solana-test-validator"),
-				StartTimeout:  tt.timeout,
-			})
+			_, err := Start(context.Background(),
+				WithBackend(TestValidator),
+				WithValidatorPath(filepath.Join(binDir, "solana-test-validator")),
+				WithStartTimeout(tt.timeout),
+			)
 			tt.check(t, err)
 			if b, rerr := os.ReadFile(filepath.Join(rec, "pids")); rerr == nil {
 				var pid, sleeper int
@@ -272,27 +270,27 @@ func TestBackendSelection(t *testing.T) {
 	tests := []struct {
 		name    string
 		env     string
-		cfg     Config
+		opts    []Option
 		wantErr error
 	}{
-		{"env selects test-validator, none on PATH", "test-validator", Config{}, ErrValidatorMissing},
-		{"config wins over env", "embedded", Config{Backend: TestValidator}, ErrValidatorMissing},
-		{"unknown env value", "docker", Config{}, &ConfigError{}},
-		{"env off", "off", Config{}, ErrDisabled},
-		{"clone needs test-validator", "", Config{Backend: Embedded, CloneURL: "http://x", Clone: []solana.PublicKey{{1}}}, ErrUnsupported},
-		{"clone without URL", "", Config{Backend: TestValidator, Clone: []solana.PublicKey{{1}}}, &ConfigError{}},
-		{"program without ELF", "", Config{Programs: []Program{{ID: solana.PublicKey{1}}}}, &ConfigError{}},
-		{"program that is not an ELF", "", Config{Programs: []Program{{ID: solana.PublicKey{1}, ELF: []byte("#!/bin/sh")}}}, &ConfigError{}},
-		{"address given twice", "", Config{
-			Programs: []Program{{ID: solana.PublicKey{1}, ELF: []byte("\x7fELF")}},
-			Funded:   map[solana.PublicKey]uint64{{1}: 5},
+		{"env selects test-validator, none on PATH", "test-validator", nil, ErrValidatorMissing},
+		{"option wins over env", "embedded", []Option{WithBackend(TestValidator)}, ErrValidatorMissing},
+		{"unknown env value", "docker", nil, &ConfigError{}},
+		{"env off", "off", nil, ErrDisabled},
+		{"clone needs test-validator", "", []Option{WithBackend(Embedded), WithClone("http://x", solana.PublicKey{1})}, ErrUnsupported},
+		{"clone without URL", "", []Option{WithBackend(TestValidator), WithClone("", solana.PublicKey{1})}, &ConfigError{}},
+		{"program without ELF", "", []Option{WithPrograms(Program{ID: solana.PublicKey{1}})}, &ConfigError{}},
+		{"program that is not an ELF", "", []Option{WithPrograms(Program{ID: solana.PublicKey{1}, ELF: []byte("#!/bin/sh")})}, &ConfigError{}},
+		{"address given twice", "", []Option{
+			WithPrograms(Program{ID: solana.PublicKey{1}, ELF: []byte("\x7fELF")}),
+			WithFunded(solana.PublicKey{1}, 5),
 		}, &ConfigError{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("PATH", empty)
 			t.Setenv(EnvBackend, tt.env)
-			_, err := Start(context.Background(), tt.cfg)
+			_, err := Start(context.Background(), tt.opts...)
 			if ce, ok := tt.wantErr.(*ConfigError); ok {
 				if !errors.As(err, &ce) {
 					t.Fatalf("err = %v, want a ConfigError", err)

@@ -36,7 +36,7 @@ func BenchmarkSend(b *testing.B) {
 		{"poll10ms", false, 10 * time.Millisecond},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
-			n := localnettest.StartForTest(b, localnet.Config{})
+			n := localnettest.StartForTest(b)
 			opts := []sender.Option{sender.WithPollInterval(bc.poll)}
 			if bc.ws {
 				opts = append(opts, sender.WithWebSocket(n.WSURL()))

@@ -2,6 +2,7 @@ package sender
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -20,19 +21,43 @@ type Blockhash struct {
 	FetchedAt time.Time
 }
 
-// BlockhashCacheConfig configures a BlockhashCache. Zero fields take the defaults shown.
-type BlockhashCacheConfig struct {
-	// Commitment of getLatestBlockhash; it must match the Senders' commitment.
-	// Default rpc.CommitmentConfirmed.
-	Commitment rpc.CommitmentType
-	// RefreshInterval between background fetches. Default 1s.
-	RefreshInterval time.Duration
-	// Retry applies to each fetch; zero fields take RetryPolicy's defaults.
-	Retry RetryPolicy
-	// RequestTimeout bounds each HTTP request. Default 10s.
-	RequestTimeout time.Duration
-	// Logger receives fetch failures. Default: discard.
-	Logger *slog.Logger
+// BlockhashCacheOption configures a BlockhashCache.
+type BlockhashCacheOption func(*cacheConfig)
+
+type cacheConfig struct {
+	commitment     rpc.CommitmentType
+	refresh        time.Duration
+	retry          RetryPolicy
+	requestTimeout time.Duration
+	logger         *slog.Logger
+}
+
+// WithCacheCommitment sets the commitment of getLatestBlockhash, which must match the
+// commitment of the Senders sharing the cache: rpc.CommitmentConfirmed (default) or
+// rpc.CommitmentFinalized.
+func WithCacheCommitment(c rpc.CommitmentType) BlockhashCacheOption {
+	return func(o *cacheConfig) { o.commitment = c }
+}
+
+// WithCacheRefreshInterval sets the time between background fetches. Default 1s.
+func WithCacheRefreshInterval(d time.Duration) BlockhashCacheOption {
+	return func(o *cacheConfig) { o.refresh = d }
+}
+
+// WithCacheRetryPolicy sets the retry policy of each fetch. Default: RetryPolicy's
+// defaults, which also fill p's zero fields.
+func WithCacheRetryPolicy(p RetryPolicy) BlockhashCacheOption {
+	return func(o *cacheConfig) { o.retry = p.withDefaults() }
+}
+
+// WithCacheRequestTimeout bounds each HTTP request. Default 10s.
+func WithCacheRequestTimeout(d time.Duration) BlockhashCacheOption {
+	return func(o *cacheConfig) { o.requestTimeout = d }
+}
+
+// WithCacheLogger sets the logger that receives fetch failures. Default: discard.
+func WithCacheLogger(l *slog.Logger) BlockhashCacheOption {
+	return func(o *cacheConfig) { o.logger = l }
 }
 
 // BlockhashCache holds the latest blockhash, refreshed in the background and on demand.
@@ -60,26 +85,32 @@ type fetch struct {
 
 // NewBlockhashCache starts a cache that reads blockhashes through client. The first
 // fetch happens in the background right away.
-func NewBlockhashCache(client *rpc.Client, cfg BlockhashCacheConfig) (*BlockhashCache, error) {
-	if cfg.Commitment == "" {
-		cfg.Commitment = rpc.CommitmentConfirmed
+func NewBlockhashCache(client *rpc.Client, opts ...BlockhashCacheOption) (*BlockhashCache, error) {
+	cfg := cacheConfig{
+		commitment:     rpc.CommitmentConfirmed,
+		refresh:        defaultRefresh,
+		retry:          defaultRetry,
+		requestTimeout: defaultRequestTimeout,
+		logger:         slog.New(slog.DiscardHandler),
 	}
-	if err := checkCommitment(cfg.Commitment); err != nil {
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if err := checkCommitment(cfg.commitment); err != nil {
 		return nil, err
 	}
-	if cfg.RefreshInterval <= 0 {
-		cfg.RefreshInterval = defaultRefresh
-	}
-	if cfg.RequestTimeout <= 0 {
-		cfg.RequestTimeout = defaultRequestTimeout
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+	switch {
+	case cfg.refresh <= 0:
+		return nil, fmt.Errorf("sender: blockhash refresh interval %s is not positive", cfg.refresh)
+	case cfg.requestTimeout <= 0:
+		return nil, fmt.Errorf("sender: request timeout %s is not positive", cfg.requestTimeout)
+	case cfg.logger == nil:
+		return nil, fmt.Errorf("sender: nil logger")
 	}
 	c := &BlockhashCache{
-		call:       &caller{client: client, retry: cfg.Retry.withDefaults(), timeout: cfg.RequestTimeout, log: cfg.Logger},
-		commitment: cfg.Commitment,
-		interval:   cfg.RefreshInterval,
+		call:       &caller{client: client, retry: cfg.retry, timeout: cfg.requestTimeout, log: cfg.logger},
+		commitment: cfg.commitment,
+		interval:   cfg.refresh,
 	}
 	c.ctx, c.cancel = context.WithCancel(context.Background())
 	c.wg.Add(1)

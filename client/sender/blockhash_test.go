@@ -59,9 +59,9 @@ func (s *blockhashServer) start(t *testing.T) *rpc.Client {
 	return NewRPCClient(srv.URL, nil)
 }
 
-func newTestCache(t *testing.T, client *rpc.Client, cfg BlockhashCacheConfig) *BlockhashCache {
-	cfg.Retry = RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}
-	c, err := NewBlockhashCache(client, cfg)
+func newTestCache(t *testing.T, client *rpc.Client, opts ...BlockhashCacheOption) *BlockhashCache {
+	opts = append(opts, WithCacheRetryPolicy(RetryPolicy{MaxAttempts: 2, BaseDelay: time.Millisecond}))
+	c, err := NewBlockhashCache(client, opts...)
 	require.NoError(t, err)
 	t.Cleanup(c.Close)
 	return c
@@ -69,7 +69,7 @@ func newTestCache(t *testing.T, client *rpc.Client, cfg BlockhashCacheConfig) *B
 
 func TestBlockhashCacheSingleFlight(t *testing.T) {
 	srv := &blockhashServer{delay: 50 * time.Millisecond}
-	c := newTestCache(t, srv.start(t), BlockhashCacheConfig{RefreshInterval: time.Hour})
+	c := newTestCache(t, srv.start(t), WithCacheRefreshInterval(time.Hour))
 	var wg sync.WaitGroup
 	got := make([]Blockhash, 50)
 	for i := range got {
@@ -91,8 +91,8 @@ func TestBlockhashCacheSingleFlight(t *testing.T) {
 
 func TestBlockhashCacheRefreshesInBackground(t *testing.T) {
 	srv := &blockhashServer{}
-	c := newTestCache(t, srv.start(t), BlockhashCacheConfig{RefreshInterval: 10 * time.Millisecond,
-		Commitment: rpc.CommitmentFinalized})
+	c := newTestCache(t, srv.start(t), WithCacheRefreshInterval(10*time.Millisecond),
+		WithCacheCommitment(rpc.CommitmentFinalized))
 	first, err := c.Get(context.Background())
 	require.NoError(t, err)
 	require.Eventually(t, func() bool {
@@ -105,7 +105,7 @@ func TestBlockhashCacheRefreshesInBackground(t *testing.T) {
 
 func TestBlockhashCacheRefresh(t *testing.T) {
 	srv := &blockhashServer{}
-	c := newTestCache(t, srv.start(t), BlockhashCacheConfig{RefreshInterval: time.Hour})
+	c := newTestCache(t, srv.start(t), WithCacheRefreshInterval(time.Hour))
 	ctx := context.Background()
 	first, err := c.Get(ctx)
 	require.NoError(t, err)
@@ -127,7 +127,7 @@ func TestBlockhashCacheRefresh(t *testing.T) {
 func TestBlockhashCacheNeverStepsBack(t *testing.T) {
 	// The second answer comes from a node that is behind.
 	srv := &blockhashServer{lvbh: func(n int) uint64 { return map[int]uint64{1: 500, 2: 400, 3: 600}[n] }}
-	c := newTestCache(t, srv.start(t), BlockhashCacheConfig{RefreshInterval: time.Hour})
+	c := newTestCache(t, srv.start(t), WithCacheRefreshInterval(time.Hour))
 	ctx := context.Background()
 	bh, err := c.Get(ctx)
 	require.NoError(t, err)
@@ -143,7 +143,7 @@ func TestBlockhashCacheNeverStepsBack(t *testing.T) {
 
 func TestBlockhashCacheErrors(t *testing.T) {
 	srv := &blockhashServer{status: http.StatusServiceUnavailable}
-	c := newTestCache(t, srv.start(t), BlockhashCacheConfig{RefreshInterval: time.Hour})
+	c := newTestCache(t, srv.start(t), WithCacheRefreshInterval(time.Hour))
 	_, err := c.Get(context.Background())
 	var re *RPCError
 	require.ErrorAs(t, err, &re)
@@ -158,6 +158,21 @@ func TestBlockhashCacheErrors(t *testing.T) {
 }
 
 func TestBlockhashCacheCommitment(t *testing.T) {
-	_, err := NewBlockhashCache(NewRPCClient("http://127.0.0.1:1", nil), BlockhashCacheConfig{Commitment: rpc.CommitmentProcessed})
+	_, err := NewBlockhashCache(NewRPCClient("http://127.0.0.1:1", nil), WithCacheCommitment(rpc.CommitmentProcessed))
 	assert.ErrorContains(t, err, `commitment "processed"`)
+}
+
+func TestBlockhashCacheInvalidOptions(t *testing.T) {
+	client := NewRPCClient("http://127.0.0.1:1", nil)
+	for name, tt := range map[string]struct {
+		opt BlockhashCacheOption
+		err string
+	}{
+		"refresh": {WithCacheRefreshInterval(0), "sender: blockhash refresh interval 0s is not positive"},
+		"timeout": {WithCacheRequestTimeout(-time.Second), "sender: request timeout -1s is not positive"},
+		"logger":  {WithCacheLogger(nil), "sender: nil logger"},
+	} {
+		_, err := NewBlockhashCache(client, tt.opt)
+		assert.EqualError(t, err, tt.err, name)
+	}
 }

@@ -57,7 +57,7 @@ func ExampleSender_Send() {
 func ExampleNewBlockhashCache() {
 	client := sender.NewRPCClient("http://127.0.0.1:8899", nil)
 	// One cache for every Sender of the process: one getLatestBlockhash per second.
-	cache, err := sender.NewBlockhashCache(client, sender.BlockhashCacheConfig{})
+	cache, err := sender.NewBlockhashCache(client)
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -115,8 +115,8 @@ func New(client *rpc.Client, opts ...Option) (*Sender, error) {
 			"preflightCommitment": cfg.commitment},
 	}
 	if s.cache == nil {
-		c, err := NewBlockhashCache(client, BlockhashCacheConfig{Commitment: cfg.commitment,
-			RefreshInterval: cfg.refresh, Retry: cfg.retry, RequestTimeout: cfg.requestTimeout, Logger: cfg.logger})
+		c, err := NewBlockhashCache(client, WithCacheCommitment(cfg.commitment), WithCacheRefreshInterval(cfg.refresh),
+			WithCacheRetryPolicy(cfg.retry), WithCacheRequestTimeout(cfg.requestTimeout), WithCacheLogger(cfg.logger))
 		if err != nil {
 			return nil, err
 		}

@@ -29,7 +29,7 @@ import (
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
-func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, localnet.Config{})) }
+func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m)) }
 
 const (
 	fee         = 5000 // lamports per signature
@@ -642,7 +642,7 @@ func TestDetails(t *testing.T) {
 
 func TestSendSharedCache(t *testing.T) {
 	n := localnettest.ForTest(t)
-	cache, err := sender.NewBlockhashCache(n.RPC(), sender.BlockhashCacheConfig{})
+	cache, err := sender.NewBlockhashCache(n.RPC())
 	require.NoError(t, err)
 	defer cache.Close()
 	a := newSender(t, n.RPCURL(), sender.WithBlockhashCache(cache))

@@ -25,7 +25,7 @@ const benchSessions = 10
 // a fixed count, e.g. -bench EndToEnd -benchtime 1000x: the runtime slows down after a
 // few thousand transactions.
 func BenchmarkEndToEnd(b *testing.B) {
-	net := localnettest.StartForTest(b, clusterConfig())
+	net := localnettest.StartForTest(b, clusterConfig()...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	client := sender.NewRPCClient(net.RPCURL(), nil)

@@ -25,10 +25,10 @@ func Example_gameBackend() {
 
 	// A throwaway local cluster with the session program and the example game; a real
 	// backend uses its RPC provider's endpoints instead.
-	net, err := localnet.Start(ctx, localnet.Config{Programs: []localnet.Program{
-		{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
-		{ID: game.ID, ELF: examplegame.ELF()},
-	}})
+	net, err := localnet.Start(ctx, localnet.WithPrograms(
+		localnet.Program{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
+		localnet.Program{ID: game.ID, ELF: examplegame.ELF()},
+	))
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -29,18 +29,19 @@ var (
 		SessionSigner: solana.NewWallet().PublicKey(), ValidUntil: math.MaxInt64}
 )
 
-func clusterConfig() localnet.Config {
+func clusterConfig() []localnet.Option {
 	data, err := lookalikeData.MarshalBinary()
 	if err != nil {
 		panic(err)
 	}
-	return localnet.Config{Programs: []localnet.Program{
-		{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
-		{ID: gameID, ELF: examplegame.ELF()},
-		{ID: otherGameID, ELF: examplegame.ELF()},
-	}, Accounts: []localnet.Account{
-		{Address: lookalike, Lamports: 10_000_000, Owner: pda.MagicBlockProgramID, Data: data},
-	}}
+	return []localnet.Option{
+		localnet.WithPrograms(
+			localnet.Program{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
+			localnet.Program{ID: gameID, ELF: examplegame.ELF()},
+			localnet.Program{ID: otherGameID, ELF: examplegame.ELF()},
+		),
+		localnet.WithAccounts(localnet.Account{Address: lookalike, Lamports: 10_000_000, Owner: pda.MagicBlockProgramID, Data: data}),
+	}
 }
 
-func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, clusterConfig())) }
+func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, clusterConfig()...)) }

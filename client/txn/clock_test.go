@@ -10,13 +10,12 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client/txn"
-	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
 // The runtime starts only if a test asks for it (localnettest.ForTest); the wire tests of
 // this package need none.
-func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, localnet.Config{})) }
+func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m)) }
 
 func TestClusterTimeFollowsTheClock(t *testing.T) {
 	n := localnettest.ForTest(t)

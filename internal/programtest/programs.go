@@ -88,7 +88,7 @@ func (e *Env) Game() examplegame.Game {
 		payer := e.Wallet(10_000_000_000)
 		programKey := NewKey(e.T)
 		var id solana.PublicKey
-		id, deployedGame.err = deploy.Deploy(e.Ctx, e.Net.RPC(), payer, programKey, examplegame.ELF(), deploy.Options{})
+		id, deployedGame.err = deploy.Deploy(e.Ctx, e.Net.RPC(), payer, programKey, examplegame.ELF(), deploy.Params{})
 		deployedGame.game = examplegame.Game{ID: id}
 	})
 	require.NoError(e.T, deployedGame.err)

@@ -55,20 +55,20 @@ var Fixtures = struct {
 // Main runs a test package (from its TestMain) on one cluster shared by its tests, with
 // the session program at SessionID and the Fixtures in place.
 func Main(m *testing.M) {
-	cfg, err := clusterConfig()
+	opts, err := clusterConfig()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(2)
 	}
-	os.Exit(localnettest.RunMain(m, cfg))
+	os.Exit(localnettest.RunMain(m, opts...))
 }
 
-func clusterConfig() (localnet.Config, error) {
+func clusterConfig() ([]localnet.Option, error) {
 	elf := gplsession.ELF()
 	if path := os.Getenv(envSessionELF); path != "" {
 		b, err := os.ReadFile(path)
 		if err != nil {
-			return localnet.Config{}, fmt.Errorf("programtest: %s: %w", envSessionELF, err)
+			return nil, fmt.Errorf("programtest: %s: %w", envSessionELF, err)
 		}
 		elf = b
 	}
@@ -87,28 +87,26 @@ func clusterConfig() (localnet.Config, error) {
 	}
 	v1Data, err := v1.MarshalBinary()
 	if err != nil {
-		return localnet.Config{}, err
+		return nil, err
 	}
 	v2Data, err := v2.MarshalBinary()
 	if err != nil {
-		return localnet.Config{}, err
+		return nil, err
 	}
 	token := func(addr solana.PublicKey, data []byte) localnet.Account {
 		return localnet.Account{Address: addr, Lamports: 2_000_000, Owner: SessionID, Data: data}
 	}
-	return localnet.Config{
-		Programs: []localnet.Program{{ID: SessionID, ELF: elf}},
-		Accounts: []localnet.Account{
+	return []localnet.Option{
+		localnet.WithPrograms(localnet.Program{ID: SessionID, ELF: elf}),
+		localnet.WithAccounts(
 			token(Fixtures.NoDiscriminator, []byte{1, 2, 3, 4}),
 			token(Fixtures.ShortV1, v1Data[:client.SessionTokenLen-1]),
 			token(Fixtures.ShortV2, v2Data[:client.SessionTokenV2Len-1]),
 			token(Fixtures.ForgedV1, v1Data),
 			token(Fixtures.ForgedV2, v2Data),
-		},
-		Funded: map[solana.PublicKey]uint64{
-			Fixtures.ForgedAuthority: 1_000_000,
-			Fixtures.ForgedFeePayer:  1_000_000,
-		},
+		),
+		localnet.WithFunded(Fixtures.ForgedAuthority, 1_000_000),
+		localnet.WithFunded(Fixtures.ForgedFeePayer, 1_000_000),
 	}, nil
 }
 

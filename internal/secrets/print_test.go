@@ -36,7 +36,7 @@ var holders = map[string]reflect.Type{
 	"client/session.Session":      reflect.TypeFor[session.Session](),
 	"client/session.Snapshot":     reflect.TypeFor[session.Snapshot](),
 	"localnet.Net":                reflect.TypeFor[localnet.Net](),
-	"localnet/deploy.Options":     reflect.TypeFor[deploy.Options](),
+	"localnet/deploy.Params":      reflect.TypeFor[deploy.Params](),
 	"internal/programtest.Env":    reflect.TypeFor[programtest.Env](),
 }
 

@@ -49,8 +49,9 @@ var (
 // maxTxSize is the largest serialised transaction a cluster accepts.
 const maxTxSize = 1232
 
-// Options tune Deploy, Upgrade and WriteBuffer.
-type Options struct {
+// Params are the per-call arguments of Deploy, Upgrade and WriteBuffer; the zero
+// value takes every default.
+type Params struct {
 	// Authority becomes the upgrade authority on Deploy; nil means the payer.
 	Authority *txn.SessionKey
 	// MaxDataLen is the largest ELF the program can later be upgraded to
@@ -60,9 +61,9 @@ type Options struct {
 	Parallelism int
 }
 
-func (o Options) parallelism() int {
-	if o.Parallelism > 0 {
-		return o.Parallelism
+func (p Params) parallelism() int {
+	if p.Parallelism > 0 {
+		return p.Parallelism
 	}
 	return 8
 }
@@ -122,14 +123,14 @@ func (s *session) rent(ctx context.Context, size uint64) (uint64, error) {
 // Deploy deploys elf under program's address with the loader's full deploy
 // path: create and fill a buffer, then DeployWithMaxDataLen, which runs the
 // verifier. payer pays fees and rent. It returns the program id.
-func Deploy(ctx context.Context, client *rpc.Client, payer, program solana.PrivateKey, elf []byte, opts Options) (solana.PublicKey, error) {
+func Deploy(ctx context.Context, client *rpc.Client, payer, program solana.PrivateKey, elf []byte, p Params) (solana.PublicKey, error) {
 	authority := payer
-	if opts.Authority != nil {
+	if p.Authority != nil {
 		// The loader signs through solana-go, which needs the raw key; the copy lives
 		// only for this call.
-		authority = opts.Authority.PrivateKey()
+		authority = p.Authority.PrivateKey()
 		if authority == nil {
-			return solana.PublicKey{}, &Error{Step: "read Options.Authority", Err: txn.ErrKeyZeroed}
+			return solana.PublicKey{}, &Error{Step: "read Params.Authority", Err: txn.ErrKeyZeroed}
 		}
 		defer clear(authority)
 	}
@@ -138,11 +139,11 @@ func Deploy(ctx context.Context, client *rpc.Client, payer, program solana.Priva
 		return solana.PublicKey{}, err
 	}
 	defer s.close()
-	buffer, err := s.writeBuffer(ctx, authority, elf, opts.parallelism())
+	buffer, err := s.writeBuffer(ctx, authority, elf, p.parallelism())
 	if err != nil {
 		return solana.PublicKey{}, err
 	}
-	maxLen := opts.MaxDataLen
+	maxLen := p.MaxDataLen
 	if maxLen == 0 {
 		maxLen = 2 * uint64(len(elf))
 	}
@@ -168,13 +169,13 @@ func Deploy(ctx context.Context, client *rpc.Client, payer, program solana.Priva
 
 // WriteBuffer creates a buffer owned by authority, writes elf into it and
 // returns its address, e.g. for an upgrade that another party signs.
-func WriteBuffer(ctx context.Context, client *rpc.Client, payer, authority solana.PrivateKey, elf []byte, opts Options) (solana.PublicKey, error) {
+func WriteBuffer(ctx context.Context, client *rpc.Client, payer, authority solana.PrivateKey, elf []byte, p Params) (solana.PublicKey, error) {
 	s, err := newSession(client, payer)
 	if err != nil {
 		return solana.PublicKey{}, err
 	}
 	defer s.close()
-	return s.writeBuffer(ctx, authority, elf, opts.parallelism())
+	return s.writeBuffer(ctx, authority, elf, p.parallelism())
 }
 
 func (s *session) writeBuffer(ctx context.Context, authority solana.PrivateKey, elf []byte, parallel int) (solana.PublicKey, error) {
@@ -263,7 +264,7 @@ func (s *session) chunkSize(buffer solana.PublicKey, authority solana.PrivateKey
 
 // Upgrade replaces the ELF of programID, signed by its upgrade authority,
 // extending programdata first when elf no longer fits.
-func Upgrade(ctx context.Context, client *rpc.Client, payer, authority solana.PrivateKey, programID solana.PublicKey, elf []byte, opts Options) error {
+func Upgrade(ctx context.Context, client *rpc.Client, payer, authority solana.PrivateKey, programID solana.PublicKey, elf []byte, p Params) error {
 	pd, err := FetchProgramData(ctx, client, programID)
 	if err != nil {
 		return err
@@ -286,7 +287,7 @@ func Upgrade(ctx context.Context, client *rpc.Client, payer, authority solana.Pr
 			return err
 		}
 	}
-	buffer, err := s.writeBuffer(ctx, authority, elf, opts.parallelism())
+	buffer, err := s.writeBuffer(ctx, authority, elf, p.parallelism())
 	if err != nil {
 		return err
 	}

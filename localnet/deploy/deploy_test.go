@@ -18,7 +18,7 @@ import (
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
-func TestMain(m *testing.M) { localnettest.RunMain(m, localnet.Config{}) }
+func TestMain(m *testing.M) { localnettest.RunMain(m) }
 
 var (
 	memoID  = solana.MustPublicKeyFromBase58("MemoSq4gqABAXKb96qnH8TysNcWxMyWCqXgDLGmfcHr")
@@ -81,7 +81,7 @@ func TestDeployInvokeUpgradeSetAuthority(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	id, err := deploy.Deploy(ctx, n.RPC(), payer, program, memoELF, deploy.Options{Authority: authorityKey})
+	id, err := deploy.Deploy(ctx, n.RPC(), payer, program, memoELF, deploy.Params{Authority: authorityKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,7 +117,7 @@ func TestDeployInvokeUpgradeSetAuthority(t *testing.T) {
 
 	// The token ELF is far larger than the memo's capacity, so this also
 	// covers extending programdata.
-	if err := deploy.Upgrade(ctx, n.RPC(), payer, authority, id, tokenELF, deploy.Options{}); err != nil {
+	if err := deploy.Upgrade(ctx, n.RPC(), payer, authority, id, tokenELF, deploy.Params{}); err != nil {
 		t.Fatal(err)
 	}
 	pd2, err := deploy.FetchProgramData(ctx, n.RPC(), id)
@@ -147,7 +147,7 @@ func TestDeployInvokeUpgradeSetAuthority(t *testing.T) {
 		t.Fatalf("authority after SetAuthority = %v, want %s", pd3.Authority, nextPK)
 	}
 	// The old authority can no longer upgrade.
-	err = deploy.Upgrade(ctx, n.RPC(), payer, authority, id, memoELF, deploy.Options{})
+	err = deploy.Upgrade(ctx, n.RPC(), payer, authority, id, memoELF, deploy.Params{})
 	var step *deploy.Error
 	if !errors.As(err, &step) || step.Step != "upgrade" {
 		t.Fatalf("upgrade by the old authority: err = %v, want a failed upgrade step", err)
@@ -155,7 +155,7 @@ func TestDeployInvokeUpgradeSetAuthority(t *testing.T) {
 	if err := deploy.SetAuthority(ctx, n.RPC(), payer, next, id, nil); err != nil {
 		t.Fatal(err)
 	}
-	err = deploy.Upgrade(ctx, n.RPC(), payer, next, id, memoELF, deploy.Options{})
+	err = deploy.Upgrade(ctx, n.RPC(), payer, next, id, memoELF, deploy.Params{})
 	if !errors.Is(err, deploy.ErrNotUpgradeable) {
 		t.Fatalf("upgrade of a finalised program: err = %v, want ErrNotUpgradeable", err)
 	}
@@ -173,7 +173,7 @@ func TestDeployRejectsInvalidELF(t *testing.T) {
 		t.Fatal(err)
 	}
 	program := solana.NewWallet().PrivateKey
-	_, err = deploy.Deploy(ctx, n.RPC(), payer, program, elf, deploy.Options{})
+	_, err = deploy.Deploy(ctx, n.RPC(), payer, program, elf, deploy.Params{})
 	var step *deploy.Error
 	var txErr *sender.FailedError
 	if !errors.As(err, &step) || step.Step != "deploy program" || !errors.As(err, &txErr) || !txErr.Preflight ||

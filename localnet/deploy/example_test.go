@@ -30,7 +30,7 @@ func ExampleDeploy() {
 		log.Fatal(err)
 	}
 	program := solana.NewWallet().PrivateKey
-	id, err := deploy.Deploy(ctx, client, payer, program, elf, deploy.Options{})
+	id, err := deploy.Deploy(ctx, client, payer, program, elf, deploy.Params{})
 	if err != nil {
 		log.Fatal(err) // a *deploy.Error names the failed step
 	}

@@ -16,24 +16,24 @@ import (
 var shared struct {
 	mu         sync.Mutex
 	registered bool
-	cfg        localnet.Config
+	opts       []localnet.Option
 	started    bool
 	net        *localnet.Net
 	err        error
 }
 
 // RunMain runs a test package with one cluster shared by all its tests:
-// ForTest starts it with cfg on first use, and RunMain closes it after the
+// ForTest starts it with opts on first use, and RunMain closes it after the
 // tests. A fresh cluster per package keeps each runtime well below the few
 // thousand transactions after which surfpool slows down. Use it as
 //
-//	func TestMain(m *testing.M) { localnettest.RunMain(m, localnet.Config{}) }
+//	func TestMain(m *testing.M) { localnettest.RunMain(m) }
 //
-// (or os.Exit(localnettest.RunMain(m, cfg)) when TestMain does more afterwards).
-func RunMain(m *testing.M, cfg localnet.Config) int {
+// (or os.Exit(localnettest.RunMain(m, opts...)) when TestMain does more afterwards).
+func RunMain(m *testing.M, opts ...localnet.Option) int {
 	shared.mu.Lock()
 	shared.registered = true
-	shared.cfg = cfg
+	shared.opts = opts
 	shared.mu.Unlock()
 
 	code := m.Run()
@@ -61,12 +61,12 @@ func ForTest(t testing.TB) *localnet.Net {
 	shared.mu.Lock()
 	if !shared.registered {
 		shared.mu.Unlock()
-		return StartForTest(t, localnet.Config{})
+		return StartForTest(t)
 	}
 	if !shared.started {
 		shared.started = true
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		shared.net, shared.err = localnet.Start(ctx, shared.cfg)
+		shared.net, shared.err = localnet.Start(ctx, shared.opts...)
 		cancel()
 	}
 	n, err := shared.net, shared.err
@@ -77,13 +77,13 @@ func ForTest(t testing.TB) *localnet.Net {
 	return n
 }
 
-// StartForTest starts a cluster with cfg for t alone and closes it when t
+// StartForTest starts a cluster with opts for t alone and closes it when t
 // ends, failing or skipping t as ForTest does.
-func StartForTest(t testing.TB, cfg localnet.Config) *localnet.Net {
+func StartForTest(t testing.TB, opts ...localnet.Option) *localnet.Net {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	n, err := localnet.Start(ctx, cfg)
+	n, err := localnet.Start(ctx, opts...)
 	if err != nil {
 		failStart(t, err)
 	}

@@ -78,7 +78,7 @@ func TestOwnerMoves(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	g := examplegame.Game{ID: solana.NewWallet().PublicKey()}
-	net := localnettest.StartForTest(t, localnet.Config{Programs: []localnet.Program{{ID: g.ID, ELF: examplegame.ELF()}}})
+	net := localnettest.StartForTest(t, localnet.WithPrograms(localnet.Program{ID: g.ID, ELF: examplegame.ELF()}))
 	owner, err := net.NewFundedKey(ctx, 1_000_000_000)
 	require.NoError(t, err)
 	ix, err := g.InitPlayer(owner.PublicKey())

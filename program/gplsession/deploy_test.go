@@ -22,7 +22,7 @@ func TestSessionProgramDeployedThroughLoader(t *testing.T) {
 	e := programtest.Setup(t)
 	now := e.FreezeClock()
 	payer := e.Wallet(10_000_000_000)
-	id, err := deploy.Deploy(e.Ctx, e.Net.RPC(), payer, programtest.NewKey(t), gplsession.ELF(), deploy.Options{})
+	id, err := deploy.Deploy(e.Ctx, e.Net.RPC(), payer, programtest.NewKey(t), gplsession.ELF(), deploy.Params{})
 	require.NoError(t, err)
 	acc := e.Account(id)
 	require.NotNil(t, acc)

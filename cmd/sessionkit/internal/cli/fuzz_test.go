@@ -120,18 +120,18 @@ func FuzzLocalnetFlags(f *testing.F) {
 			}
 		} else {
 			addr, amount, _ := strings.Cut(fundSpec, "=")
-			if len(cfg.Funded) != 1 {
-				t.Fatalf("--fund %q funds %v", fundSpec, cfg.Funded)
+			if len(cfg.funded) != 1 {
+				t.Fatalf("--fund %q funds %v", fundSpec, cfg.funded)
 			}
-			for pk, lamports := range cfg.Funded {
+			for pk, lamports := range cfg.funded {
 				if pk.String() != addr {
 					t.Fatalf("--fund %q funds %s", fundSpec, pk)
 				}
 				// The canonical spelling of what was read means the same.
 				canon := pk.String() + "=" + output.SOLAmount(lamports)
 				again, _, err := a.localnetConfig(nil, []string{canon})
-				if err != nil || again.Funded[pk] != lamports {
-					t.Fatalf("--fund %q read as %q, which reads as %v, %v", fundSpec, canon, again.Funded, err)
+				if err != nil || again.funded[pk] != lamports {
+					t.Fatalf("--fund %q read as %q, which reads as %v, %v", fundSpec, canon, again.funded, err)
 				}
 				if want, err := output.ParseSOL(amount); err != nil || want != lamports {
 					t.Fatalf("--fund %q gives %d lamports, want %d (%v)", fundSpec, lamports, want, err)
@@ -160,10 +160,10 @@ func FuzzLocalnetFlags(f *testing.F) {
 		if pk == pda.MagicBlockProgramID || pk == examplegame.ProgramID {
 			want = 2
 		}
-		if len(cfg.Programs) != want || len(loaded) != want {
-			t.Fatalf("--program %q loads %d programs (%d named), want %d", programSpec, len(cfg.Programs), len(loaded), want)
+		if len(cfg.programs) != want || len(loaded) != want {
+			t.Fatalf("--program %q loads %d programs (%d named), want %d", programSpec, len(cfg.programs), len(loaded), want)
 		}
-		for i, p := range cfg.Programs {
+		for i, p := range cfg.programs {
 			if loaded[i].ID != p.ID.String() {
 				t.Fatalf("program %d is %s, named as %s", i, p.ID, loaded[i].ID)
 			}

@@ -32,25 +32,23 @@ var (
 		SessionSigner: fixedKey(24).PublicKey(), ValidUntil: t0 + 3600}
 )
 
-func goldenConfig() localnet.Config {
-	cfg := clusterConfig()
+func goldenConfig() []localnet.Option {
 	disc, _ := client.TokenDiscriminator(pda.V1)
 	fake, err := lookalikeData.MarshalBinary()
 	if err != nil {
 		panic(err)
 	}
-	cfg.Accounts = []localnet.Account{
-		{Address: shortAccount, Lamports: 1_000_000, Owner: pda.MagicBlockProgramID, Data: append(disc[:], make([]byte, 40)...)},
-		{Address: foreignAccount, Lamports: 2_000_000, Owner: pda.MagicBlockProgramID, Data: make([]byte, client.SessionTokenLen)},
-		{Address: lookalike, Lamports: 3_000_000, Owner: pda.MagicBlockProgramID, Data: fake},
-	}
-	return cfg
+	return append(clusterConfig(), localnet.WithAccounts(
+		localnet.Account{Address: shortAccount, Lamports: 1_000_000, Owner: pda.MagicBlockProgramID, Data: append(disc[:], make([]byte, 40)...)},
+		localnet.Account{Address: foreignAccount, Lamports: 2_000_000, Owner: pda.MagicBlockProgramID, Data: make([]byte, client.SessionTokenLen)},
+		localnet.Account{Address: lookalike, Lamports: 3_000_000, Owner: pda.MagicBlockProgramID, Data: fake},
+	))
 }
 
 // TestGolden runs inspect, list and validate on tokens made from fixed keys at fixed
 // cluster times, so that every byte of their text and JSON output is known.
 func TestGolden(t *testing.T) {
-	n := localnettest.StartForTest(t, goldenConfig())
+	n := localnettest.StartForTest(t, goldenConfig()...)
 	ctx := context.Background()
 	h := newHarness(t, n)
 	warp(t, n, time.Unix(t0, 0))

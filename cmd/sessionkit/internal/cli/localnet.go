@@ -30,6 +30,21 @@ type loadedProgram struct {
 	Name string `json:"name"`
 }
 
+// upConfig is the cluster the flags ask for, kept so that writeUp can print the
+// balances: localnet's options cannot be read back.
+type upConfig struct {
+	programs []localnet.Program
+	funded   map[solana.PublicKey]uint64
+}
+
+func (c upConfig) options() []localnet.Option {
+	opts := []localnet.Option{localnet.WithPrograms(c.programs...)}
+	for pk, lamports := range c.funded {
+		opts = append(opts, localnet.WithFunded(pk, lamports))
+	}
+	return opts
+}
+
 func (a *app) localnetCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "localnet",
@@ -77,8 +92,8 @@ SESSIONKIT_LOCALNET=test-validator runs solana-test-validator from PATH instead.
 	return cmd
 }
 
-func (a *app) localnetConfig(programs, funds []string) (localnet.Config, []loadedProgram, error) {
-	cfg := localnet.Config{Programs: []localnet.Program{
+func (a *app) localnetConfig(programs, funds []string) (upConfig, []loadedProgram, error) {
+	cfg := upConfig{programs: []localnet.Program{
 		{ID: a.env.programID, ELF: gplsession.ELF()},
 		{ID: examplegame.ProgramID, ELF: examplegame.ELF()},
 	}}
@@ -97,13 +112,13 @@ func (a *app) localnetConfig(programs, funds []string) (localnet.Config, []loade
 			return cfg, nil, usageError("", "--program %s: %v", spec, err)
 		}
 		replaced := false
-		for i := range cfg.Programs {
-			if cfg.Programs[i].ID == pk {
-				cfg.Programs[i], names[i], replaced = p, path, true
+		for i := range cfg.programs {
+			if cfg.programs[i].ID == pk {
+				cfg.programs[i], names[i], replaced = p, path, true
 			}
 		}
 		if !replaced {
-			cfg.Programs = append(cfg.Programs, p)
+			cfg.programs = append(cfg.programs, p)
 			names = append(names, path)
 		}
 	}
@@ -120,21 +135,21 @@ func (a *app) localnetConfig(programs, funds []string) (localnet.Config, []loade
 		if err != nil {
 			return cfg, nil, usageError("", "--fund %s: %v", spec, err)
 		}
-		if cfg.Funded == nil {
-			cfg.Funded = map[solana.PublicKey]uint64{}
+		if cfg.funded == nil {
+			cfg.funded = map[solana.PublicKey]uint64{}
 		}
-		cfg.Funded[pk] = lamports
+		cfg.funded[pk] = lamports
 	}
-	loaded := make([]loadedProgram, len(cfg.Programs))
-	for i, p := range cfg.Programs {
+	loaded := make([]loadedProgram, len(cfg.programs))
+	for i, p := range cfg.programs {
 		loaded[i] = loadedProgram{ID: p.ID.String(), Name: names[i]}
 	}
 	return cfg, loaded, nil
 }
 
-func (a *app) localnetUp(ctx context.Context, cfg localnet.Config, loaded []loadedProgram) error {
+func (a *app) localnetUp(ctx context.Context, cfg upConfig, loaded []loadedProgram) error {
 	task := a.progress().Start("Starting the local cluster (the first run also installs its npm packages)")
-	n, err := localnet.Start(ctx, cfg)
+	n, err := localnet.Start(ctx, cfg.options()...)
 	task.Done()
 	if err != nil {
 		return err
@@ -146,7 +161,7 @@ func (a *app) localnetUp(ctx context.Context, cfg localnet.Config, loaded []load
 		// Always one line, whatever the JSON flavour: suites read the first line.
 		err = output.WriteJSON(a.io.Out, output.JSONCompact, info)
 	} else {
-		err = writeUp(a.io.Out, info, cfg)
+		err = writeUp(a.io.Out, info, cfg.funded)
 	}
 	if err != nil {
 		return err
@@ -184,7 +199,7 @@ func pipeClosed(in io.Reader) <-chan struct{} {
 	return ch
 }
 
-func writeUp(w io.Writer, info upInfo, cfg localnet.Config) error {
+func writeUp(w io.Writer, info upInfo, funded map[solana.PublicKey]uint64) error {
 	fmt.Fprintf(w, "Local cluster running (%s backend, pid %d, started in %s)\n\n", info.Backend, info.PID,
 		output.Duration(info.StartupTime))
 	f := output.NewFields(w)
@@ -201,14 +216,14 @@ func writeUp(w io.Writer, info upInfo, cfg localnet.Config) error {
 	if err := t.Flush(); err != nil {
 		return err
 	}
-	if len(cfg.Funded) > 0 {
+	if len(funded) > 0 {
 		fmt.Fprintln(w, "\nFunded:")
 		ft := output.NewTable(w, "  ADDRESS", "BALANCE")
-		addrs := slices.SortedFunc(maps.Keys(cfg.Funded), func(x, y solana.PublicKey) int {
+		addrs := slices.SortedFunc(maps.Keys(funded), func(x, y solana.PublicKey) int {
 			return strings.Compare(x.String(), y.String())
 		})
 		for _, pk := range addrs {
-			ft.Row("  "+pk.String(), output.SOL(cfg.Funded[pk]))
+			ft.Row("  "+pk.String(), output.SOL(funded[pk]))
 		}
 		if err := ft.Flush(); err != nil {
 			return err

@@ -32,15 +32,15 @@ import (
 // session program at the MagicBlock id and the example game; TestGolden starts its own,
 // whose clock it sets to fixed times. Tests that warp the clock run one at a time (no
 // t.Parallel) and only move it forward from wherever it is.
-func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, clusterConfig())) }
+func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, clusterConfig()...)) }
 
 var gameID = examplegame.ProgramID
 
-func clusterConfig() localnet.Config {
-	return localnet.Config{Programs: []localnet.Program{
-		{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
-		{ID: gameID, ELF: examplegame.ELF()},
-	}}
+func clusterConfig() []localnet.Option {
+	return []localnet.Option{localnet.WithPrograms(
+		localnet.Program{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
+		localnet.Program{ID: gameID, ELF: examplegame.ELF()},
+	)}
 }
 
 // fixedKey is a deterministic keypair: the ed25519 key whose seed is n repeated.

@@ -123,10 +123,10 @@ func (d *run) timed(name, label string, f func() error) error {
 
 func (d *run) start(ctx context.Context) error {
 	return d.timed("start", "Starting the embedded local cluster (the first run also installs its npm packages)", func() error {
-		n, err := localnet.Start(ctx, localnet.Config{Programs: []localnet.Program{
-			{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
-			{ID: d.game.ID, ELF: examplegame.ELF()},
-		}})
+		n, err := localnet.Start(ctx, localnet.WithPrograms(
+			localnet.Program{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
+			localnet.Program{ID: d.game.ID, ELF: examplegame.ELF()},
+		))
 		if err != nil {
 			return err
 		}
