@@ -23,8 +23,8 @@ var (
 	ErrOutcomeUnknown = errors.New("sender: outcome unknown")
 	// ErrClosed means the Sender or BlockhashCache was closed.
 	ErrClosed = errors.New("sender: closed")
-	// ErrInvalidTransaction means the build function returned a transaction the sender
-	// cannot send (unsigned, or for another blockhash).
+	// ErrInvalidTransaction means the build function returned bytes the sender cannot
+	// send (malformed, not fully signed, too large, or for another blockhash).
 	ErrInvalidTransaction = errors.New("sender: unusable transaction from build function")
 	// ErrTransactionNotFound means the cluster does not know the signature at the
 	// sender's commitment.
