@@ -75,7 +75,7 @@ func (e *SendError) Unwrap() []error {
 // cluster's FailedError as decoded JSON, for example
 // map[string]any{"InstructionError": []any{0.0, map[string]any{"Custom": 6000.0}}}.
 // Unwrap returns the ErrorMapper's typed error; by default that of
-// client.ParseTransactionError, e.g. a *txn.ProgramError matching
+// txn.ParseTransactionError, e.g. a *txn.ProgramError matching
 // client.ErrInvalidToken.
 type FailedError struct {
 	Signature solana.Signature
