@@ -427,13 +427,15 @@ func (n *Net) send(ctx context.Context, payer solana.PrivateKey, ixs []solana.In
 	if _, err := n.hashes.get(ctx); err != nil {
 		return solana.Signature{}, err
 	}
-	res, err := n.sender.Send(ctx, func(h solana.Hash) (*solana.Transaction, error) {
+	res, err := n.sender.Send(ctx, func(h solana.Hash) ([]byte, error) {
 		tx, err := solana.NewTransaction(ixs, h, solana.TransactionPayer(payer.PublicKey()))
 		if err != nil {
 			return nil, err
 		}
-		_, err = tx.Sign(func(pk solana.PublicKey) *solana.PrivateKey { return keys[pk] })
-		return tx, err
+		if _, err = tx.Sign(func(pk solana.PublicKey) *solana.PrivateKey { return keys[pk] }); err != nil {
+			return nil, err
+		}
+		return tx.MarshalBinary()
 	})
 	if err != nil {
 		return solana.Signature{}, withLogs(err)

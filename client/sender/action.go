@@ -36,28 +36,24 @@ type attempt struct {
 // is sent, so that a fast confirmation cannot slip past the WebSocket subscription.
 func (a *action) sign(build BuildFunc, bh Blockhash) (*attempt, error) {
 	a.signings++
-	tx, err := build(bh.Hash)
+	wire, err := build(bh.Hash)
 	if err != nil {
 		return nil, fmt.Errorf("sender: build transaction: %w", err)
 	}
-	if tx == nil || len(tx.Signatures) == 0 || tx.Signatures[0].IsZero() {
-		return nil, fmt.Errorf("%w: not signed", ErrInvalidTransaction)
+	sig, blockhash, err := inspect(wire)
+	if err != nil {
+		return nil, err
 	}
-	if tx.Message.RecentBlockhash != bh.Hash {
-		return nil, fmt.Errorf("%w: recent blockhash %s, want %s", ErrInvalidTransaction, tx.Message.RecentBlockhash, bh.Hash)
+	if blockhash != bh.Hash {
+		return nil, fmt.Errorf("%w: recent blockhash %s, want %s", ErrInvalidTransaction, blockhash, bh.Hash)
 	}
-	sig := tx.Signatures[0]
 	for _, at := range a.attempts {
 		if at.sig == sig {
 			// A deterministic build with the same blockhash: the same transaction again.
 			return at, nil
 		}
 	}
-	raw, err := tx.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("%w: encode: %v", ErrInvalidTransaction, err)
-	}
-	at := &attempt{sig: sig, wire: encodeBase64(raw), lvbh: bh.LastValidBlockHeight}
+	at := &attempt{sig: sig, wire: encodeBase64(wire), lvbh: bh.LastValidBlockHeight}
 	a.attempts = append(a.attempts, at)
 	a.watch(at)
 	return at, nil

@@ -23,8 +23,8 @@ var (
 	ErrOutcomeUnknown = errors.New("sender: outcome unknown")
 	// ErrClosed means the Sender or BlockhashCache was closed.
 	ErrClosed = errors.New("sender: closed")
-	// ErrInvalidTransaction means the build function returned a transaction the sender
-	// cannot send (unsigned, or for another blockhash).
+	// ErrInvalidTransaction means the build function returned bytes the sender cannot
+	// send (malformed, not fully signed, too large, or for another blockhash).
 	ErrInvalidTransaction = errors.New("sender: unusable transaction from build function")
 	// ErrTransactionNotFound means the cluster does not know the signature at the
 	// sender's commitment.
@@ -75,7 +75,7 @@ func (e *SendError) Unwrap() []error {
 // cluster's FailedError as decoded JSON, for example
 // map[string]any{"InstructionError": []any{0.0, map[string]any{"Custom": 6000.0}}}.
 // Unwrap returns the ErrorMapper's typed error; by default that of
-// client.ParseTransactionError, e.g. a *txn.ProgramError matching
+// txn.ParseTransactionError, e.g. a *txn.ProgramError matching
 // client.ErrInvalidToken.
 type FailedError struct {
 	Signature solana.Signature

@@ -10,6 +10,7 @@ import (
 	"github.com/gagliardetto/solana-go/programs/system"
 
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 func ExampleSender_Send() {
@@ -21,21 +22,18 @@ func ExampleSender_Send() {
 	}
 	defer s.Close()
 
-	from, to := solana.NewWallet().PrivateKey, solana.NewWallet().PublicKey()
-	res, err := s.Send(ctx, func(blockhash solana.Hash) (*solana.Transaction, error) {
-		// New instructions on every call: a re-signed transaction must not share them.
-		ix := system.NewTransferInstruction(1_000_000, from.PublicKey(), to).Build()
-		tx, err := solana.NewTransaction([]solana.Instruction{ix}, blockhash, solana.TransactionPayer(from.PublicKey()))
+	from, err := txn.GenerateSessionKey(nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	// CompileLegacy never writes into the instructions, so every signing may share them.
+	ix := system.NewTransferInstruction(1_000_000, from.PublicKey(), solana.NewWallet().PublicKey()).Build()
+	res, err := s.Send(ctx, func(blockhash solana.Hash) ([]byte, error) {
+		msg, err := txn.CompileLegacy(from.PublicKey(), blockhash, ix)
 		if err != nil {
 			return nil, err
 		}
-		_, err = tx.Sign(func(pk solana.PublicKey) *solana.PrivateKey {
-			if pk == from.PublicKey() {
-				return &from
-			}
-			return nil
-		})
-		return tx, err
+		return msg.Sign(from)
 	})
 
 	var txErr *sender.FailedError

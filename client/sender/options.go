@@ -186,6 +186,8 @@ func WithSkipPreflight(skip bool) Option { return func(o *config) { o.skipPrefli
 func WithMaxSignings(n int) Option { return func(o *config) { o.maxSignings = n } }
 
 // WithErrorMapper sets how failed transactions become typed errors. Default:
-// client.ParseTransactionError, which yields *txn.ProgramError (matching sentinels
-// such as client.ErrInvalidToken), *txn.InstructionError or *txn.TransactionError.
+// txn.ParseTransactionError, which yields *txn.ProgramError (matching sentinels
+// such as client.ErrInvalidToken), *txn.InstructionError or *txn.TransactionError;
+// client.ParseTransactionError, which session.Dial sets, also names the session
+// program's codes in messages.
 func WithErrorMapper(m ErrorMapper) Option { return func(o *config) { o.mapper = m } }

@@ -16,16 +16,19 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 )
 
-// BuildFunc returns a newly built and signed transaction whose recent blockhash is
-// blockhash. Send calls it once per signed transaction, so it must build fresh
-// instructions every time: solana.NewTransaction writes into the AccountMetas it is
-// given, and sharing them between transactions is a data race.
+// BuildFunc returns a newly signed transaction whose recent blockhash is blockhash, in
+// wire form: the signature count, the signatures (the first one, the fee payer's, is the
+// transaction's id) and the message, legacy or v0. txn.LegacyMessage.Sign returns that
+// form; a *solana.Transaction gives it with MarshalBinary. Send calls it once per signed
+// transaction and does not keep the slice. A build through solana.NewTransaction must
+// make fresh instructions every time: it writes into the AccountMetas it is given, and
+// sharing them between transactions is a data race (txn.CompileLegacy writes into none).
 //
 // The cluster knows a transaction only by its signature: two actions that build
 // byte-identical transactions (same instructions, signers and blockhash) are one
 // transaction, and the second Send reports the first one's landing. When the same
 // action may legitimately repeat, make each build distinct (a memo, a nonce argument).
-type BuildFunc func(blockhash solana.Hash) (*solana.Transaction, error)
+type BuildFunc func(blockhash solana.Hash) ([]byte, error)
 
 // ErrorMapper turns a failed transaction's error, as decoded from the cluster's JSON, and
 // its logs into a typed error. It returns nil when it has nothing more specific.
@@ -155,7 +158,9 @@ func (s *Sender) Close() {
 //
 // A transaction is identified by its first signature and the runtime executes a
 // signature at most once while its blockhash is valid; after the blockhash expires it
-// cannot execute at all. Hence:
+// cannot execute at all. Send reads the signature it watches and the blockhash it
+// proves expired from the very bytes it submits, and refuses bytes whose blockhash is
+// not the one it asked build for. Hence:
 //
 //   - Sending the same signed bytes again is always safe. Send does so on every
 //     retryable failure (HTTP 429 or 5xx, timeouts, a lost connection, a dropped
@@ -205,8 +210,12 @@ func (s *Sender) SendSigned(ctx context.Context, tx *solana.Transaction, lastVal
 	if lastValidBlockHeight == 0 {
 		return nil, fmt.Errorf("%w: no last valid block height", ErrInvalidTransaction)
 	}
+	wire, err := tx.MarshalBinary()
+	if err != nil {
+		return nil, fmt.Errorf("%w: encode: %v", ErrInvalidTransaction, err)
+	}
 	bh := Blockhash{Hash: tx.Message.RecentBlockhash, LastValidBlockHeight: lastValidBlockHeight}
-	return s.run(ctx, func(solana.Hash) (*solana.Transaction, error) { return tx, nil }, 1,
+	return s.run(ctx, func(solana.Hash) ([]byte, error) { return wire, nil }, 1,
 		func(context.Context, solana.Hash) (Blockhash, error) { return bh, nil })
 }
 

@@ -71,8 +71,17 @@ type transfer struct {
 	lamports uint64
 }
 
-// build makes new instructions on every call, as BuildFunc requires.
-func (tr transfer) build(h solana.Hash) (*solana.Transaction, error) {
+// build is tx in wire form.
+func (tr transfer) build(h solana.Hash) ([]byte, error) {
+	tx, err := tr.tx(h)
+	if err != nil {
+		return nil, err
+	}
+	return tx.MarshalBinary()
+}
+
+// tx makes new instructions on every call: solana.NewTransaction writes into them.
+func (tr transfer) tx(h solana.Hash) (*solana.Transaction, error) {
 	ix := system.NewTransferInstruction(tr.lamports, tr.from.PublicKey(), tr.to).Build()
 	tx, err := solana.NewTransaction([]solana.Instruction{ix}, h, solana.TransactionPayer(tr.from.PublicKey()))
 	if err != nil {
@@ -308,12 +317,12 @@ func TestSendResendsAfterDroppedAnswer(t *testing.T) {
 	s := newSender(t, proxy.URL())
 	tr := plan([]solana.PrivateKey{payer}, 1)[0][0]
 	var built []solana.Signature
-	res, err := s.Send(context.Background(), func(h solana.Hash) (*solana.Transaction, error) {
-		tx, err := tr.build(h)
+	res, err := s.Send(context.Background(), func(h solana.Hash) ([]byte, error) {
+		wire, err := tr.build(h)
 		if err == nil {
-			built = append(built, tx.Signatures[0])
+			built = append(built, solana.Signature(wire[1:65]))
 		}
-		return tx, err
+		return wire, err
 	})
 	require.NoError(t, err)
 	assert.Equal(t, []solana.Signature{res.Signature}, built, "one signing only")
@@ -414,12 +423,12 @@ func TestSendOutcomeUnknown(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
 	defer cancel()
 	var sig solana.Signature
-	res, err := s.Send(ctx, func(h solana.Hash) (*solana.Transaction, error) {
-		tx, err := tr.build(h)
+	res, err := s.Send(ctx, func(h solana.Hash) ([]byte, error) {
+		wire, err := tr.build(h)
 		if err == nil {
-			sig = tx.Signatures[0]
+			sig = solana.Signature(wire[1:65])
 		}
-		return tx, err
+		return wire, err
 	})
 	require.Nil(t, res)
 	require.ErrorIs(t, err, sender.ErrOutcomeUnknown)
@@ -481,7 +490,7 @@ func TestSendSigned(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := newSender(t, n.RPCURL(), tt.opts...)
 			tr := plan(payers[i:i+1], 1)[0][0]
-			tx, err := tr.build(tt.hash)
+			tx, err := tr.tx(tt.hash)
 			require.NoError(t, err)
 			res, err := s.SendSigned(ctx, tx, tt.lvbh)
 			tt.check(t, res, err)
@@ -670,11 +679,17 @@ func TestSendInvalidBuild(t *testing.T) {
 		want  error
 	}{
 		{"nil", nil, sender.ErrInvalidTransaction},
-		{"error", func(solana.Hash) (*solana.Transaction, error) { return nil, boom }, boom},
-		{"unsigned", func(h solana.Hash) (*solana.Transaction, error) {
-			return solana.NewTransaction([]solana.Instruction{system.NewTransferInstruction(1, payer.PublicKey(), tr.to).Build()}, h)
+		{"error", func(solana.Hash) ([]byte, error) { return nil, boom }, boom},
+		{"no bytes", func(solana.Hash) ([]byte, error) { return nil, nil }, sender.ErrInvalidTransaction},
+		{"unsigned", func(h solana.Hash) ([]byte, error) {
+			tx, err := solana.NewTransaction([]solana.Instruction{system.NewTransferInstruction(1, payer.PublicKey(), tr.to).Build()}, h)
+			if err != nil {
+				return nil, err
+			}
+			tx.Signatures = make([]solana.Signature, 1)
+			return tx.MarshalBinary()
 		}, sender.ErrInvalidTransaction},
-		{"other blockhash", func(solana.Hash) (*solana.Transaction, error) { return tr.build(solana.Hash{9}) },
+		{"other blockhash", func(solana.Hash) ([]byte, error) { return tr.build(solana.Hash{9}) },
 			sender.ErrInvalidTransaction},
 	}
 	for _, tt := range tests {

@@ -84,11 +84,11 @@ func BenchmarkEndToEnd(b *testing.B) {
 				}
 				build := p.sess.mover(ctx, ixs, &cfg)
 				clientNanos.Add(int64(time.Since(t0)))
-				_, err := snd.Send(ctx, func(bh solana.Hash) (*solana.Transaction, error) {
+				_, err := snd.Send(ctx, func(bh solana.Hash) ([]byte, error) {
 					t := time.Now()
-					tx, err := build(bh)
+					wire, err := build(bh)
 					clientNanos.Add(int64(time.Since(t)))
-					return tx, err
+					return wire, err
 				})
 				if err != nil {
 					b.Error(err)

@@ -92,7 +92,7 @@ func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p Cre
 		return nil, err
 	}
 	cfg := &wrapConfig{payer: &plan.payer, keys: keys}
-	_, err = m.send(ctx, func(blockhash solana.Hash) (*solana.Transaction, error) {
+	_, err = m.send(ctx, func(blockhash solana.Hash) ([]byte, error) {
 		return plan.session.build(blockhash, []solana.Instruction{plan.ix}, cfg)
 	})
 	if err != nil {
@@ -119,11 +119,11 @@ func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey,
 		return nil, err
 	}
 	cfg := &wrapConfig{payer: &plan.payer, keys: keys, external: &authority}
-	tx, err := plan.session.build(bh.Hash, []solana.Instruction{plan.ix}, cfg)
+	wire, err := plan.session.build(bh.Hash, []solana.Instruction{plan.ix}, cfg)
 	if err != nil {
 		return nil, err
 	}
-	pending, err := newPending(tx, authority, bh.LastValidBlockHeight, plan.session, plan.settle)
+	pending, err := newPending(wire, authority, bh.LastValidBlockHeight, plan.session, plan.settle)
 	if err != nil {
 		return nil, err
 	}

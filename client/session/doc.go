@@ -7,6 +7,8 @@
 // ephemeral key alone signs; a [Pool] keeps the sessions of many players, renews them
 // ahead of expiry and persists them through a [Persister] (see [StorePersister]).
 //
+// [Dial] makes a Manager with its RPC client and sender for an endpoint.
+//
 // # Which kind to create
 //
 // [CreateParams.Kind] is explicit, because it decides who pays, who gets the rent back and
@@ -43,5 +45,6 @@
 // Refusals are sentinel errors ([client.ErrExpired], [ErrRevoked], [ErrWrongTarget], ...), with
 // [*RefusedError] naming the offending instruction. Failed transactions carry the
 // client package's typed errors, so errors.Is(err, client.ErrInvalidToken) and friends
-// hold whether or not the sender was given client.ParseTransactionError.
+// hold with any sender; a Manager from [Dial] also names the session program's codes in
+// the messages.
 package session

@@ -113,7 +113,7 @@ func (e *env) warp(d time.Duration) {
 // sendUnchecked sends ixs signed by s without the session's own refusals, to see what the
 // chain says.
 func (e *env) sendUnchecked(s *Session, ixs ...solana.Instruction) error {
-	_, err := e.snd.Send(e.ctx, func(bh solana.Hash) (*solana.Transaction, error) {
+	_, err := e.snd.Send(e.ctx, func(bh solana.Hash) ([]byte, error) {
 		return s.buildDistinct(bh, ixs, &wrapConfig{})
 	})
 	return err

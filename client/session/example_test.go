@@ -3,11 +3,12 @@ package session_test
 import (
 	"context"
 	"fmt"
+	"log"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
 
-	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/localnet"
@@ -41,16 +42,14 @@ func Example_gameBackend() {
 		return
 	}
 
-	// One sender and one Manager serve every player of the backend.
-	rpcClient := sender.NewRPCClient(net.RPCURL(), nil)
-	snd, err := sender.New(rpcClient, sender.WithWebSocket(net.WSURL()),
-		sender.WithErrorMapper(client.ParseTransactionError))
+	// One Manager serves every player of the backend. The local cluster's WebSocket port
+	// is not the RPC port + 1 that Dial assumes by default.
+	m, err := session.Dial(ctx, net.RPCURL(), session.WithWebSocketURL(net.WSURL()))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	defer snd.Close()
-	m := session.NewManager(rpcClient, snd)
+	defer m.Close()
 
 	// 1. The backend prepares the session; the wallet signs it once; the backend checks
 	// that it signed exactly what was prepared and submits it.
@@ -87,6 +86,26 @@ func Example_gameBackend() {
 	}
 	fmt.Printf("20 moves for %d lamports of fees; %d lamports swept back to the wallet\n", 5_000_000-res.Swept-res.Fee, res.Swept)
 	// 20 moves for 100000 lamports of fees; 4895000 lamports swept back to the wallet
+}
+
+func ExampleDial() {
+	ctx := context.Background()
+	// The WebSocket endpoint defaults to wss://api.devnet.solana.com, as the Solana CLI
+	// derives it; a provider's API key goes in the URL or in a WithHeader header.
+	m, err := session.Dial(ctx, "https://api.devnet.solana.com",
+		session.WithProgramID(pda.MagicBlockProgramID),
+		session.WithCommitment(rpc.CommitmentConfirmed),
+		session.WithSenderOptions(sender.WithMaxSignings(5)))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+
+	now, err := m.ClusterTime(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("cluster time", time.Unix(now, 0).UTC())
 }
 
 // walletSigns stands in for a wallet adapter's signTransaction: decode, sign, encode.

@@ -22,6 +22,8 @@ type Manager struct {
 	commitment rpc.CommitmentType
 	pdas       *pda.Cache
 	clock      *clusterClock
+	// dialed means Dial made rpc and snd, so Close releases them.
+	dialed bool
 }
 
 // Option configures a Manager.
@@ -31,7 +33,8 @@ type Option func(*Manager)
 func WithProgramID(id solana.PublicKey) Option { return func(m *Manager) { m.programID = id } }
 
 // WithCommitment sets the commitment of reads (accounts, balances, the clock); the
-// default is confirmed, the sender's default. Use the sender's commitment.
+// default is confirmed, the sender's default. Dial gives its sender the same one; with
+// NewManager, use the sender's commitment.
 func WithCommitment(c rpc.CommitmentType) Option { return func(m *Manager) { m.commitment = c } }
 
 // WithPDACache memoises token address derivations, worthwhile with many sessions.
@@ -44,10 +47,9 @@ func WithClockMaxAge(d time.Duration) Option { return func(m *Manager) { m.clock
 // DefaultClockMaxAge is the default of WithClockMaxAge.
 const DefaultClockMaxAge = 2 * time.Second
 
-// NewManager returns a Manager reading through rpcClient and sending through snd. A nil snd
-// makes a read-only Manager: Get, Check, List and ClusterTime work, sending fails with
-// ErrBadParams. Give the sender sender.WithErrorMapper(client.ParseTransactionError) for
-// typed errors on its own sends; the Manager adds them to its sends either way.
+// NewManager returns a Manager reading through rpcClient and sending through snd, both
+// the caller's to close; Dial makes both for an endpoint. A nil snd makes a read-only
+// Manager: Get, Check, List and ClusterTime work, sending fails with ErrBadParams.
 func NewManager(rpcClient *rpc.Client, snd *sender.Sender, opts ...Option) *Manager {
 	m := &Manager{rpc: rpcClient, snd: snd, programID: pda.MagicBlockProgramID, commitment: rpc.CommitmentConfirmed}
 	m.clock = &clusterClock{maxAge: DefaultClockMaxAge}
@@ -57,6 +59,13 @@ func NewManager(rpcClient *rpc.Client, snd *sender.Sender, opts ...Option) *Mana
 	m.clock.fetch = func(ctx context.Context) (int64, error) { return txn.ClusterTime(ctx, m.rpc, m.commitment) }
 	return m
 }
+
+// RPC is the client the Manager reads through.
+func (m *Manager) RPC() *rpc.Client { return m.rpc }
+
+// Sender is the sender the Manager sends through, nil for a read-only Manager. Use it for
+// transactions of the backend's own, so that they share its blockhash cache and WebSocket.
+func (m *Manager) Sender() *sender.Sender { return m.snd }
 
 // ProgramID is the session program the Manager works with.
 func (m *Manager) ProgramID() solana.PublicKey { return m.programID }

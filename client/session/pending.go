@@ -56,20 +56,14 @@ func (p *Pending) Transaction() *solana.Transaction {
 	return tx
 }
 
-func newPending(tx *solana.Transaction, wallet solana.PublicKey, lastValid uint64, s *Session,
+func newPending(wire []byte, wallet solana.PublicKey, lastValid uint64, s *Session,
 	settle func(context.Context, error) error) (*Pending, error) {
-	msg, err := tx.Message.MarshalBinary()
+	// The decoded slices alias the decoder's input, which must not be the kept bytes.
+	tx, err := solana.TransactionFromBytes(bytes.Clone(wire))
 	if err != nil {
-		return nil, fmt.Errorf("session: encoding message: %w", err)
-	}
-	wire, err := tx.MarshalBinary()
-	if err != nil {
-		return nil, fmt.Errorf("session: encoding transaction: %w", err)
-	}
-	if _, err := solana.TransactionFromBytes(wire); err != nil {
 		return nil, fmt.Errorf("session: decoding prepared transaction: %w", err)
 	}
-	return &Pending{tx: tx, message: msg, wire: wire, wallet: wallet, lastValidBlockHeight: lastValid, session: s, settle: settle}, nil
+	return &Pending{tx: tx, message: message(wire), wire: wire, wallet: wallet, lastValidBlockHeight: lastValid, session: s, settle: settle}, nil
 }
 
 // verify accepts signed only if its message is exactly the prepared one, the signatures
@@ -102,6 +96,12 @@ func (p *Pending) verify(signed []byte) (*solana.Transaction, error) {
 		tx.Signatures[i] = sig
 	}
 	return tx, nil
+}
+
+// message is the message part of a transaction in wire form that decoded.
+func message(wire []byte) []byte {
+	n, off, _ := shortVec(wire)
+	return wire[off+64*n:]
 }
 
 // shortVec decodes the compact-u16 length prefix of a transaction's signature list. Like

@@ -24,7 +24,9 @@ func walletPending(t *testing.T, s *Session, wallet solana.PublicKey) *Pending {
 	tx.Signatures = make([]solana.Signature, 2)
 	require.Equal(t, s.signer, tx.Message.AccountKeys[1])
 	tx.Signatures[1] = s.key.Sign(msg)
-	p, err := newPending(tx, wallet, 100, s, nil)
+	wire, err := tx.MarshalBinary()
+	require.NoError(t, err)
+	p, err := newPending(wire, wallet, 100, s, nil)
 	require.NoError(t, err)
 	return p
 }

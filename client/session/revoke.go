@@ -154,7 +154,7 @@ func (r *revokePlan) measure(ctx context.Context, keep bool) error {
 	if err != nil {
 		return err
 	}
-	if r.result.Fee, err = m.fee(ctx, probe); err != nil {
+	if r.result.Fee, err = m.fee(ctx, probe, bh.Hash); err != nil {
 		return err
 	}
 	amount := balance
@@ -173,7 +173,7 @@ func (r *revokePlan) measure(ctx context.Context, keep bool) error {
 	return nil
 }
 
-func (r *revokePlan) build(blockhash solana.Hash) (*solana.Transaction, error) {
+func (r *revokePlan) build(blockhash solana.Hash) ([]byte, error) {
 	s := r.s
 	var ixs []solana.Instruction
 	if !r.closed {
@@ -200,11 +200,11 @@ func (r *revokePlan) prepare(ctx context.Context) (*Pending, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx, err := r.build(bh.Hash)
+	wire, err := r.build(bh.Hash)
 	if err != nil {
 		return nil, err
 	}
-	return newPending(tx, r.s.authority, bh.LastValidBlockHeight, r.s, r.settle)
+	return newPending(wire, r.s.authority, bh.LastValidBlockHeight, r.s, r.settle)
 }
 
 // settle records how the revoke's transaction ended, sent here or by SubmitSigned.

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"time"
@@ -46,36 +47,48 @@ func (s *Session) noticeGone(ctx context.Context, err error) {
 	}
 }
 
-// mover is Send's build function.
+// mover is Send's build function. It copies cfg, so the caller's stays on its stack.
 func (s *Session) mover(ctx context.Context, ixs []solana.Instruction, cfg *wrapConfig) sender.BuildFunc {
-	// The sender may ask again for a blockhash it already had built; it must get the same
-	// transaction back, not a distinct variant that could land a second time.
-	var last *solana.Transaction
-	return func(blockhash solana.Hash) (*solana.Transaction, error) {
-		if last != nil && last.Message.RecentBlockhash == blockhash {
-			return last, nil
-		}
-		if err := s.usable(ctx); err != nil {
-			return nil, err
-		}
-		tx, err := s.buildDistinct(blockhash, ixs, cfg)
-		if err == nil {
-			last = tx
-		}
-		return tx, err
+	return (&move{s: s, ctx: ctx, ixs: ixs, cfg: *cfg}).build
+}
+
+// move is one Send's state across the sender's build calls.
+type move struct {
+	s   *Session
+	ctx context.Context
+	ixs []solana.Instruction
+	cfg wrapConfig
+	// last was built for lastHash. The sender may ask again for a blockhash it already
+	// had built; it must get the same transaction back, not a distinct variant that could
+	// land a second time.
+	last     []byte
+	lastHash solana.Hash
+}
+
+func (mv *move) build(blockhash solana.Hash) ([]byte, error) {
+	if mv.last != nil && mv.lastHash == blockhash {
+		return mv.last, nil
 	}
+	if err := mv.s.usable(mv.ctx); err != nil {
+		return nil, err
+	}
+	wire, err := mv.s.buildDistinct(blockhash, mv.ixs, &mv.cfg)
+	if err == nil {
+		mv.last, mv.lastHash = wire, blockhash
+	}
+	return wire, err
 }
 
 // buildDistinct builds ixs into a transaction that this session has not signed before.
-func (s *Session) buildDistinct(blockhash solana.Hash, ixs []solana.Instruction, cfg *wrapConfig) (*solana.Transaction, error) {
+func (s *Session) buildDistinct(blockhash solana.Hash, ixs []solana.Instruction, cfg *wrapConfig) ([]byte, error) {
 	variant := ixs
 	for n := 0; ; n++ {
-		tx, err := s.build(blockhash, variant, cfg)
+		wire, err := s.build(blockhash, variant, cfg)
 		if err != nil {
 			return nil, err
 		}
-		if s.recent.claim(tx.Signatures[0], time.Now()) {
-			return tx, nil
+		if s.recent.claim(solana.Signature(wire[1:65]), time.Now()) {
+			return wire, nil
 		}
 		if variant, err = distinct(ixs, n+1); err != nil {
 			return nil, err
@@ -118,14 +131,14 @@ func (m *Manager) blockhash(ctx context.Context) (sender.Blockhash, error) {
 	return sender.Blockhash{Hash: res.Value.Blockhash, LastValidBlockHeight: res.Value.LastValidBlockHeight, Slot: res.Context.Slot}, nil
 }
 
-// fee asks the cluster what tx's message costs its fee payer.
-func (m *Manager) fee(ctx context.Context, tx *solana.Transaction) (uint64, error) {
-	res, err := m.rpc.GetFeeForMessage(ctx, tx.Message.ToBase64(), m.commitment)
+// fee asks the cluster what the message of wire, signed on blockhash, costs its fee payer.
+func (m *Manager) fee(ctx context.Context, wire []byte, blockhash solana.Hash) (uint64, error) {
+	res, err := m.rpc.GetFeeForMessage(ctx, base64.StdEncoding.EncodeToString(message(wire)), m.commitment)
 	if err != nil {
 		return 0, fmt.Errorf("session: getting the fee for a message: %w", err)
 	}
 	if res.Value == nil {
-		return 0, fmt.Errorf("session: the cluster gave no fee for the message (blockhash %s unknown)", tx.Message.RecentBlockhash)
+		return 0, fmt.Errorf("session: the cluster gave no fee for the message (blockhash %s unknown)", blockhash)
 	}
 	return *res.Value, nil
 }

@@ -23,31 +23,41 @@ const maxComputeUnits = 1_400_000
 // repeat a landed one.
 const seenTTL = 3 * time.Minute
 
+// recentSigs keeps every claimed signature for at least seenTTL, in two generations:
+// claims go into cur, and once cur is older than seenTTL it becomes prev and the
+// generation before is dropped whole. Forgetting thus costs no scan of the signatures,
+// however many moves a session signs.
+//
+// A signature is kept as its first 8 bytes, a hash of the signed message: two signatures
+// sharing them (a chance of 2⁻⁶⁴ per pair) only make a move distinct that need not be;
+// a repeated transaction always matches.
 type recentSigs struct {
-	mu      sync.Mutex
-	seen    map[solana.Signature]time.Time
-	inserts int
+	mu        sync.Mutex
+	cur, prev map[uint64]struct{}
+	curSince  time.Time
 }
 
 // claim records sig and reports whether it was new.
 func (r *recentSigs) claim(sig solana.Signature, now time.Time) bool {
+	key := binary.LittleEndian.Uint64(sig[:8])
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.seen == nil {
-		r.seen = make(map[solana.Signature]time.Time)
+	if r.cur == nil || now.Sub(r.curSince) > seenTTL {
+		// Everything in prev was claimed before curSince, more than seenTTL ago. Its
+		// map, emptied, takes the new claims.
+		r.cur, r.prev = r.prev, r.cur
+		clear(r.cur)
+		if r.cur == nil {
+			r.cur = make(map[uint64]struct{})
+		}
+		r.curSince = now
 	}
-	if _, dup := r.seen[sig]; dup {
+	if _, dup := r.prev[key]; dup {
 		return false
 	}
-	r.seen[sig] = now
-	if r.inserts++; r.inserts%1024 == 0 {
-		for s, at := range r.seen {
-			if now.Sub(at) > seenTTL {
-				delete(r.seen, s)
-			}
-		}
-	}
-	return true
+	n := len(r.cur)
+	r.cur[key] = struct{}{}
+	return len(r.cur) > n
 }
 
 // distinct returns ixs with a compute-unit-limit instruction that makes variant n of the

@@ -19,13 +19,15 @@ func TestRepeatedMovesStayDistinct(t *testing.T) {
 	seen := map[solana.Signature]bool{}
 	for n := range 4 {
 		build := s.mover(t.Context(), ixs, &wrapConfig{})
-		tx, err := build(bh)
+		wire, err := build(bh)
+		require.NoError(t, err)
+		tx, err := solana.TransactionFromBytes(wire)
 		require.NoError(t, err)
 		require.False(t, seen[tx.Signatures[0]], "move %d repeats an earlier transaction", n)
 		seen[tx.Signatures[0]] = true
 		again, err := build(bh)
 		require.NoError(t, err)
-		require.Same(t, tx, again, "one action asking twice for one blockhash gets one transaction")
+		require.True(t, &wire[0] == &again[0], "one action asking twice for one blockhash gets one transaction")
 
 		if n == 0 {
 			require.Len(t, tx.Message.Instructions, 1, "the first move is sent as is")
@@ -39,7 +41,9 @@ func TestRepeatedMovesStayDistinct(t *testing.T) {
 	}
 
 	// Another blockhash makes the plain move new again.
-	tx, err := s.mover(t.Context(), ixs, &wrapConfig{})(solana.Hash{5})
+	wire, err := s.mover(t.Context(), ixs, &wrapConfig{})(solana.Hash{5})
+	require.NoError(t, err)
+	tx, err := solana.TransactionFromBytes(wire)
 	require.NoError(t, err)
 	require.Len(t, tx.Message.Instructions, 1)
 
@@ -56,11 +60,16 @@ func TestRecentSigsForget(t *testing.T) {
 	t0 := time.Unix(0, 0)
 	require.True(t, r.claim(solana.Signature{1}, t0))
 	require.False(t, r.claim(solana.Signature{1}, t0))
-	for i := range 1023 {
-		var sig solana.Signature
-		binary.LittleEndian.PutUint32(sig[8:], uint32(i))
-		require.True(t, r.claim(sig, t0.Add(seenTTL+time.Second)))
-	}
-	// The 1024th claim pruned everything older than seenTTL, including signature {1}.
-	require.True(t, r.claim(solana.Signature{1}, t0.Add(seenTTL+time.Second)))
+	// A signature is remembered for seenTTL at least, across a generation change, even
+	// by the claim that makes the change.
+	require.True(t, r.claim(solana.Signature{2}, t0.Add(seenTTL)))
+	require.False(t, r.claim(solana.Signature{1}, t0.Add(seenTTL+time.Second)))
+	require.True(t, r.claim(solana.Signature{3}, t0.Add(seenTTL+time.Second)))
+	require.False(t, r.claim(solana.Signature{2}, t0.Add(2*seenTTL)))
+	require.False(t, r.claim(solana.Signature{3}, t0.Add(2*seenTTL+time.Second)))
+	// The next generation change drops the claims of the one before.
+	require.True(t, r.claim(solana.Signature{4}, t0.Add(2*seenTTL+2*time.Second)))
+	require.True(t, r.claim(solana.Signature{1}, t0.Add(2*seenTTL+2*time.Second)))
+	require.True(t, r.claim(solana.Signature{2}, t0.Add(2*seenTTL+2*time.Second)))
+	require.False(t, r.claim(solana.Signature{3}, t0.Add(2*seenTTL+2*time.Second)))
 }

@@ -61,7 +61,11 @@ func preparedFor(tb testing.TB, wallet, payer solana.PublicKey, ixs []solana.Ins
 	}); err != nil {
 		tb.Fatal(err)
 	}
-	p, err := newPending(tx, wallet, 100, nil, nil)
+	wire, err := tx.MarshalBinary()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	p, err := newPending(wire, wallet, 100, nil, nil)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package session
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/gagliardetto/solana-go"
@@ -61,17 +62,35 @@ func (s *Session) Wrap(ctx context.Context, blockhash solana.Hash, ixs []solana.
 	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
-	return s.build(blockhash, ixs, &cfg)
+	wire, err := s.build(blockhash, ixs, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := solana.TransactionFromBytes(wire)
+	if err != nil {
+		return nil, fmt.Errorf("session: decoding transaction: %w", err)
+	}
+	return tx, nil
 }
 
 // configure applies opts and checks ixs against them, as Wrap and Send both do before
 // anything reaches the network.
 func (s *Session) configure(ixs []solana.Instruction, opts []WrapOption) (wrapConfig, error) {
 	var cfg wrapConfig
+	if len(opts) > 0 {
+		cfg = applyWrapOptions(opts)
+	}
+	return cfg, s.checkInstructions(ixs, &cfg)
+}
+
+// applyWrapOptions is apart from configure because the options' pointer moves the
+// config to the heap, which a move without options need not pay for.
+func applyWrapOptions(opts []WrapOption) wrapConfig {
+	var cfg wrapConfig
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return cfg, s.checkInstructions(ixs, &cfg)
+	return cfg
 }
 
 // checkInstructions applies the target program's view of a session transaction.
@@ -103,10 +122,11 @@ func (s *Session) checkInstructions(ixs []solana.Instruction, cfg *wrapConfig) e
 	return nil
 }
 
-// build compiles and signs without checks; internal callers (create, revoke and sweep)
-// use it for instructions of the session and system programs. The compiler never writes
-// into the instructions, so they may be shared between transactions.
-func (s *Session) build(blockhash solana.Hash, ixs []solana.Instruction, cfg *wrapConfig) (*solana.Transaction, error) {
+// build compiles and signs without checks, returning the transaction in wire form;
+// internal callers (create, revoke and sweep) use it for instructions of the session and
+// system programs. The compiler never writes into the instructions, so they may be shared
+// between transactions.
+func (s *Session) build(blockhash solana.Hash, ixs []solana.Instruction, cfg *wrapConfig) ([]byte, error) {
 	payer := s.signer
 	if cfg.payer != nil {
 		payer = *cfg.payer
@@ -114,6 +134,17 @@ func (s *Session) build(blockhash solana.Hash, ixs []solana.Instruction, cfg *wr
 	msg, err := txn.CompileLegacy(payer, blockhash, ixs...)
 	if err != nil {
 		return nil, fmt.Errorf("session: building transaction: %w", err)
+	}
+	if cfg.payer == nil && len(cfg.keys) == 0 && cfg.external == nil {
+		// A move: the session key is the only key at hand, and Sign checks that it is the
+		// only signer required. If another one is, the general path below names it.
+		wire, err := msg.Sign(s.key)
+		if err == nil {
+			return wire, nil
+		}
+		if !errors.Is(err, txn.ErrSigner) {
+			return nil, fmt.Errorf("session: signing transaction: %w", err)
+		}
 	}
 	signers := msg.Signers()
 	sigs := make([]solana.Signature, len(signers))
@@ -134,11 +165,7 @@ func (s *Session) build(blockhash solana.Hash, ixs []solana.Instruction, cfg *wr
 	if err != nil {
 		return nil, fmt.Errorf("session: assembling transaction: %w", err)
 	}
-	tx, err := solana.TransactionFromBytes(wire)
-	if err != nil {
-		return nil, fmt.Errorf("session: decoding transaction: %w", err)
-	}
-	return tx, nil
+	return wire, nil
 }
 
 func (c *wrapConfig) keyFor(pub solana.PublicKey) *txn.SessionKey {

@@ -98,13 +98,15 @@ func (s *session) send(ctx context.Context, step string, ixs func() []solana.Ins
 	for i := range signers {
 		keys[signers[i].PublicKey()] = &signers[i]
 	}
-	_, err := s.sender.Send(ctx, func(h solana.Hash) (*solana.Transaction, error) {
+	_, err := s.sender.Send(ctx, func(h solana.Hash) ([]byte, error) {
 		tx, err := solana.NewTransaction(ixs(), h, solana.TransactionPayer(s.payer.PublicKey()))
 		if err != nil {
 			return nil, err
 		}
-		_, err = tx.Sign(func(pk solana.PublicKey) *solana.PrivateKey { return keys[pk] })
-		return tx, err
+		if _, err = tx.Sign(func(pk solana.PublicKey) *solana.PrivateKey { return keys[pk] }); err != nil {
+			return nil, err
+		}
+		return tx.MarshalBinary()
 	})
 	if err != nil {
 		return &Error{Step: step, Err: err}
