@@ -27,11 +27,14 @@ import (
 // Default caps, used where a Policy leaves its cap zero.
 const (
 	// DefaultMaxUnitLimit is the runtime's own maximum per transaction.
-	DefaultMaxUnitLimit uint32 = 1_400_000
+	DefaultMaxUnitLimit uint32 = runtimeMaxUnitLimit
 	// DefaultMaxUnitPrice (micro-lamports per compute unit) keeps a move's priority fee
 	// at most 1,400 lamports at the maximum limit: under a third of the base fee.
 	DefaultMaxUnitPrice uint64 = 1_000
 )
+
+// runtimeMaxUnitLimit is the runtime's ceiling, to which it clamps any requested limit.
+const runtimeMaxUnitLimit = 1_400_000
 
 // ComputeBudgetProgramID is the Compute Budget program.
 var ComputeBudgetProgramID = solana.MustPublicKeyFromBase58("ComputeBudget111111111111111111111111111111")
@@ -242,7 +245,9 @@ func (p *Policy) checkComputeBudget(data []byte, seen *[cbSetLoadedAccountsDataM
 		if len(data) != 5 {
 			return fmt.Errorf("unit limit of %d bytes", len(data)-1)
 		}
-		limit, max := binary.LittleEndian.Uint32(data[1:]), p.MaxUnitLimit
+		// The runtime clamps a request to its ceiling, so a larger value (which session
+		// salts use) costs what the ceiling does.
+		limit, max := min(binary.LittleEndian.Uint32(data[1:]), runtimeMaxUnitLimit), p.MaxUnitLimit
 		if max == 0 {
 			max = DefaultMaxUnitLimit
 		}

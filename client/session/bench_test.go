@@ -44,7 +44,7 @@ func BenchmarkMoveTransaction(b *testing.B) {
 	move := func(i int) []byte {
 		binary.LittleEndian.PutUint64(blockhash[:], uint64(i))
 		ixs := moves[i%4]
-		cfg, err := s.configure(ixs, nil)
+		cfg, err := s.configure(ixs, &MoveParams{})
 		if err != nil {
 			b.Fatal(err)
 		}

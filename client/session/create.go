@@ -208,6 +208,7 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 		}
 	}
 	plan.session = &Session{
+		salt:  newSalt(),
 		token: token, signer: signer, authority: authority, target: p.TargetProgram, feePayer: plan.payer,
 		version: p.Kind.Version(), validUntil: validUntil, key: key, mgr: m,
 	}

@@ -42,8 +42,17 @@
 //
 // # Errors
 //
-// Refusals are sentinel errors ([client.ErrExpired], [ErrRevoked], [ErrWrongTarget], ...), with
-// [*RefusedError] naming the offending instruction. Failed transactions carry the
+// Refusals are sentinel errors ([client.ErrExpired], [ErrRevoked], [guard.ErrForeignProgram],
+// ...), with [*guard.RefusedError] naming the offending instruction.
+//
+// # What a session key signs
+//
+// Every move is judged from its compiled message before the session key signs it
+// (package guard): the key may pay the fee, sign for the target program, carry Compute
+// Budget instructions within [WithComputeCaps], and appear in programs allowed with
+// [Session.AllowPrograms]; nothing else. Every move also carries a compute-unit-limit
+// instruction that encodes the Session's random salt, so two processes holding the same
+// key (which they should not) never sign the same move into one transaction. Failed transactions carry the
 // client package's typed errors, so errors.Is(err, client.ErrInvalidToken) and friends
 // hold with any sender; a Manager from [Dial] also names the session program's codes in
 // the messages.

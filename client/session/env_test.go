@@ -114,7 +114,7 @@ func (e *env) warp(d time.Duration) {
 // chain says.
 func (e *env) sendUnchecked(s *Session, ixs ...solana.Instruction) error {
 	_, err := e.snd.Send(e.ctx, func(bh solana.Hash) ([]byte, error) {
-		return s.buildDistinct(bh, ixs, &wrapConfig{})
+		return s.buildDistinct(bh, ixs, &wrapConfig{}, nil)
 	})
 	return err
 }

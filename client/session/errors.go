@@ -2,16 +2,11 @@ package session
 
 import (
 	"errors"
-	"fmt"
-
-	"github.com/gagliardetto/solana-go"
 )
 
 var (
 	// ErrRevoked means the token was revoked through this process or is gone from the chain.
 	ErrRevoked = errors.New("session: token revoked")
-	// ErrWrongTarget means the session would sign for a program other than its target.
-	ErrWrongTarget = errors.New("session: session signer used for a program other than the target")
 	// ErrWrongAuthority means the caller acts for an authority other than the token's.
 	ErrWrongAuthority = errors.New("session: token belongs to another authority")
 	// ErrMissingSigner means a target-program instruction lacks the session signer as signer.
@@ -38,17 +33,3 @@ var (
 	// ErrClosed means the pool was closed.
 	ErrClosed = errors.New("session: pool closed")
 )
-
-// RefusedError names the instruction of a transaction that the session refused to
-// sign; Err is one of the sentinel errors above.
-type RefusedError struct {
-	Index   int
-	Program solana.PublicKey
-	Err     error
-}
-
-func (e *RefusedError) Error() string {
-	return fmt.Sprintf("%v: instruction %d (program %s)", e.Err, e.Index, e.Program)
-}
-
-func (e *RefusedError) Unwrap() error { return e.Err }

@@ -59,7 +59,7 @@ func testSession(t testing.TB, m *Manager, validUntil int64) *Session {
 	}
 	return &Session{
 		token: token, signer: signer, authority: authority, target: target, feePayer: authority,
-		version: pda.V1, validUntil: validUntil, key: key, mgr: m,
+		version: pda.V1, validUntil: validUntil, key: key, mgr: m, salt: newSalt(),
 	}
 }
 

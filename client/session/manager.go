@@ -24,10 +24,22 @@ type Manager struct {
 	clock      *clusterClock
 	// dialed means Dial made rpc and snd, so Close releases them.
 	dialed bool
+	// unitLimitCap and unitPriceCap bound the Compute Budget instructions a session key
+	// signs (zero: the guard's defaults).
+	unitLimitCap uint32
+	unitPriceCap uint64
 }
 
 // Option configures a Manager.
 type Option func(*Manager)
+
+// WithComputeCaps bounds the Compute Budget instructions a session key signs: the unit
+// limit and the unit price (micro-lamports per unit) that its moves may ask for, and so
+// the priority fee a move can burn from the top-up. Zero keeps guard.DefaultMaxUnitLimit
+// and guard.DefaultMaxUnitPrice.
+func WithComputeCaps(unitLimit uint32, unitPrice uint64) Option {
+	return func(m *Manager) { m.unitLimitCap, m.unitPriceCap = unitLimit, unitPrice }
+}
 
 // WithProgramID selects the session program; the default is pda.MagicBlockProgramID.
 func WithProgramID(id solana.PublicKey) Option { return func(m *Manager) { m.programID = id } }

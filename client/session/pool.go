@@ -353,6 +353,7 @@ func (p *Pool) retireSnapshot(ctx context.Context, snap Snapshot) error {
 		return err
 	}
 	s := &Session{
+		salt:  newSalt(),
 		token: snap.Token, signer: snap.SessionSigner, authority: snap.Authority, target: snap.TargetProgram,
 		feePayer: snap.FeePayer, version: snap.Version, validUntil: snap.ValidUntil, key: key, mgr: p.mgr,
 	}

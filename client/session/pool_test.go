@@ -190,7 +190,7 @@ func TestPoolConcurrentUse(t *testing.T) {
 				require.NoError(t, err)
 				got, ok := p.Get(s.authority, s.target)
 				if ok {
-					_, err = got.Wrap(ctx, solana.Hash{}, []solana.Instruction{moveIx(got, solana.PublicKey{})})
+					_, err = got.Wrap(ctx, solana.Hash{}, []solana.Instruction{moveIx(got, solana.PublicKey{})}, MoveParams{})
 					require.True(t, err == nil || errors.Is(err, client.ErrExpired), "%v", err)
 				}
 			}

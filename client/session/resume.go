@@ -43,6 +43,7 @@ func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err er
 		return nil, fmt.Errorf("%w: %s valid until %d", client.ErrExpired, t.Address, t.ValidUntil)
 	}
 	return &Session{
+		salt:  newSalt(),
 		token: t.Address, signer: signer, authority: t.Authority, target: t.TargetProgram,
 		feePayer: snap.FeePayer, version: t.Version, validUntil: t.ValidUntil, key: key, mgr: m,
 	}, nil

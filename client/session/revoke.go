@@ -290,6 +290,7 @@ func (m *Manager) RevokeToken(ctx context.Context, address solana.PublicKey, p R
 			ErrMismatch, key.PublicKey(), address, tok.SessionSigner)
 	}
 	detached := &Session{
+		salt:  newSalt(),
 		token: address, signer: tok.SessionSigner, authority: tok.Authority, target: tok.TargetProgram,
 		feePayer: tok.FeePayer, version: tok.Version, validUntil: tok.ValidUntil, key: key, mgr: m,
 	}

@@ -17,11 +17,17 @@ import (
 // Send wraps ixs (see Wrap) and sends them through the Manager's sender, which confirms
 // the move exactly once, re-signing with a new blockhash only when the old transaction
 // provably cannot land. A Revoke started meanwhile waits for the move to finish.
-func (s *Session) Send(ctx context.Context, ixs []solana.Instruction, opts ...WrapOption) (*sender.Result, error) {
+func (s *Session) Send(ctx context.Context, ixs []solana.Instruction) (*sender.Result, error) {
+	return s.SendWith(ctx, ixs, MoveParams{})
+}
+
+// SendWith is Send with the choices of p (another fee payer, further signers, the
+// authority acted for).
+func (s *Session) SendWith(ctx context.Context, ixs []solana.Instruction, p MoveParams) (*sender.Result, error) {
 	if s.mgr == nil || s.mgr.snd == nil {
 		return nil, fmt.Errorf("%w: session %s has no Manager with a sender to send with", ErrBadParams, s.token)
 	}
-	cfg, err := s.configure(ixs, opts)
+	cfg, err := s.configure(ixs, &p)
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +69,8 @@ type move struct {
 	// land a second time.
 	last     []byte
 	lastHash solana.Hash
+	// buf holds a move's instructions with the session's limit, for the usual few.
+	buf [6]solana.Instruction
 }
 
 func (mv *move) build(blockhash solana.Hash) ([]byte, error) {
@@ -72,16 +80,21 @@ func (mv *move) build(blockhash solana.Hash) ([]byte, error) {
 	if err := mv.s.usable(mv.ctx); err != nil {
 		return nil, err
 	}
-	wire, err := mv.s.buildDistinct(blockhash, mv.ixs, &mv.cfg)
+	wire, err := mv.s.buildDistinct(blockhash, mv.ixs, &mv.cfg, mv.buf[:0])
 	if err == nil {
 		mv.last, mv.lastHash = wire, blockhash
 	}
 	return wire, err
 }
 
-// buildDistinct builds ixs into a transaction that this session has not signed before.
-func (s *Session) buildDistinct(blockhash solana.Hash, ixs []solana.Instruction, cfg *wrapConfig) ([]byte, error) {
-	variant := ixs
+// buildDistinct builds ixs into a transaction that this session has not signed before;
+// buf, when large enough, holds the instructions with the session's limit.
+func (s *Session) buildDistinct(blockhash solana.Hash, ixs []solana.Instruction, cfg *wrapConfig, buf []solana.Instruction) ([]byte, error) {
+	s.limitOnce.Do(func() { s.limit0 = newUnitLimit(s.salt, 0) })
+	variant, err := distinct(buf, ixs, s.salt, 0, s.limit0)
+	if err != nil {
+		return nil, err
+	}
 	for n := 0; ; n++ {
 		wire, err := s.build(blockhash, variant, cfg)
 		if err != nil {
@@ -90,7 +103,7 @@ func (s *Session) buildDistinct(blockhash solana.Hash, ixs []solana.Instruction,
 		if s.recent.claim(solana.Signature(wire[1:65]), time.Now()) {
 			return wire, nil
 		}
-		if variant, err = distinct(ixs, n+1); err != nil {
+		if variant, err = distinct(buf, ixs, s.salt, n+1, nil); err != nil {
 			return nil, err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/guard"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
@@ -40,6 +42,14 @@ type Session struct {
 	state    atomic.Int32
 	inflight sync.RWMutex
 	recent   recentSigs
+	// salt makes this Session's moves differ from another Session's with the same key;
+	// limit0 is the compute-unit-limit instruction that carries it.
+	salt      uint32
+	limitOnce sync.Once
+	limit0    *unitLimit
+	// guard is what the guard lets the key sign, made on first use and replaced by
+	// AllowPrograms.
+	guard atomic.Pointer[guard.Policy]
 }
 
 const (
@@ -49,6 +59,34 @@ const (
 	// statePending: prepared for a wallet, not created until SubmitSigned lands it.
 	statePending
 )
+
+// AllowPrograms lets moves use programs other than the target that name the session
+// signer (a token program to spend a token top-up, say), replacing an earlier list. Such a
+// program can then do with the signer what its instructions say, so allow only what the
+// session needs.
+func (s *Session) AllowPrograms(programs ...solana.PublicKey) {
+	p := s.basePolicy()
+	p.AllowedPrograms = slices.Clone(programs)
+	s.guard.Store(&p)
+}
+
+// policy is what the guard lets this session's key sign.
+func (s *Session) policy() *guard.Policy {
+	if p := s.guard.Load(); p != nil {
+		return p
+	}
+	p := s.basePolicy()
+	s.guard.CompareAndSwap(nil, &p)
+	return s.guard.Load()
+}
+
+func (s *Session) basePolicy() guard.Policy {
+	p := guard.Policy{Signer: s.signer, TargetProgram: s.target}
+	if s.mgr != nil {
+		p.MaxUnitLimit, p.MaxUnitPrice = s.mgr.unitLimitCap, s.mgr.unitPriceCap
+	}
+	return p
+}
 
 // Token is the session token account address.
 func (s *Session) Token() solana.PublicKey { return s.token }

@@ -29,29 +29,52 @@ func TestRepeatedMovesStayDistinct(t *testing.T) {
 		require.NoError(t, err)
 		require.True(t, &wire[0] == &again[0], "one action asking twice for one blockhash gets one transaction")
 
-		if n == 0 {
-			require.Len(t, tx.Message.Instructions, 1, "the first move is sent as is")
-			continue
-		}
-		require.Len(t, tx.Message.Instructions, 2)
+		require.Len(t, tx.Message.Instructions, 2, "every move carries the salted limit")
 		cu := tx.Message.Instructions[1]
 		require.Equal(t, solana.ComputeBudget, tx.Message.AccountKeys[cu.ProgramIDIndex])
 		require.Equal(t, byte(2), cu.Data[0])
-		require.Equal(t, uint32(maxComputeUnits-n), binary.LittleEndian.Uint32(cu.Data[1:]))
+		require.Equal(t, uint32(maxComputeUnits)+s.salt<<16+uint32(n), binary.LittleEndian.Uint32(cu.Data[1:]))
 	}
 
-	// Another blockhash makes the plain move new again.
+	// Another blockhash makes variant 0 new again.
 	wire, err := s.mover(t.Context(), ixs, &wrapConfig{})(solana.Hash{5})
 	require.NoError(t, err)
 	tx, err := solana.TransactionFromBytes(wire)
 	require.NoError(t, err)
-	require.Len(t, tx.Message.Instructions, 1)
+	require.Equal(t, uint32(maxComputeUnits)+s.salt<<16, binary.LittleEndian.Uint32(tx.Message.Instructions[1].Data[1:]))
 
 	// Instructions with their own compute budget cannot be varied without changing the fee.
 	withBudget := append([]solana.Instruction{solana.NewInstruction(solana.ComputeBudget, nil, []byte{3, 1, 0, 0, 0, 0, 0, 0, 0})}, ixs...)
 	_, err = s.mover(t.Context(), withBudget, &wrapConfig{})(bh)
 	require.NoError(t, err)
 	_, err = s.mover(t.Context(), withBudget, &wrapConfig{})(bh)
+	require.ErrorIs(t, err, ErrDuplicate)
+}
+
+// Two Sessions restored from one key (two processes, say) sign the same move into
+// different transactions, so both land instead of one being lost.
+func TestSessionsOfOneKeyNeverCollide(t *testing.T) {
+	fc := &fakeClock{}
+	fc.unix.Store(1_000)
+	a := testSession(t, offlineManager(fc, time.Hour), 2_000)
+	b := &Session{token: a.token, signer: a.signer, authority: a.authority, target: a.target,
+		feePayer: a.feePayer, version: a.version, validUntil: a.validUntil, key: a.key, mgr: a.mgr, salt: a.salt ^ 1}
+	ixs := []solana.Instruction{moveIx(a, solana.PublicKey{9})}
+	wa, err := a.mover(t.Context(), ixs, &wrapConfig{})(solana.Hash{4})
+	require.NoError(t, err)
+	wb, err := b.mover(t.Context(), ixs, &wrapConfig{})(solana.Hash{4})
+	require.NoError(t, err)
+	require.NotEqual(t, wa[1:65], wb[1:65])
+}
+
+func TestSaltFitsTheLimit(t *testing.T) {
+	for range 1000 {
+		s := newSalt()
+		require.Less(t, s, uint32(1<<15))
+		_, err := distinct(nil, nil, s, maxVariants-1, nil)
+		require.NoError(t, err)
+	}
+	_, err := distinct(nil, nil, 0, maxVariants, nil)
 	require.ErrorIs(t, err, ErrDuplicate)
 }
 

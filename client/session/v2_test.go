@@ -109,7 +109,7 @@ func TestSponsorPaysMoves(t *testing.T) {
 	require.Equal(t, uint64(1_000_000_000)-e.rentV2-3*fee, afterCreate)
 
 	for range 5 {
-		_, err := sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Up)}, WithPayer(sponsorKey))
+		_, err := sess.SendWith(e.ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Up)}, MoveParams{Payer: sponsorKey})
 		require.NoError(t, err)
 	}
 	require.Equal(t, uint64(5), e.playerState(player).Moves)

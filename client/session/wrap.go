@@ -6,11 +6,24 @@ import (
 	"fmt"
 
 	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client/guard"
 	"github.com/sessionkit/sessionkit/client/txn"
 )
 
-// WrapOption adjusts how [Session.Wrap] and [Session.Send] build a transaction.
-type WrapOption func(*wrapConfig)
+// MoveParams are the choices of one Send or Wrap beyond its instructions; the zero value
+// is a move paid and signed by the session signer alone.
+type MoveParams struct {
+	// Payer, when set, pays the fee instead of the session signer, and signs. Make the
+	// key once with txn.SessionKeyFromPrivateKey: it is validated when made, not per
+	// signature.
+	Payer *txn.SessionKey
+	// Signers sign for further accounts the instructions require (a new account, say).
+	Signers []*txn.SessionKey
+	// Authority, when set, is whose accounts the instructions act on: the session
+	// refuses with ErrWrongAuthority unless it belongs to that authority.
+	Authority solana.PublicKey
+}
 
 type wrapConfig struct {
 	// payer is the fee payer; nil means the session signer.
@@ -20,42 +33,27 @@ type wrapConfig struct {
 	authority *solana.PublicKey
 	// external is a signer whose signature comes later (a wallet); its slot stays zero.
 	external *solana.PublicKey
-}
-
-// WithPayer makes key the fee payer instead of the session signer; key signs too. Make
-// the key once with txn.SessionKeyFromPrivateKey: it is validated when made, not per
-// signature.
-func WithPayer(key *txn.SessionKey) WrapOption {
-	return func(c *wrapConfig) {
-		pub := key.PublicKey()
-		c.payer = &pub
-		c.keys = append(c.keys, key)
-	}
-}
-
-// WithSigners adds keys for further signers the instructions require (a new account, say).
-func WithSigners(keys ...*txn.SessionKey) WrapOption {
-	return func(c *wrapConfig) { c.keys = append(c.keys, keys...) }
-}
-
-// ForAuthority states whose accounts the instructions act on; the session refuses with
-// ErrWrongAuthority unless it belongs to that authority.
-func ForAuthority(authority solana.PublicKey) WrapOption {
-	return func(c *wrapConfig) { c.authority = &authority }
+	// guard, when set, judges the compiled message before the session key signs it. The
+	// caller's moves always have one; sessionkit's own transactions (create, revoke,
+	// sweep) do not, since they move the signer's lamports on purpose.
+	guard *guard.Policy
 }
 
 // Wrap checks ixs and builds a transaction signed by the session signer (and the keys of
-// WithPayer/WithSigners) on blockhash. Each instruction for the target program must carry
-// the session signer as a signer and the session token account; an instruction for any
-// other program must not require the session signer's signature. Wrap refuses when the
-// session is revoked or expired by cluster time. ixs are not modified, so a caller may
-// reuse them for another blockhash.
+// p) on blockhash. Each instruction for the target program must carry the session signer
+// as a signer and the session token account. What the session key signs is then judged
+// from the compiled message (package guard): the signer may appear only as fee payer, in
+// the target program's instructions, in Compute Budget instructions within the
+// Manager's caps, and in programs allowed with AllowPrograms; anything else is refused
+// with a *guard.RefusedError before signing. Wrap refuses when the session is revoked or
+// expired by cluster time. ixs are not modified, so a caller may reuse them for another
+// blockhash.
 //
 // The cluster runs identical transactions once: wrapping the same instructions twice on
 // the same blockhash yields the same transaction. Send takes care of that; callers of
 // Wrap who send themselves must vary their instructions.
-func (s *Session) Wrap(ctx context.Context, blockhash solana.Hash, ixs []solana.Instruction, opts ...WrapOption) (*solana.Transaction, error) {
-	cfg, err := s.configure(ixs, opts)
+func (s *Session) Wrap(ctx context.Context, blockhash solana.Hash, ixs []solana.Instruction, p MoveParams) (*solana.Transaction, error) {
+	cfg, err := s.configure(ixs, &p)
 	if err != nil {
 		return nil, err
 	}
@@ -73,27 +71,27 @@ func (s *Session) Wrap(ctx context.Context, blockhash solana.Hash, ixs []solana.
 	return tx, nil
 }
 
-// configure applies opts and checks ixs against them, as Wrap and Send both do before
-// anything reaches the network.
-func (s *Session) configure(ixs []solana.Instruction, opts []WrapOption) (wrapConfig, error) {
-	var cfg wrapConfig
-	if len(opts) > 0 {
-		cfg = applyWrapOptions(opts)
+// configure turns p into a guarded configuration and checks ixs against it, as Wrap and
+// Send both do before anything reaches the network.
+func (s *Session) configure(ixs []solana.Instruction, p *MoveParams) (wrapConfig, error) {
+	cfg := wrapConfig{guard: s.policy()}
+	if p.Payer != nil {
+		pub := p.Payer.PublicKey()
+		cfg.payer = &pub
+		cfg.keys = append(cfg.keys, p.Payer)
+	}
+	if len(p.Signers) > 0 {
+		cfg.keys = append(cfg.keys, p.Signers...)
+	}
+	if !p.Authority.IsZero() {
+		cfg.authority = &p.Authority
 	}
 	return cfg, s.checkInstructions(ixs, &cfg)
 }
 
-// applyWrapOptions is apart from configure because the options' pointer moves the
-// config to the heap, which a move without options need not pay for.
-func applyWrapOptions(opts []WrapOption) wrapConfig {
-	var cfg wrapConfig
-	for _, o := range opts {
-		o(&cfg)
-	}
-	return cfg
-}
-
-// checkInstructions applies the target program's view of a session transaction.
+// checkInstructions applies the target program's view of a session transaction: its
+// instructions need the session signer's signature and the token. What the signer may
+// sign at all is the guard's to decide, from the compiled message.
 func (s *Session) checkInstructions(ixs []solana.Instruction, cfg *wrapConfig) error {
 	if cfg.authority != nil && *cfg.authority != s.authority {
 		return fmt.Errorf("%w: session %s is for %s, not %s", ErrWrongAuthority, s.token, s.authority, *cfg.authority)
@@ -110,21 +108,19 @@ func (s *Session) checkInstructions(ixs []solana.Instruction, cfg *wrapConfig) e
 			}
 		}
 		switch {
-		case program != s.target && signs:
-			return &RefusedError{Index: i, Program: program, Err: ErrWrongTarget}
 		case program != s.target:
 		case !signs:
-			return &RefusedError{Index: i, Program: program, Err: ErrMissingSigner}
+			return &guard.RefusedError{Index: i, Program: program, Err: ErrMissingSigner}
 		case !hasToken:
-			return &RefusedError{Index: i, Program: program, Err: ErrMissingToken}
+			return &guard.RefusedError{Index: i, Program: program, Err: ErrMissingToken}
 		}
 	}
 	return nil
 }
 
-// build compiles and signs without checks, returning the transaction in wire form;
-// internal callers (create, revoke and sweep) use it for instructions of the session and
-// system programs. The compiler never writes into the instructions, so they may be shared
+// build compiles, lets cfg's guard judge the message (when it has one) and signs,
+// returning the transaction in wire form; internal callers (create, revoke and sweep)
+// build without a guard for instructions of the session and system programs. The compiler never writes into the instructions, so they may be shared
 // between transactions.
 func (s *Session) build(blockhash solana.Hash, ixs []solana.Instruction, cfg *wrapConfig) ([]byte, error) {
 	payer := s.signer
@@ -134,6 +130,11 @@ func (s *Session) build(blockhash solana.Hash, ixs []solana.Instruction, cfg *wr
 	msg, err := txn.CompileLegacy(payer, blockhash, ixs...)
 	if err != nil {
 		return nil, fmt.Errorf("session: building transaction: %w", err)
+	}
+	if cfg.guard != nil {
+		if err := cfg.guard.Check(msg.Bytes()); err != nil {
+			return nil, err
+		}
 	}
 	if cfg.payer == nil && len(cfg.keys) == 0 && cfg.external == nil {
 		// A move: the session key is the only key at hand, and Sign checks that it is the

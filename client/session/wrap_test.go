@@ -3,6 +3,7 @@ package session
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,6 +14,8 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/programs/system"
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/guard"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/stretchr/testify/require"
 )
 
@@ -29,25 +32,29 @@ func TestWrapChecksInstructions(t *testing.T) {
 	tests := []struct {
 		name    string
 		ixs     []solana.Instruction
-		opts    []WrapOption
+		params  MoveParams
 		wantErr error
 		index   int
 		program solana.PublicKey
 	}{
 		{name: "move", ixs: []solana.Instruction{moveIx(s, player)}},
 		{name: "two moves", ixs: []solana.Instruction{moveIx(s, player), moveIx(s, other)}},
-		{name: "transfer into the signer needs no session", ixs: []solana.Instruction{moveIx(s, player), transfer}, opts: []WrapOption{WithSigners(newKey(t))}, wantErr: ErrMissingKey, index: -1},
+		{name: "a transfer into the signer names it too", ixs: []solana.Instruction{moveIx(s, player), transfer}, params: MoveParams{Signers: []*txn.SessionKey{newKey(t)}}, wantErr: guard.ErrForeignProgram, index: 1, program: solana.SystemProgramID},
 		{name: "no signer", ixs: []solana.Instruction{ix(s.target, meta(player).WRITE(), meta(s.token))}, wantErr: ErrMissingSigner, index: 0, program: s.target},
 		{name: "signer not signing", ixs: []solana.Instruction{moveIx(s, player), ix(s.target, meta(s.signer), meta(s.token))}, wantErr: ErrMissingSigner, index: 1, program: s.target},
 		{name: "no token", ixs: []solana.Instruction{moveIx(s, player), ix(s.target, meta(s.signer).SIGNER(), meta(s.target))}, wantErr: ErrMissingToken, index: 1, program: s.target},
-		{name: "signer for another program", ixs: []solana.Instruction{ix(other, meta(s.signer).SIGNER().WRITE(), meta(s.token))}, wantErr: ErrWrongTarget, index: 0, program: other},
-		{name: "system transfer out of the signer", ixs: []solana.Instruction{moveIx(s, player), system.NewTransferInstruction(1, s.signer, other).Build()}, wantErr: ErrWrongTarget, index: 1, program: solana.SystemProgramID},
-		{name: "another authority", ixs: []solana.Instruction{moveIx(s, player)}, opts: []WrapOption{ForAuthority(other)}, wantErr: ErrWrongAuthority, index: -1},
-		{name: "same authority", ixs: []solana.Instruction{moveIx(s, player)}, opts: []WrapOption{ForAuthority(s.authority)}},
+		{name: "signer for another program", ixs: []solana.Instruction{ix(other, meta(s.signer).SIGNER().WRITE(), meta(s.token))}, wantErr: guard.ErrForeignProgram, index: 0, program: other},
+		{name: "signer named, unflagged, by another program", ixs: []solana.Instruction{ix(other, meta(player).WRITE(), meta(s.signer))}, wantErr: guard.ErrForeignProgram, index: 0, program: other},
+		{name: "system transfer out of the signer", ixs: []solana.Instruction{moveIx(s, player), system.NewTransferInstruction(1, s.signer, other).Build()}, wantErr: guard.ErrForeignProgram, index: 1, program: solana.SystemProgramID},
+		{name: "system transfer out of the signer, unflagged", ixs: []solana.Instruction{moveIx(s, player), ix(solana.SystemProgramID, meta(s.signer).WRITE(), meta(other).WRITE())}, wantErr: guard.ErrForeignProgram, index: 1, program: solana.SystemProgramID},
+		{name: "unit price over the cap", ixs: []solana.Instruction{moveIx(s, player), computeUnitPrice(guard.DefaultMaxUnitPrice + 1)}, wantErr: guard.ErrComputeBudget, index: 1, program: solana.ComputeBudget},
+		{name: "unit price within the cap", ixs: []solana.Instruction{moveIx(s, player), computeUnitPrice(guard.DefaultMaxUnitPrice)}},
+		{name: "another authority", ixs: []solana.Instruction{moveIx(s, player)}, params: MoveParams{Authority: other}, wantErr: ErrWrongAuthority, index: -1},
+		{name: "same authority", ixs: []solana.Instruction{moveIx(s, player)}, params: MoveParams{Authority: s.authority}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			tx, err := s.Wrap(context.Background(), solana.Hash{1}, tc.ixs, tc.opts...)
+			tx, err := s.Wrap(context.Background(), solana.Hash{1}, tc.ixs, tc.params)
 			if tc.wantErr == nil {
 				require.NoError(t, err)
 				require.NoError(t, tx.VerifySignatures())
@@ -57,7 +64,7 @@ func TestWrapChecksInstructions(t *testing.T) {
 			}
 			require.ErrorIs(t, err, tc.wantErr)
 			require.Nil(t, tx)
-			var ie *RefusedError
+			var ie *guard.RefusedError
 			if tc.index < 0 || !errors.As(err, &ie) {
 				require.Negative(t, tc.index, "want an InstructionError, got %v", err)
 				return
@@ -79,13 +86,13 @@ func TestWrapSigners(t *testing.T) {
 		solana.Meta(s.token),
 	}, []byte{9})
 
-	tx, err := s.Wrap(context.Background(), solana.Hash{2}, []solana.Instruction{newAcct}, WithPayer(payer), WithSigners(fresh))
+	tx, err := s.Wrap(context.Background(), solana.Hash{2}, []solana.Instruction{newAcct}, MoveParams{Payer: payer, Signers: []*txn.SessionKey{fresh}})
 	require.NoError(t, err)
 	require.NoError(t, tx.VerifySignatures())
 	require.Equal(t, uint8(3), tx.Message.Header.NumRequiredSignatures)
 	require.Equal(t, payer.PublicKey(), tx.Message.AccountKeys[0])
 
-	_, err = s.Wrap(context.Background(), solana.Hash{2}, []solana.Instruction{newAcct}, WithPayer(payer))
+	_, err = s.Wrap(context.Background(), solana.Hash{2}, []solana.Instruction{newAcct}, MoveParams{Payer: payer})
 	require.ErrorIs(t, err, ErrMissingKey)
 	require.Contains(t, err.Error(), fresh.PublicKey().String())
 }
@@ -96,7 +103,7 @@ func TestWrapLeavesInstructionsUntouched(t *testing.T) {
 	// which solana.NewTransaction would write back into this meta.
 	ix := moveIx(s, solana.NewWallet().PublicKey())
 	before := *ix.Accounts()[1]
-	_, err := s.Wrap(context.Background(), solana.Hash{3}, []solana.Instruction{ix})
+	_, err := s.Wrap(context.Background(), solana.Hash{3}, []solana.Instruction{ix}, MoveParams{})
 	require.NoError(t, err)
 	require.Equal(t, before, *ix.Accounts()[1])
 }
@@ -108,17 +115,17 @@ func TestWrapRefusals(t *testing.T) {
 	ctx := context.Background()
 
 	live := testSession(t, m, 1_001)
-	tx, err := live.Wrap(ctx, solana.Hash{}, []solana.Instruction{moveIx(live, solana.PublicKey{})})
+	tx, err := live.Wrap(ctx, solana.Hash{}, []solana.Instruction{moveIx(live, solana.PublicKey{})}, MoveParams{})
 	require.NoError(t, err)
 	require.NotNil(t, tx)
 
 	expired := testSession(t, m, 1_000)
-	_, err = expired.Wrap(ctx, solana.Hash{}, []solana.Instruction{moveIx(expired, solana.PublicKey{})})
+	_, err = expired.Wrap(ctx, solana.Hash{}, []solana.Instruction{moveIx(expired, solana.PublicKey{})}, MoveParams{})
 	require.ErrorIs(t, err, client.ErrExpired)
 
 	revoked := testSession(t, m, 5_000)
 	revoked.state.Store(stateRevoked)
-	_, err = revoked.Wrap(ctx, solana.Hash{}, []solana.Instruction{moveIx(revoked, solana.PublicKey{})})
+	_, err = revoked.Wrap(ctx, solana.Hash{}, []solana.Instruction{moveIx(revoked, solana.PublicKey{})}, MoveParams{})
 	require.ErrorIs(t, err, ErrRevoked)
 	require.True(t, revoked.Revoked())
 }
@@ -150,4 +157,8 @@ func TestSessionPrintsNoKey(t *testing.T) {
 	require.Error(t, err)
 	require.Equal(t, "session "+s.token.String()+" (v1, authority "+s.authority.String()+", target "+s.target.String()+
 		", signer "+s.signer.String()+", valid until 2023-11-14T22:13:20Z)", s.String())
+}
+
+func computeUnitPrice(microLamports uint64) solana.Instruction {
+	return solana.NewInstruction(solana.ComputeBudget, nil, binary.LittleEndian.AppendUint64([]byte{3}, microLamports))
 }

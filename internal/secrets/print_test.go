@@ -32,6 +32,7 @@ var holders = map[string]reflect.Type{
 	"client/session.Pool":         reflect.TypeFor[session.Pool](),
 	"client/session.RenewParams":  reflect.TypeFor[session.RenewParams](),
 	"client/session.RevokeParams": reflect.TypeFor[session.RevokeParams](),
+	"client/session.MoveParams":   reflect.TypeFor[session.MoveParams](),
 	"client/session.Seed":         reflect.TypeFor[session.Seed](),
 	"client/session.Session":      reflect.TypeFor[session.Session](),
 	"client/session.Snapshot":     reflect.TypeFor[session.Snapshot](),
