@@ -35,3 +35,14 @@ func TestOptionsAccumulate(t *testing.T) {
 		t.Fatalf("config = %+v, want %+v", cfg, want)
 	}
 }
+
+// Scalar options replace: the last one given wins.
+func TestOptionsReplace(t *testing.T) {
+	var cfg config
+	for _, o := range []Option{WithCacheDir("/a"), WithCacheDir("/b"), WithValidatorPath("/v"), WithBackend(TestValidator)} {
+		o(&cfg)
+	}
+	if cfg.cacheDir != "/b" || cfg.validatorPath != "/v" || cfg.backend != TestValidator {
+		t.Fatalf("config = %+v", cfg)
+	}
+}

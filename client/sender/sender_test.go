@@ -702,3 +702,24 @@ func TestSendInvalidBuild(t *testing.T) {
 	_, err := s.Send(context.Background(), tr.build)
 	assert.ErrorIs(t, err, sender.ErrClosed)
 }
+
+// With one signing allowed, a transaction whose blockhash expires unconfirmed ends the
+// action with ErrBlockhashExpired instead of a re-signed transaction; nothing lands.
+func TestSendMaxSignings(t *testing.T) {
+	n := localnettest.ForTest(t)
+	proxy := faultproxy.New(t, n.RPCURL(), func(c faultproxy.Call) faultproxy.Fault {
+		if c.Method == "sendTransaction" {
+			return faultproxy.Blackhole
+		}
+		return faultproxy.Pass
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	s := newSender(t, proxy.URL(), sender.WithWebSocket(n.WSURL()), sender.WithMaxSignings(1))
+	outs := run(ctx, s, plan(fundPayers(t, n, 1), 1))
+	require.Len(t, outs, 1)
+	require.ErrorIs(t, outs[0].err, sender.ErrBlockhashExpired)
+
+	_, err := sender.New(n.RPC(), sender.WithMaxSignings(0))
+	require.ErrorContains(t, err, "sender: max signings 0 is below 1")
+}

@@ -23,7 +23,7 @@ func readFixture(t testing.TB, name string) *Object {
 	return obj
 }
 
-func linkFixtures(t testing.TB, opt Options, names ...string) ([]byte, error) {
+func linkFixtures(t testing.TB, opt Params, names ...string) ([]byte, error) {
 	t.Helper()
 	objs := make([]*Object, len(names))
 	for i, n := range names {
@@ -34,7 +34,7 @@ func linkFixtures(t testing.TB, opt Options, names ...string) ([]byte, error) {
 
 func mustLink(t testing.TB, arch Arch, names ...string) []byte {
 	t.Helper()
-	out, err := linkFixtures(t, Options{Arch: arch}, names...)
+	out, err := linkFixtures(t, Params{Arch: arch}, names...)
 	if err != nil {
 		t.Fatalf("Link(%v, %v): %v", names, arch, err)
 	}

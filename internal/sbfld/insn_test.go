@@ -99,7 +99,7 @@ func TestLinkRefusesPatchedInstructions(t *testing.T) {
 			patched := append([]byte(nil), text.Data...)
 			copy(patched[2*insnSize:], tt.patch)
 			text.Data = patched
-			_, err := Link([]*Object{obj}, Options{})
+			_, err := Link([]*Object{obj}, Params{})
 			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("err = %v, want %v mentioning %q", err, tt.want, tt.msg)
 			}
@@ -150,7 +150,7 @@ func TestLinkRefusesPatchedRelocations(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			obj := readFixture(t, "hello")
 			tt.mutate(obj)
-			_, err := Link([]*Object{obj}, Options{})
+			_, err := Link([]*Object{obj}, Params{})
 			if !errors.Is(err, tt.want) || !strings.Contains(err.Error(), tt.msg) {
 				t.Fatalf("err = %v, want %v mentioning %q", err, tt.want, tt.msg)
 			}

@@ -32,8 +32,8 @@ func ParseArch(s string) (Arch, error) {
 	return 0, fmt.Errorf("unknown arch %q: use v0 or v3", s)
 }
 
-// Options control a link.
-type Options struct {
+// Params control a link.
+type Params struct {
 	Arch  Arch
 	Entry string // entrypoint symbol; "entrypoint" if empty
 	// ExtraSyscalls extends the allow-list, for syscalls newer than this
@@ -95,7 +95,7 @@ type image struct {
 }
 
 type linker struct {
-	opt     Options
+	opt     Params
 	objs    []*Object
 	place   [][]placement
 	globals map[string][2]int // name -> {object, symbol index}
@@ -105,7 +105,7 @@ type linker struct {
 // Link links relocatable BPF objects into a Solana-loadable ELF shared
 // object. Inputs are laid out in the order given, so the same inputs always
 // give the same bytes.
-func Link(objs []*Object, opt Options) ([]byte, error) {
+func Link(objs []*Object, opt Params) ([]byte, error) {
 	if opt.Entry == "" {
 		opt.Entry = "entrypoint"
 	}

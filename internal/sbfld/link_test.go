@@ -509,23 +509,23 @@ func TestLinkErrors(t *testing.T) {
 	tests := []struct {
 		name    string
 		objs    []string
-		opt     Options
+		opt     Params
 		want    error
 		message []string
 	}{
-		{"alu32", []string{"alu32"}, Options{}, ErrALU32,
+		{"alu32", []string{"alu32"}, Params{}, ErrALU32,
 			[]string{"alu32.o:.text+0x", "(in entrypoint)", "add32", "compile with -mcpu=v2"}},
-		{"data", []string{"writable"}, Options{}, ErrWritable,
+		{"data", []string{"writable"}, Params{}, ErrWritable,
 			[]string{"writable.o:.data", "no writable globals", "counter", "const"}},
-		{"bss", []string{"bss"}, Options{}, ErrWritable, []string{".bss", "calls"}},
-		{"unknown syscall", []string{"unknown_syscall"}, Options{}, ErrUnknownSyscall,
+		{"bss", []string{"bss"}, Params{}, ErrWritable, []string{".bss", "calls"}},
+		{"unknown syscall", []string{"unknown_syscall"}, Params{}, ErrUnknownSyscall,
 			[]string{`"sol_frobnicate"`, "sol_log_", "sol_invoke_signed_c", "-allow-syscall sol_frobnicate"}},
-		{"memcmp", []string{"memcmp"}, Options{}, ErrUnknownSyscall, []string{`"memcmp"`, "sol_memcmp_", "signature"}},
-		{"function pointer", []string{"funcptr"}, Options{}, ErrFunctionPointer, []string{"callx", "call functions directly"}},
-		{"no entrypoint", []string{"noentry"}, Options{}, ErrEntrypoint, []string{`"entrypoint"`, "uint64_t entrypoint"}},
-		{"missing library", []string{"multi_main"}, Options{}, ErrUnknownSyscall, []string{`"lib_len"`, "link the object that defines it"}},
-		{"duplicate", []string{"hello", "hello"}, Options{}, ErrDuplicate, []string{`"entrypoint"`, "also defined"}},
-		{"entry not a function", []string{"hello"}, Options{Entry: "sol_log_"}, ErrEntrypoint, []string{`"sol_log_"`}},
+		{"memcmp", []string{"memcmp"}, Params{}, ErrUnknownSyscall, []string{`"memcmp"`, "sol_memcmp_", "signature"}},
+		{"function pointer", []string{"funcptr"}, Params{}, ErrFunctionPointer, []string{"callx", "call functions directly"}},
+		{"no entrypoint", []string{"noentry"}, Params{}, ErrEntrypoint, []string{`"entrypoint"`, "uint64_t entrypoint"}},
+		{"missing library", []string{"multi_main"}, Params{}, ErrUnknownSyscall, []string{`"lib_len"`, "link the object that defines it"}},
+		{"duplicate", []string{"hello", "hello"}, Params{}, ErrDuplicate, []string{`"entrypoint"`, "also defined"}},
+		{"entry not a function", []string{"hello"}, Params{Entry: "sol_log_"}, ErrEntrypoint, []string{`"sol_log_"`}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -543,7 +543,7 @@ func TestLinkErrors(t *testing.T) {
 }
 
 func TestSyscallErrorFields(t *testing.T) {
-	_, err := linkFixtures(t, Options{}, "unknown_syscall")
+	_, err := linkFixtures(t, Params{}, "unknown_syscall")
 	var se *SyscallError
 	if !errors.As(err, &se) {
 		t.Fatalf("err = %T %v, want *SyscallError", err, err)
@@ -554,7 +554,7 @@ func TestSyscallErrorFields(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	out, err := linkFixtures(t, Options{ExtraSyscalls: []string{"sol_frobnicate"}}, "unknown_syscall")
+	out, err := linkFixtures(t, Params{ExtraSyscalls: []string{"sol_frobnicate"}}, "unknown_syscall")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -562,7 +562,7 @@ func TestOptions(t *testing.T) {
 	if len(dyn) != 2 || dyn[1].Name != "sol_frobnicate" {
 		t.Errorf("dynamic symbols %+v, want entrypoint and sol_frobnicate", dyn)
 	}
-	out, err = linkFixtures(t, Options{Entry: "helper"}, "noentry")
+	out, err = linkFixtures(t, Params{Entry: "helper"}, "noentry")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -570,10 +570,10 @@ func TestOptions(t *testing.T) {
 	if l.funcStarts(t)[l.f.Entry] != "helper" {
 		t.Errorf("entry %#x is not helper", l.f.Entry)
 	}
-	if _, err := Link(nil, Options{}); !errors.Is(err, ErrEntrypoint) {
+	if _, err := Link(nil, Params{}); !errors.Is(err, ErrEntrypoint) {
 		t.Errorf("Link(nil) = %v", err)
 	}
-	if _, err := Link([]*Object{readFixture(t, "hello")}, Options{Arch: 2}); err == nil {
+	if _, err := Link([]*Object{readFixture(t, "hello")}, Params{Arch: 2}); err == nil {
 		t.Error("Link accepted arch v2")
 	}
 }

@@ -102,8 +102,8 @@ func FuzzReadObject(f *testing.F) {
 			return
 		}
 		for _, arch := range []Arch{V0, V3} {
-			a, errA := Link([]*Object{obj}, Options{Arch: arch})
-			b, errB := Link([]*Object{obj}, Options{Arch: arch})
+			a, errA := Link([]*Object{obj}, Params{Arch: arch})
+			b, errB := Link([]*Object{obj}, Params{Arch: arch})
 			if (errA == nil) != (errB == nil) || !bytes.Equal(a, b) {
 				t.Fatalf("%v: two links of one input differ", arch)
 			}

@@ -184,3 +184,39 @@ func TestDeployRejectsInvalidELF(t *testing.T) {
 		t.Fatalf("program account after failed deploy: err = %v, want not found", err)
 	}
 }
+
+// WriteBuffer leaves a loader-v3 buffer that names its authority and holds the ELF,
+// ready for an upgrade that another party signs.
+func TestWriteBuffer(t *testing.T) {
+	n := localnettest.ForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	payer, err := n.NewFundedKey(ctx, 10*solana.LAMPORTS_PER_SOL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	authority := solana.NewWallet().PrivateKey
+	elf := preloadedELF(t, n, memoID)
+	buffer, err := deploy.WriteBuffer(ctx, n.RPC(), payer, authority, elf, deploy.Params{Parallelism: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc, err := n.RPC().GetAccountInfoWithOpts(ctx, buffer, &rpc.GetAccountInfoOpts{Commitment: rpc.CommitmentConfirmed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := acc.Value.Data.GetBinary()
+	// UpgradeableLoaderState::Buffer: u32 tag 1, Some(authority), then the bytes.
+	if !acc.Value.Owner.Equals(deploy.LoaderID) || len(data) != 37+len(elf) {
+		t.Fatalf("buffer owned by %s with %d bytes, want the loader and %d", acc.Value.Owner, len(data), 37+len(elf))
+	}
+	if data[0] != 1 || data[4] != 1 || !bytes.Equal(data[5:37], authority.PublicKey().Bytes()) {
+		t.Fatalf("buffer header % x, want Buffer with authority %s", data[:37], authority.PublicKey())
+	}
+	if !bytes.Equal(data[37:], elf) {
+		t.Fatal("buffer bytes differ from the ELF")
+	}
+	if _, err := deploy.WriteBuffer(ctx, n.RPC(), payer, authority, nil, deploy.Params{}); !errors.Is(err, deploy.ErrEmptyELF) {
+		t.Fatalf("WriteBuffer of nothing = %v, want ErrEmptyELF", err)
+	}
+}

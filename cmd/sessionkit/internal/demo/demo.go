@@ -24,8 +24,8 @@ import (
 	"github.com/sessionkit/sessionkit/program/gplsession"
 )
 
-// Options tune the demo; the zero value is not valid, start from Defaults.
-type Options struct {
+// Params tune the demo; the zero value is not valid, start from Defaults.
+type Params struct {
 	// Moves is how many move_player transactions the session key signs.
 	Moves int
 	// Concurrency is how many moves are in flight at once.
@@ -43,8 +43,8 @@ type Options struct {
 
 // Defaults are the demo's defaults: 100 moves, 4 in flight, a V1 session with the
 // program's default 0.01 SOL top-up, valid for an hour.
-func Defaults() Options {
-	return Options{Moves: 100, Concurrency: 4, TopUp: client.DefaultTopUpLamports, ValidFor: time.Hour}
+func Defaults() Params {
+	return Params{Moves: 100, Concurrency: 4, TopUp: client.DefaultTopUpLamports, ValidFor: time.Hour}
 }
 
 // Funding is what the authority (and the sponsor) start with.
@@ -58,7 +58,7 @@ const localPoll = 25 * time.Millisecond
 var ErrBadOptions = errors.New("demo: invalid options")
 
 // Run performs the demo. Progress is drawn on pr (nil or silent for none).
-func Run(ctx context.Context, opt Options, pr *progress.Reporter) (*Report, error) {
+func Run(ctx context.Context, opt Params, pr *progress.Reporter) (*Report, error) {
 	if opt.Moves < 1 || opt.Concurrency < 1 || opt.ValidFor <= 0 {
 		return nil, fmt.Errorf("%w: moves and concurrency must be at least 1, valid-for positive", ErrBadOptions)
 	}
@@ -86,7 +86,7 @@ const feeBound = 5_000
 
 // run is one demo in progress.
 type run struct {
-	opt  Options
+	opt  Params
 	pr   *progress.Reporter
 	r    *Report
 	game examplegame.Game

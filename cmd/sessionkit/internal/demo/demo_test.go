@@ -10,11 +10,11 @@ import (
 )
 
 func TestRunRefusesBadOptions(t *testing.T) {
-	for _, mod := range []func(*Options){
-		func(o *Options) { o.Moves = 0 },
-		func(o *Options) { o.Concurrency = 0 },
-		func(o *Options) { o.ValidFor = 0 },
-		func(o *Options) { o.TopUp = uint64(o.Moves+2)*feeBound - 1 },
+	for _, mod := range []func(*Params){
+		func(o *Params) { o.Moves = 0 },
+		func(o *Params) { o.Concurrency = 0 },
+		func(o *Params) { o.ValidFor = 0 },
+		func(o *Params) { o.TopUp = uint64(o.Moves+2)*feeBound - 1 },
 	} {
 		o := Defaults()
 		mod(&o)

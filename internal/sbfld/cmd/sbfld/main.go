@@ -58,7 +58,7 @@ func run(args []string, stderr io.Writer) error {
 		}
 		objs = append(objs, obj)
 	}
-	so, err := sbfld.Link(objs, sbfld.Options{Arch: a, Entry: *entry, ExtraSyscalls: extra})
+	so, err := sbfld.Link(objs, sbfld.Params{Arch: a, Entry: *entry, ExtraSyscalls: extra})
 	if err != nil {
 		return err
 	}

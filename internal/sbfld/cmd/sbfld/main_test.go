@@ -35,7 +35,7 @@ func TestRun(t *testing.T) {
 			}
 			objs = append(objs, obj)
 		}
-		want, err := sbfld.Link(objs, sbfld.Options{Arch: a})
+		want, err := sbfld.Link(objs, sbfld.Params{Arch: a})
 		if err != nil || !bytes.Equal(got, want) {
 			t.Errorf("%s: CLI output differs from sbfld.Link (%v)", arch, err)
 		}
