@@ -1,9 +1,6 @@
 package programidl
 
-import (
-	"bytes"
-	_ "embed"
-)
+import _ "embed"
 
 // exampleGameJSON is the Anchor 0.30 spec IDL of program/examplegame, the sessionkit
 // example target program: init_player, move_player (owner or session signer), the Player
@@ -14,6 +11,3 @@ var exampleGameJSON []byte
 
 // ExampleGame parses the embedded example-game IDL.
 func ExampleGame() (*IDL, error) { return Parse(exampleGameJSON) }
-
-// ExampleGameJSON returns a copy of the embedded example-game IDL document.
-func ExampleGameJSON() []byte { return bytes.Clone(exampleGameJSON) }

@@ -13,7 +13,7 @@ import (
 
 // Report is what the demo did and measured. Durations marshal as milliseconds.
 type Report struct {
-	Options   Params         `json:"-"`
+	Options   Params          `json:"-"`
 	Cluster   Cluster         `json:"cluster"`
 	Programs  []Program       `json:"programs"`
 	Authority string          `json:"authority"`
