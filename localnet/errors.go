@@ -17,7 +17,7 @@ var (
 	// ErrDisabled means the backend is Off, e.g. SESSIONKIT_LOCALNET=off.
 	ErrDisabled = errors.New("localnet: disabled by " + EnvBackend + "=off")
 	// ErrUnsupported means the backend cannot do what was asked.
-	ErrUnsupported = errors.New("not supported")
+	ErrUnsupported = errors.New("localnet: not supported")
 	// ErrStartTimeout means the runtime did not become ready within the WithStartTimeout bound.
 	ErrStartTimeout = errors.New("localnet: runtime not ready before the start timeout")
 )

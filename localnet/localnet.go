@@ -264,7 +264,7 @@ func (cfg *config) validate(b Backend) error {
 		}
 	}
 	if b == Embedded && (cfg.cloneURL != "" || len(cfg.clone) > 0) {
-		return fmt.Errorf("localnet: cloning accounts from another cluster: %w on the embedded backend", ErrUnsupported)
+		return fmt.Errorf("%w: cloning accounts from another cluster on the embedded backend", ErrUnsupported)
 	}
 	if len(cfg.clone) > 0 && cfg.cloneURL == "" {
 		return &ConfigError{Field: "Clone", Reason: "needs CloneURL"}
@@ -469,7 +469,7 @@ func (n *Net) NewFundedKey(ctx context.Context, lamports uint64) (solana.Private
 // waiting. Only the embedded backend can do it; others return ErrUnsupported.
 func (n *Net) WarpTime(ctx context.Context, t time.Time) error {
 	if n.info.Backend != Embedded {
-		return fmt.Errorf("localnet: WarpTime: %w on %s", ErrUnsupported, n.info.Backend)
+		return fmt.Errorf("%w: WarpTime on %s", ErrUnsupported, n.info.Backend)
 	}
 	var out any
 	err := n.client.RPCCallForInto(ctx, &out, "surfnet_timeTravel", []any{map[string]any{"absoluteTimestamp": t.UnixMilli()}})

@@ -231,7 +231,7 @@ func freePorts() (rpcPort, faucet, gossip int, err error) {
 			return rpcPort, faucet, gossip, nil
 		}
 	}
-	return 0, 0, 0, errors.New("no free local ports for the validator")
+	return 0, 0, 0, errors.New("localnet: no free local ports for the validator")
 }
 
 func orDiscard(w io.Writer) io.Writer {
