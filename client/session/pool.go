@@ -227,22 +227,34 @@ const (
 
 // settle sweeps s's signer if its token allows and deletes its key from the store once
 // the signer is empty, reporting to OnError why not otherwise. The error is the store's.
+//
+// Only a balance read at a slot at least as new as the session's last transaction may
+// show the signer empty: lamports credited between a sweep's measurement and its landing
+// stay on the signer, and a lagging node may not have seen the sweep at all. So after a
+// sweep the balance is read again before the key may go.
 func (p *Pool) settle(ctx context.Context, s *Session, revokeNow bool) (outcome, error) {
-	bal, err := p.mgr.rpc.GetBalance(ctx, s.signer, p.mgr.commitment)
+	bal, err := p.mgr.balanceAt(ctx, s.signer, s.lastSlot.Load())
 	if err != nil {
-		p.report(s, fmt.Errorf("session: reading the balance of session signer %s, keeping its key: %w", s.signer, err))
+		p.report(s, fmt.Errorf("session: keeping the key of %s: %w", s.token, err))
 		return retry, nil
 	}
-	if bal.Value > 0 {
+	if bal > 0 {
 		err := p.sweep(ctx, s, revokeNow)
 		switch {
 		case errors.Is(err, errActive):
 			return retry, nil // an expiry to wait for, not a failure
 		case errors.Is(err, errNotRevoking):
-			p.report(s, fmt.Errorf("session: %s expired with %d lamports on its signer; its key stays in the store: %w", s.token, bal.Value, err))
+			p.report(s, fmt.Errorf("session: %s expired with %d lamports on its signer; its key stays in the store: %w", s.token, bal, err))
 			return kept, nil
 		case err != nil:
-			p.report(s, fmt.Errorf("session: %s's signer holds %d lamports, keeping its key: %w", s.token, bal.Value, err))
+			p.report(s, fmt.Errorf("session: %s's signer holds %d lamports, keeping its key: %w", s.token, bal, err))
+			return retry, nil
+		}
+		if bal, err = p.mgr.balanceAt(ctx, s.signer, s.lastSlot.Load()); err != nil || bal > 0 {
+			if err == nil {
+				err = fmt.Errorf("%w: %d lamports arrived on session signer %s after the sweep was measured", ErrNoSweep, bal, s.signer)
+			}
+			p.report(s, fmt.Errorf("session: keeping the key of %s for a later pass: %w", s.token, err))
 			return retry, nil
 		}
 	}
@@ -307,18 +319,25 @@ func (p *Pool) Restore(ctx context.Context) (restored int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("session: loading stored sessions: %w", err)
 	}
+	// Nothing in a snapshot says which slot last changed its signer's account: reads that
+	// decide about a restored key are at least as new as this restore.
+	since, err := p.mgr.rpc.GetSlot(ctx, p.mgr.commitment)
+	if err != nil {
+		return 0, fmt.Errorf("session: reading the slot before restoring: %w", err)
+	}
 	var errs []error
 	for _, snap := range snaps {
 		s, err := p.mgr.Resume(ctx, snap)
 		switch {
 		case err == nil:
+			s.noteSlot(since)
 		case errors.Is(err, ErrNotFound), errors.Is(err, client.ErrExpired):
-			if err := p.retireSnapshot(ctx, snap); err != nil {
+			if err := p.retireSnapshot(ctx, snap, since); err != nil {
 				errs = append(errs, err)
 			}
 			continue
 		case errors.Is(err, ErrMismatch):
-			if err := p.forgetMismatch(ctx, snap, err); err != nil {
+			if err := p.forgetMismatch(ctx, snap, since, err); err != nil {
 				errs = append(errs, err)
 			}
 			continue
@@ -347,7 +366,7 @@ func (p *Pool) Restore(ctx context.Context) (restored int, err error) {
 
 // retireSnapshot retires the session of a snapshot that Resume refused for a token gone
 // or expired: its signer may still hold the top-up.
-func (p *Pool) retireSnapshot(ctx context.Context, snap Snapshot) error {
+func (p *Pool) retireSnapshot(ctx context.Context, snap Snapshot, since uint64) error {
 	key, err := txn.NewSessionKey(snap.Seed[:])
 	if err != nil {
 		return err
@@ -357,6 +376,7 @@ func (p *Pool) retireSnapshot(ctx context.Context, snap Snapshot) error {
 		token: snap.Token, signer: snap.SessionSigner, authority: snap.Authority, target: snap.TargetProgram,
 		feePayer: snap.FeePayer, version: snap.Version, validUntil: snap.ValidUntil, key: key, mgr: p.mgr,
 	}
+	s.noteSlot(since)
 	out, err := p.retireOutcome(ctx, s, false)
 	if out != retry {
 		key.Zero() // the store has it, or nothing was left to guard
@@ -367,19 +387,19 @@ func (p *Pool) retireSnapshot(ctx context.Context, snap Snapshot) error {
 // forgetMismatch deletes a snapshot that disagrees with the chain only when the account
 // of its key is empty: where else its lamports belong is not something a snapshot that
 // fails its checks can be trusted to say.
-func (p *Pool) forgetMismatch(ctx context.Context, snap Snapshot, cause error) error {
+func (p *Pool) forgetMismatch(ctx context.Context, snap Snapshot, since uint64, cause error) error {
 	key, err := txn.NewSessionKey(snap.Seed[:])
 	if err != nil {
 		return err
 	}
 	signer := key.PublicKey()
 	key.Zero()
-	bal, err := p.mgr.rpc.GetBalance(ctx, signer, p.mgr.commitment)
+	bal, err := p.mgr.balanceAt(ctx, signer, since)
 	if err != nil {
-		return fmt.Errorf("session: reading the balance of %s, keeping stored session %s: %w", signer, snap.Token, err)
+		return fmt.Errorf("session: keeping stored session %s: %w", snap.Token, err)
 	}
-	if bal.Value > 0 {
-		p.report(nil, fmt.Errorf("session: keeping stored session %s, its key's account %s holds %d lamports: %w", snap.Token, signer, bal.Value, cause))
+	if bal > 0 {
+		p.report(nil, fmt.Errorf("session: keeping stored session %s, its key's account %s holds %d lamports: %w", snap.Token, signer, bal, cause))
 		return nil
 	}
 	if err := p.cfg.Persister.Delete(ctx, snap.Token); err != nil {

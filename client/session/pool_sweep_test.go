@@ -10,6 +10,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/internal/faultproxy"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
 
 // errLog collects what a pool reports to OnError.
@@ -240,4 +243,48 @@ func TestPoolRestoreKeepsExpiredWithoutRevokeExpired(t *testing.T) {
 	require.Equal(t, tokenSet(s), store.tokens())
 	require.Empty(t, pool.Retired())
 	require.Equal(t, uint64(2_000_000), e.balance(s.SessionSigner()))
+}
+
+// The hardening issue's reproduction: lamports credited to the signer between the
+// sweep's measurement and its landing stayed on the signer, and the pool deleted the key
+// anyway. The pool now reads the balance again, at a slot no older than the sweep, and
+// keeps the key until a later pass has swept the rest.
+func TestPoolKeepsKeyWhenLamportsArriveDuringTheSweep(t *testing.T) {
+	net := localnettest.ForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	var credit func()
+	proxy := faultproxy.New(t, net.RPCURL(), func(c faultproxy.Call) faultproxy.Fault {
+		if c.Method == "sendTransaction" && credit != nil {
+			credit() // lands before the sweep does
+			credit = nil
+		}
+		return faultproxy.Pass
+	})
+	e := newEnvWith(t, ctx, net, sender.NewRPCClient(proxy.URL(), nil), sender.WithPollInterval(20*time.Millisecond))
+	authority := e.funded(1_000_000_000)
+	store := newMemStore()
+	var log errLog
+	s, err := e.m.Create(ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 2_000_000, ValidFor: time.Hour})
+	require.NoError(t, err)
+	pool := NewPool(e.m, PoolConfig{Persister: store, Interval: -1, OnError: log.add})
+	defer pool.Close()
+	_, err = pool.Put(ctx, s)
+	require.NoError(t, err)
+	// Revoked elsewhere without a sweep: the pool's pass has the signer's lamports to move.
+	_, err = e.m.RevokeToken(ctx, s.Token(), RevokeParams{FeePayer: keyFrom(t, authority)})
+	require.NoError(t, err)
+	credit = func() { require.NoError(t, net.Fund(ctx, s.SessionSigner(), 1_000_000)) }
+
+	_, err = pool.Remove(ctx, authority.PublicKey(), gameID)
+	require.NoError(t, err)
+	require.Equal(t, uint64(1_000_000), e.balance(s.SessionSigner()), "the credit arrived after the measurement")
+	require.Equal(t, tokenSet(s), store.tokens(), "the key stays while its signer holds lamports")
+	errs := log.all()
+	require.Len(t, errs, 1)
+	require.ErrorIs(t, errs[0], ErrNoSweep)
+
+	require.NoError(t, pool.Maintain(ctx)) // the next pass sweeps the rest and lets the key go
+	require.Zero(t, e.balance(s.SessionSigner()))
+	require.Empty(t, store.tokens())
 }

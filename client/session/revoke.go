@@ -54,7 +54,7 @@ func (m *Manager) Revoke(ctx context.Context, s *Session, p RevokeParams) (*Revo
 	if err != nil {
 		return nil, err
 	}
-	sig, err := m.send(ctx, plan.build)
+	sig, err := m.send(ctx, s, plan.build)
 	if err := plan.settle(ctx, err); err != nil {
 		return nil, err
 	}
@@ -139,11 +139,10 @@ func (m *Manager) planRevoke(ctx context.Context, s *Session, p RevokeParams, ex
 // measure reads the signer's balance and the fee, and sizes the sweep.
 func (r *revokePlan) measure(ctx context.Context, keep bool) error {
 	m, s := r.m, r.s
-	bal, err := m.rpc.GetBalance(ctx, s.signer, m.commitment)
+	balance, err := m.balanceAt(ctx, s.signer, s.lastSlot.Load())
 	if err != nil {
-		return fmt.Errorf("session: reading the balance of session signer %s: %w", s.signer, err)
+		return err
 	}
-	balance := bal.Value
 	r.sweep = !keep && balance > 0
 	r.result.Swept = balance // the probe's amount; the fee does not depend on it
 	bh, err := m.blockhash(ctx)
@@ -248,7 +247,7 @@ func (m *Manager) sweepClosed(ctx context.Context, s *Session) (*RevokeResult, e
 	if !plan.sweep {
 		return nil, fmt.Errorf("%w: session signer %s holds no more than the %d-lamport fee", ErrNoSweep, s.signer, plan.result.Fee)
 	}
-	sig, err := m.send(ctx, plan.build)
+	sig, err := m.send(ctx, s, plan.build)
 	if err != nil {
 		return nil, fmt.Errorf("session: sweeping session signer %s: %w", s.signer, err)
 	}

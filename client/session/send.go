@@ -33,6 +33,9 @@ func (s *Session) SendWith(ctx context.Context, ixs []solana.Instruction, p Move
 	}
 	s.inflight.RLock()
 	res, err := s.mgr.snd.Send(ctx, s.mover(ctx, ixs, &cfg))
+	if err == nil {
+		s.noteSlot(res.Slot) // before a waiting Revoke reads the balance this move changed
+	}
 	s.inflight.RUnlock() // a waiting Revoke need not wait for noticeGone's lookup too
 	if err != nil {
 		s.noticeGone(ctx, err)
@@ -111,8 +114,9 @@ func (s *Session) buildDistinct(blockhash solana.Hash, ixs []solana.Instruction,
 
 var errNoSender = fmt.Errorf("%w: the Manager was made without a sender (read-only)", ErrBadParams)
 
-// send runs one action through the sender and returns the landed signature.
-func (m *Manager) send(ctx context.Context, build sender.BuildFunc) (solana.Signature, error) {
+// send runs one action of s through the sender and returns the landed signature,
+// noting its slot on s: reads that decide about s's key must be at least that new.
+func (m *Manager) send(ctx context.Context, s *Session, build sender.BuildFunc) (solana.Signature, error) {
 	if m.snd == nil {
 		return solana.Signature{}, errNoSender
 	}
@@ -120,7 +124,29 @@ func (m *Manager) send(ctx context.Context, build sender.BuildFunc) (solana.Sign
 	if err != nil {
 		return solana.Signature{}, err
 	}
+	s.noteSlot(res.Slot)
 	return res.Signature, nil
+}
+
+// balanceAt reads account's balance from a node that has seen at least minSlot (a slot
+// of ours that changed it), so that a node lagging behind a load balancer cannot report
+// an old balance. It fails rather than answer from an older slot.
+func (m *Manager) balanceAt(ctx context.Context, account solana.PublicKey, minSlot uint64) (uint64, error) {
+	cfg := map[string]any{"commitment": m.commitment}
+	if minSlot > 0 {
+		cfg["minContextSlot"] = minSlot
+	}
+	var out struct {
+		Context struct{ Slot uint64 } `json:"context"`
+		Value   uint64                `json:"value"`
+	}
+	if err := m.rpc.RPCCallForInto(ctx, &out, "getBalance", []any{account.String(), cfg}); err != nil {
+		return 0, fmt.Errorf("session: reading the balance of session signer %s at slot %d or later: %w", account, minSlot, err)
+	}
+	if out.Context.Slot < minSlot { // a node that ignores minContextSlot
+		return 0, fmt.Errorf("session: the balance of %s came from slot %d, older than %d", account, out.Context.Slot, minSlot)
+	}
+	return out.Value, nil
 }
 
 // sendSigned submits a transaction signed elsewhere; it cannot be re-signed.

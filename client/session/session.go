@@ -47,6 +47,9 @@ type Session struct {
 	salt      uint32
 	limitOnce sync.Once
 	limit0    *unitLimit
+	// lastSlot is the newest slot in which a transaction of this process changed the
+	// signer's account; reads that decide about the key are made at least that new.
+	lastSlot atomic.Uint64
 	// guard is what the guard lets the key sign, made on first use and replaced by
 	// AllowPrograms.
 	guard atomic.Pointer[guard.Policy]
@@ -59,6 +62,16 @@ const (
 	// statePending: prepared for a wallet, not created until SubmitSigned lands it.
 	statePending
 )
+
+// noteSlot records that a transaction of this session landed in slot.
+func (s *Session) noteSlot(slot uint64) {
+	for {
+		cur := s.lastSlot.Load()
+		if slot <= cur || s.lastSlot.CompareAndSwap(cur, slot) {
+			return
+		}
+	}
+}
 
 // AllowPrograms lets moves use programs other than the target that name the session
 // signer (a token program to spend a token top-up, say), replacing an earlier list. Such a
