@@ -397,39 +397,59 @@ func (d *Dir) Get(ctx context.Context, token solana.PublicKey) (Record, *txn.Ses
 }
 
 // List returns the records matching f, each one authenticated, ordered by
-// ValidUntil then token address. Files that cannot be read,
-// parsed or authenticated are left out and reported together in the error
-// (errors.Join), a *CorruptError for each that is malformed or fails
-// authentication; the records returned alongside are all sound.
+// ValidUntil then token address. Files that cannot be read, parsed or
+// authenticated are left out of the records and reported in a
+// *PartialError returned beside them; any other error means nothing was
+// listed.
 func (d *Dir) List(ctx context.Context, f Filter) ([]Record, error) {
-	recs, corrupt, err := d.list(ctx, f.match)
+	recs, bad, err := d.list(ctx, f.match)
 	if err != nil {
 		return nil, err
 	}
-	return recs, errors.Join(corrupt...)
+	return recs, partial("list", bad)
 }
 
 // ListExpired returns the records expired at now (see Record.Expired), in
 // the order and with the error semantics of List.
 func (d *Dir) ListExpired(ctx context.Context, now time.Time) ([]Record, error) {
-	recs, corrupt, err := d.listExpired(ctx, now)
+	recs, bad, err := d.listExpired(ctx, now)
 	if err != nil {
 		return nil, err
 	}
-	return recs, errors.Join(corrupt...)
+	return recs, partial("list", bad)
 }
 
-func (d *Dir) listExpired(ctx context.Context, now time.Time) ([]Record, []error, error) {
+func (d *Dir) listExpired(ctx context.Context, now time.Time) ([]Record, []badFile, error) {
 	return d.list(ctx, func(r *Record) bool { return r.Expired(now) })
+}
+
+// badFile is one file a listing could not use.
+type badFile struct {
+	path string
+	err  error
+}
+
+// partial returns the *PartialError for bad, or nil if there is none, as
+// an error interface that is nil rather than a typed nil.
+func partial(op string, bad []badFile) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.SortFunc(bad, func(a, b badFile) int { return strings.Compare(a.path, b.path) })
+	e := &PartialError{Op: op, Files: make([]error, len(bad))}
+	for i, b := range bad {
+		e.Files[i] = b.err
+	}
+	return e
 }
 
 // Reading 10,000 small files is dominated by open/read/close system calls;
 // a few workers per CPU overlap them.
 const listWorkersPerCPU = 2
 
-// list returns the sound records that keep accepts, one error per corrupt
-// file, or a failure of the whole listing.
-func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record, corrupt []error, err error) {
+// list returns the sound records that keep accepts and the files it could
+// not use, or a failure of the whole listing.
+func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record, bad []badFile, err error) {
 	s, release, err := d.acquire(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -443,7 +463,7 @@ func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record,
 
 	type result struct {
 		recs []Record
-		errs []error
+		bad  []badFile
 	}
 	const batch = 64
 	workers := min(runtime.GOMAXPROCS(0)*listWorkersPerCPU, (len(names)+batch-1)/batch)
@@ -468,7 +488,7 @@ func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record,
 					case errors.Is(err, fs.ErrNotExist):
 						// Deleted since the directory was read.
 					case err != nil:
-						res.errs = append(res.errs, err)
+						res.bad = append(res.bad, badFile{d.sessions + string(os.PathSeparator) + name, err})
 					case keep(&rec):
 						res.recs = append(res.recs, rec)
 					}
@@ -489,11 +509,10 @@ func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record,
 	}
 	for _, r := range results {
 		recs = append(recs, r.recs...)
-		corrupt = append(corrupt, r.errs...)
+		bad = append(bad, r.bad...)
 	}
 	sortRecords(recs)
-	slices.SortFunc(corrupt, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-	return recs, corrupt, nil
+	return recs, bad, nil
 }
 
 // readListed reads and authenticates one record file for list.
@@ -534,7 +553,8 @@ func (d *Dir) Delete(ctx context.Context, token solana.PublicKey) error {
 }
 
 // Prune deletes every record expired at now and returns how many it
-// deleted. Corrupt files are never deleted; they are reported as in List.
+// deleted. Corrupt files are never deleted; they are reported in a
+// *PartialError as in List, beside any failure of the pruning itself.
 // Prune also removes temporary files left by killed writers.
 //
 // An expired token's session signer may still hold top-up lamports, and
@@ -542,7 +562,7 @@ func (d *Dir) Delete(ctx context.Context, token solana.PublicKey) error {
 // them first (ListExpired, transfer the lamports back, Delete), or pass a
 // now far enough in the past to leave that work time.
 func (d *Dir) Prune(ctx context.Context, now time.Time) (int, error) {
-	expired, errs, err := d.listExpired(ctx, now)
+	expired, bad, err := d.listExpired(ctx, now)
 	if err != nil {
 		return 0, err
 	}
@@ -553,17 +573,19 @@ func (d *Dir) Prune(ctx context.Context, now time.Time) (int, error) {
 	defer release()
 	n := 0
 	for _, r := range expired {
-		switch err := os.Remove(d.recordPath(r.Token)); {
+		path := d.recordPath(r.Token)
+		switch err := os.Remove(path); {
 		case err == nil:
 			n++
 		case !errors.Is(err, fs.ErrNotExist): // already pruned elsewhere
-			errs = append(errs, fmt.Errorf("tokenstore: prune: %w", err))
+			bad = append(bad, badFile{path, fmt.Errorf("tokenstore: prune: %w", err)})
 		}
 	}
+	var errs []error
 	if n > 0 {
 		errs = append(errs, syncDir(d.sessions))
 	}
-	errs = append(errs, d.sweep())
+	errs = append(errs, d.sweep(), partial("prune", bad))
 	return n, errors.Join(errs...)
 }
 

@@ -3,6 +3,7 @@ package tokenstore
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 var (
@@ -70,3 +71,40 @@ func (e *VersionError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrUnsupportedVersion) hold.
 func (e *VersionError) Unwrap() error { return ErrUnsupportedVersion }
+
+// PartialError is what List, ListExpired and Prune return beside the
+// records they could use when some record files could not be used: the
+// records returned with it are all sound and complete but for the files it
+// names. One bad file must not hide the others, so callers should use the
+// records and report the error, not discard both.
+//
+// Files holds one error per unusable file, ordered by path, each naming its
+// file: a *CorruptError, a *VersionError or an *fs.PathError for a
+// file that could not be read. errors.Is and errors.As
+// see through to them, so errors.Is(err, ErrCorrupt) holds if any file is
+// corrupt.
+type PartialError struct {
+	Op    string  // "list" or "prune"
+	Files []error // never empty
+}
+
+// partialShown bounds how many file errors Error spells out, so a directory
+// of 10,000 bad files does not make a 10,000-line message.
+const partialShown = 3
+
+func (e *PartialError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "tokenstore: %s: %d record file(s) unusable", e.Op, len(e.Files))
+	for i, err := range e.Files {
+		if i == partialShown {
+			fmt.Fprintf(&b, "; and %d more", len(e.Files)-partialShown)
+			break
+		}
+		b.WriteString("; ")
+		b.WriteString(strings.TrimPrefix(err.Error(), "tokenstore: "))
+	}
+	return b.String()
+}
+
+// Unwrap returns Files, for errors.Is and errors.As.
+func (e *PartialError) Unwrap() []error { return e.Files }

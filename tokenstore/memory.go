@@ -96,7 +96,8 @@ func (m *Memory) Get(ctx context.Context, token solana.PublicKey) (Record, *txn.
 	return rec, key, nil
 }
 
-// List implements Store.
+// List implements Store. It never returns a *PartialError: Memory has no
+// files to go bad.
 func (m *Memory) List(ctx context.Context, f Filter) ([]Record, error) {
 	return m.list(ctx, f.match)
 }
