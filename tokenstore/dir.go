@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -34,10 +33,8 @@ var errLockBusy = errors.New("tokenstore: lock busy")
 // the package documentation for the layout, format and locking protocol.
 // Its methods are safe for concurrent use.
 type Dir struct {
-	dir      string
-	sessions string
-	tmp      string
-	lockPath string
+	dir                 string
+	root, sessions, tmp *dirHandle // closed with s
 
 	mu sync.RWMutex
 	s  *sealer // nil once closed
@@ -104,10 +101,22 @@ func Create(ctx context.Context, dir string, cred Credential, opts ...Option) (*
 			return nil, fmt.Errorf("tokenstore: create %s: %w", dir, err)
 		}
 	}
-	if err := makeSkeleton(dir); err != nil {
+	root, err := makeSkeleton(dir)
+	if err != nil {
 		return nil, err
 	}
-	s, check, err := deriveSealer(h, cred)
+	d, err := newDir(dir, root)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			d.closeFiles()
+		}
+	}()
+	var check [keyCheckSize]byte
+	d.s, check, err = deriveSealer(h, cred)
 	if err != nil {
 		return nil, err
 	}
@@ -116,59 +125,59 @@ func Create(ctx context.Context, dir string, cred Credential, opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
-	d := newDir(dir, s)
-	switch err := d.writeNew(filepath.Join(dir, headerName), data); {
+	switch err := d.writeNew(ctx, d.root, headerName, data); {
 	case errors.Is(err, fs.ErrExist):
 		return nil, fmt.Errorf("tokenstore: create %s: a store already exists: %w", dir, fs.ErrExist)
 	case err != nil:
-		return nil, fmt.Errorf("tokenstore: create %s: %w", dir, err)
+		return nil, fsError("create "+dir, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := syncDir(d.root); err != nil {
 		return nil, err
 	}
+	ok = true
 	return d, nil
 }
 
-// makeSkeleton creates dir, its sessions and tmp directories and the lock
-// file. A directory left half-made by an interrupted Create is accepted.
-func makeSkeleton(dir string) error {
-	if err := os.Mkdir(dir, 0o700); errors.Is(err, fs.ErrExist) {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return fmt.Errorf("tokenstore: create: %w", err)
-		}
-		for _, e := range entries {
-			switch e.Name() {
-			case sessionsName, tmpName, lockName:
-			case headerName:
-				return fmt.Errorf("tokenstore: create %s: a store already exists: %w", dir, fs.ErrExist)
-			default:
-				return fmt.Errorf("tokenstore: create %s: directory is not empty (holds %q): %w", dir, e.Name(), fs.ErrExist)
-			}
-		}
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("tokenstore: create: %w", err)
-		}
-	} else if err != nil {
-		return fmt.Errorf("tokenstore: create: %w", err)
+// makeSkeleton creates dir, or checks that an existing one is empty or
+// holds only what an interrupted Create left, and returns it open.
+func makeSkeleton(dir string) (*dirHandle, error) {
+	err := os.Mkdir(dir, 0o700)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fsError("create", err)
 	}
-	return ensureWorkFiles(dir)
+	root, err := openStoreDir(dir)
+	if err != nil {
+		return nil, fsError("create", err)
+	}
+	entries, err := root.names()
+	if err == nil {
+		err = root.f.Chmod(0o700)
+	}
+	if err != nil {
+		root.f.Close()
+		return nil, fsError("create", err)
+	}
+	for _, name := range entries {
+		switch name {
+		case sessionsName, tmpName, lockName:
+		case headerName:
+			root.f.Close()
+			return nil, fmt.Errorf("tokenstore: create %s: a store already exists: %w", dir, fs.ErrExist)
+		default:
+			root.f.Close()
+			return nil, fmt.Errorf("tokenstore: create %s: directory is not empty (holds %q): %w", dir, name, fs.ErrExist)
+		}
+	}
+	return root, nil
 }
 
-// ensureWorkFiles creates what a store needs besides its header and
-// records; all of it may be missing from a copied store, since version
-// control keeps neither empty directories nor modes.
-func ensureWorkFiles(dir string) error {
-	for _, sub := range []string{sessionsName, tmpName} {
-		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("tokenstore: %w", err)
-		}
+// fsError prefixes err with op unless it is already one of the package's
+// typed errors, whose text says what and where.
+func fsError(op string, err error) error {
+	if _, ok := errors.AsType[*UnsafePathError](err); ok {
+		return err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("tokenstore: %w", err)
-	}
-	return f.Close()
+	return fmt.Errorf("tokenstore: %s: %w", op, err)
 }
 
 // Open opens the store in dir. A credential that does not match fails with
@@ -176,7 +185,10 @@ func ensureWorkFiles(dir string) error {
 // store fails with an error wrapping fs.ErrNotExist.
 //
 // Open also removes temporary files left by writers that were killed, when
-// no other Put is in flight.
+// no other Put is in flight. A store directory, subdirectory, header or
+// lock file that is a symbolic link, not the right kind of file, or owned
+// by another user is refused with an *UnsafePathError, before anything is
+// removed.
 func Open(ctx context.Context, dir string, cred Credential) (*Dir, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -184,14 +196,42 @@ func Open(ctx context.Context, dir string, cred Credential) (*Dir, error) {
 	if err := cred.check(); err != nil {
 		return nil, err
 	}
-	headerPath := filepath.Join(dir, headerName)
-	b, err := readBounded(headerPath, maxHeaderSize)
+	root, err := openStoreDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("tokenstore: open %s: no store here: %w", dir, fs.ErrNotExist)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("tokenstore: open: %w", err)
+		return nil, fsError("open", err)
 	}
+	headerPath := root.join(headerName)
+	b, err := root.readFile(headerName, make([]byte, maxHeaderSize+1))
+	if err != nil {
+		root.f.Close()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("tokenstore: open %s: no store here: %w", dir, fs.ErrNotExist)
+		}
+		return nil, fsError("open", err)
+	}
+	s, err := openSealer(ctx, dir, headerPath, b, cred)
+	if err != nil {
+		root.f.Close()
+		return nil, err
+	}
+	d, err := newDir(dir, root)
+	if err != nil {
+		return nil, err
+	}
+	d.s = s
+	if err := d.sweep(); err != nil {
+		d.closeFiles()
+		return nil, err
+	}
+	return d, nil
+}
+
+// openSealer checks the header b against cred and returns the store's
+// sealer.
+func openSealer(ctx context.Context, dir, headerPath string, b []byte, cred Credential) (*sealer, error) {
 	if len(b) > maxHeaderSize {
 		return nil, &CorruptError{Path: headerPath, Reason: fmt.Sprintf("larger than %d bytes", maxHeaderSize)}
 	}
@@ -218,23 +258,33 @@ func Open(ctx context.Context, dir string, cred Credential) (*Dir, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := ensureWorkFiles(dir); err != nil {
-		return nil, err
+	return s, nil
+}
+
+// newDir opens, and creates if missing, what a store needs besides its
+// header and records; all of it may be missing from a copied store, since
+// version control keeps neither empty directories nor modes. It takes
+// ownership of root, closing it on failure.
+func newDir(dir string, root *dirHandle) (*Dir, error) {
+	d := &Dir{dir: dir, root: root}
+	var err error
+	if d.sessions, err = root.subdir(sessionsName); err == nil {
+		if d.tmp, err = root.subdir(tmpName); err == nil {
+			err = root.ensureFile(lockName)
+		}
 	}
-	d := newDir(dir, s)
-	if err := d.sweep(); err != nil {
-		return nil, err
+	if err != nil {
+		d.closeFiles()
+		return nil, fsError("open "+dir, err)
 	}
 	return d, nil
 }
 
-func newDir(dir string, s *sealer) *Dir {
-	return &Dir{
-		dir:      dir,
-		sessions: filepath.Join(dir, sessionsName),
-		tmp:      filepath.Join(dir, tmpName),
-		lockPath: filepath.Join(dir, lockName),
-		s:        s,
+func (d *Dir) closeFiles() {
+	for _, h := range []*dirHandle{d.root, d.sessions, d.tmp} {
+		if h != nil {
+			h.f.Close()
+		}
 	}
 }
 
@@ -269,9 +319,7 @@ func (d *Dir) acquire(ctx context.Context) (s *sealer, release func(), err error
 	return d.s, d.mu.RUnlock, nil
 }
 
-func (d *Dir) recordPath(token solana.PublicKey) string {
-	return d.sessions + string(os.PathSeparator) + token.String() + recordExt
-}
+func recordName(token solana.PublicKey) string { return token.String() + recordExt }
 
 // Put stores rec and the seed of key. The record is durable when Put
 // returns: its file was fsynced, linked into place and the directory
@@ -286,37 +334,33 @@ func (d *Dir) Put(ctx context.Context, rec Record, key *txn.SessionKey) error {
 	if err != nil {
 		return err
 	}
-	path := d.recordPath(rec.Token)
-	if _, err := os.Lstat(path); err == nil {
-		return fmt.Errorf("%w: %s", ErrExists, rec.Token)
-	}
 	seed := key.Seed()
 	data := s.seal(&rec, seed)
 	clear(seed)
-	switch err := d.writeNew(path, data); {
+	switch err := d.writeNew(ctx, d.sessions, recordName(rec.Token), data); {
 	case errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("%w: %s", ErrExists, rec.Token)
 	case err != nil:
-		return fmt.Errorf("tokenstore: put %s: %w", rec.Token, err)
+		return fsError("put "+rec.Token.String(), err)
 	}
 	return syncDir(d.sessions)
 }
 
-// writeNew creates path with data, atomically and without replacing an
-// existing file: the data is written and fsynced under a temporary name,
-// then hard-linked to path, which fails if path exists. It holds the shared
-// lock while its temporary file exists, so sweep never removes it.
-func (d *Dir) writeNew(path string, data []byte) error {
-	l, err := lockFile(d.lockPath, false, true)
+// writeNew creates name in dst with data, atomically and without replacing
+// an existing file: the data is written and fsynced under a temporary
+// name, then hard-linked to name, which fails if name exists. It holds the
+// shared lock while its temporary file exists, so sweep never removes it.
+func (d *Dir) writeNew(ctx context.Context, dst *dirHandle, name string, data []byte) error {
+	l, err := d.lock(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	f, err := os.CreateTemp(d.tmp, "put-*")
+	f, tmpName, err := d.tmp.createTemp("put-")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
+	defer d.tmp.unlink(tmpName)
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()
@@ -327,29 +371,52 @@ func (d *Dir) writeNew(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	return os.Link(f.Name(), path)
+	return link(d.tmp, tmpName, dst, name)
+}
+
+// lock takes the store's lock, shared or exclusive, polling until ctx is
+// done: flock cannot be interrupted by a context, and a process that holds
+// the lock forever must not hang every other one.
+func (d *Dir) lock(ctx context.Context, exclusive bool) (*os.File, error) {
+	delay := time.Millisecond
+	for {
+		l, err := d.root.lockFile(lockName, exclusive)
+		if err != errLockBusy {
+			return l, err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		delay = min(2*delay, 50*time.Millisecond)
+	}
 }
 
 // sweep removes temporary files of killed writers. Live writers hold the
 // shared lock while their temporary file exists, so holding the exclusive
 // lock proves every file in tmp is an orphan; if the lock is busy the sweep
-// waits for a later Open or Prune.
+// waits for a later Open or Prune. Entries are removed relative to the
+// tmp directory opened without following links, so a tmp that was a link
+// elsewhere was refused by Open and is never swept.
 func (d *Dir) sweep() error {
-	l, err := lockFile(d.lockPath, true, false)
+	l, err := d.root.lockFile(lockName, true)
 	if err == errLockBusy {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("tokenstore: %w", err)
+		return fsError("sweep", err)
 	}
 	defer l.Close()
-	names, err := readNames(d.tmp)
+	names, err := d.tmp.names()
 	if err != nil {
-		return fmt.Errorf("tokenstore: %w", err)
+		return fsError("sweep", err)
 	}
 	for _, name := range names {
-		if err := os.Remove(filepath.Join(d.tmp, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("tokenstore: %w", err)
+		if err := d.tmp.unlink(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fsError("sweep", err)
 		}
 	}
 	return nil
@@ -364,13 +431,13 @@ func (d *Dir) Get(ctx context.Context, token solana.PublicKey) (Record, *txn.Ses
 		return Record{}, nil, err
 	}
 	defer release()
-	path := d.recordPath(token)
-	b, err := readBounded(path, maxRecordRead)
+	path := d.sessions.join(recordName(token))
+	b, err := d.sessions.readFile(recordName(token), make([]byte, maxRecordRead+1))
 	if errors.Is(err, fs.ErrNotExist) {
 		return Record{}, nil, fmt.Errorf("%w: %s", ErrNotFound, token)
 	}
 	if err != nil {
-		return Record{}, nil, fmt.Errorf("tokenstore: get %s: %w", token, err)
+		return Record{}, nil, fsError("get "+token.String(), err)
 	}
 	p, err := parseRecord(path, b)
 	if err != nil {
@@ -455,9 +522,9 @@ func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record,
 		return nil, nil, err
 	}
 	defer release()
-	names, err := readNames(d.sessions)
+	names, err := d.sessions.names()
 	if err != nil {
-		return nil, nil, fmt.Errorf("tokenstore: list: %w", err)
+		return nil, nil, fsError("list", err)
 	}
 	names = slices.DeleteFunc(names, func(n string) bool { return !strings.HasSuffix(n, recordExt) })
 
@@ -488,7 +555,7 @@ func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record,
 					case errors.Is(err, fs.ErrNotExist):
 						// Deleted since the directory was read.
 					case err != nil:
-						res.bad = append(res.bad, badFile{d.sessions + string(os.PathSeparator) + name, err})
+						res.bad = append(res.bad, badFile{d.sessions.join(name), err})
 					case keep(&rec):
 						res.recs = append(res.recs, rec)
 					}
@@ -517,8 +584,8 @@ func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record,
 
 // readListed reads and authenticates one record file for list.
 func (d *Dir) readListed(s *sealer, name string, buf, seedBuf []byte) (Record, error) {
-	path := d.sessions + string(os.PathSeparator) + name
-	b, err := readInto(path, buf)
+	path := d.sessions.join(name)
+	b, err := d.sessions.readFile(name, buf)
 	if err != nil {
 		return Record{}, err
 	}
@@ -544,7 +611,7 @@ func (d *Dir) Delete(ctx context.Context, token solana.PublicKey) error {
 		return err
 	}
 	defer release()
-	if err := os.Remove(d.recordPath(token)); errors.Is(err, fs.ErrNotExist) {
+	if err := d.sessions.unlink(recordName(token)); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: %s", ErrNotFound, token)
 	} else if err != nil {
 		return fmt.Errorf("tokenstore: delete %s: %w", token, err)
@@ -573,8 +640,8 @@ func (d *Dir) Prune(ctx context.Context, now time.Time) (int, error) {
 	defer release()
 	n := 0
 	for _, r := range expired {
-		path := d.recordPath(r.Token)
-		switch err := os.Remove(path); {
+		path := d.sessions.join(recordName(r.Token))
+		switch err := d.sessions.unlink(recordName(r.Token)); {
 		case err == nil:
 			n++
 		case !errors.Is(err, fs.ErrNotExist): // already pruned elsewhere
@@ -594,37 +661,17 @@ func (d *Dir) Prune(ctx context.Context, now time.Time) (int, error) {
 // Close is idempotent; other methods return ErrClosed afterwards.
 func (d *Dir) Close() error {
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.s != nil {
+		d.closeFiles()
+	}
 	d.s = nil
-	d.mu.Unlock()
 	return nil
 }
 
-func syncDir(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("tokenstore: %w", err)
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("tokenstore: sync %s: %w", path, err)
+func syncDir(h *dirHandle) error {
+	if err := h.f.Sync(); err != nil {
+		return fmt.Errorf("tokenstore: sync %s: %w", h.path, err)
 	}
 	return nil
-}
-
-func readNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return f.Readdirnames(-1)
-}
-
-// readBounded reads at most limit+1 bytes of path, so the caller can tell a
-// file longer than limit from one of exactly limit bytes.
-func readBounded(path string, limit int) ([]byte, error) {
-	return readInto(path, make([]byte, limit+1))
 }

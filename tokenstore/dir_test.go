@@ -471,7 +471,7 @@ func TestSweepSparesInFlightWrites(t *testing.T) {
 	require.NoError(t, os.WriteFile(orphan, []byte("half a record"), 0o600))
 
 	// A writer in flight holds the shared lock: nothing may be swept.
-	writer, err := lockFile(filepath.Join(dir, "lock"), false, true)
+	writer, err := d.root.lockFile(lockName, false)
 	require.NoError(t, err)
 	openTestDir(t, dir)
 	_, err = d.Prune(t.Context(), testTime(0))

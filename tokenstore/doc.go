@@ -46,6 +46,15 @@
 //	<dir>/tmp/          0700  files being written
 //	<dir>/sessions/     0700  one <token address, base58>.rec per session, 0600
 //
+// Every one of these must be a real directory or regular file owned by the
+// store's user: the store follows no symbolic links, not even <dir> itself
+// (its parents are the caller's business). [Open] opens the directories
+// once with O_DIRECTORY|O_NOFOLLOW and reaches everything in them relative
+// to those descriptors, so a link planted later redirects nothing; record
+// files are opened with O_NOFOLLOW|O_NONBLOCK and checked with fstat before
+// a byte is read, so a FIFO cannot block a read. Anything else is refused
+// with an [*UnsafePathError] naming it.
+//
 // store.json, format version 1:
 //
 //	{

@@ -3,6 +3,7 @@ package tokenstore
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 )
 
@@ -79,8 +80,8 @@ func (e *VersionError) Unwrap() error { return ErrUnsupportedVersion }
 // records and report the error, not discard both.
 //
 // Files holds one error per unusable file, ordered by path, each naming its
-// file: a *CorruptError, a *VersionError or an *fs.PathError for a
-// file that could not be read. errors.Is and errors.As
+// file: a *CorruptError, a *VersionError, an *UnsafePathError, or an
+// *fs.PathError for a file that could not be read. errors.Is and errors.As
 // see through to them, so errors.Is(err, ErrCorrupt) holds if any file is
 // corrupt.
 type PartialError struct {
@@ -108,3 +109,41 @@ func (e *PartialError) Error() string {
 
 // Unwrap returns Files, for errors.Is and errors.As.
 func (e *PartialError) Unwrap() []error { return e.Files }
+
+// ErrUnsafePath is wrapped by every *UnsafePathError.
+var ErrUnsafePath = errors.New("tokenstore: unsafe path")
+
+// UnsafePathError reports a path in the store that the store refuses to
+// use: a symbolic link, a FIFO, device or socket where a directory or
+// regular file belongs, or a file owned by another user. The store follows
+// no links and opens nothing it did not check, so a planted link cannot
+// redirect a sweep or a deletion and a planted FIFO cannot block a read.
+type UnsafePathError struct {
+	Path   string
+	Mode   fs.FileMode // what was found there: type and permission bits
+	Reason string
+}
+
+func (e *UnsafePathError) Error() string {
+	return fmt.Sprintf("tokenstore: unsafe path %s (mode %v): %s", e.Path, e.Mode, e.Reason)
+}
+
+// Unwrap makes errors.Is(err, ErrUnsafePath) hold.
+func (e *UnsafePathError) Unwrap() error { return ErrUnsafePath }
+
+// describeType names the kind of file mode is, for an *UnsafePathError.
+func describeType(mode fs.FileMode) string {
+	switch {
+	case mode.IsDir():
+		return "a directory"
+	case mode.IsRegular():
+		return "a regular file"
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "an irregular file"
+}
