@@ -51,7 +51,9 @@ type createOptions struct {
 
 // WithArgon2 sets the Argon2id parameters of a passphrase store: time
 // (passes), memory in KiB and threads. The default is [StandardArgon2].
-// Create rejects values outside time 1..100, memory 8*threads KiB..4 GiB.
+// Create rejects, with a *KDFParamError, values outside time 2..10 and
+// memory 19 MiB (OWASP's minimum, 19456 KiB; [LightArgon2])..1 GiB. Open
+// refuses headers above those ceilings as corrupt.
 // The option is ignored for a MasterKey store.
 func WithArgon2(time, memoryKiB uint32, threads uint8) Option {
 	return func(o *createOptions) {
@@ -97,8 +99,8 @@ func Create(ctx context.Context, dir string, cred Credential, opts ...Option) (*
 		h.KDF = o.argon2
 		h.KDF.Salt = make([]byte, saltSize)
 		_, _ = rand.Read(h.KDF.Salt)
-		if err := h.KDF.validate(); err != nil {
-			return nil, fmt.Errorf("tokenstore: create %s: %w", dir, err)
+		if err := h.KDF.validate(true); err != nil {
+			return nil, err
 		}
 	}
 	root, err := makeSkeleton(dir)
@@ -145,7 +147,7 @@ func makeSkeleton(dir string) (*dirHandle, error) {
 	if err != nil && !errors.Is(err, fs.ErrExist) {
 		return nil, fsError("create", err)
 	}
-	root, err := openStoreDir(dir)
+	root, err := openStoreDir(dir, false)
 	if err != nil {
 		return nil, fsError("create", err)
 	}
@@ -196,7 +198,7 @@ func Open(ctx context.Context, dir string, cred Credential) (*Dir, error) {
 	if err := cred.check(); err != nil {
 		return nil, err
 	}
-	root, err := openStoreDir(dir)
+	root, err := openStoreDir(dir, true)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("tokenstore: open %s: no store here: %w", dir, fs.ErrNotExist)
 	}

@@ -67,7 +67,8 @@
 //	}
 //
 // A MasterKey store has "kdf": {"name": "raw"}. Unknown fields are
-// rejected; a different "version" is reported as a [*VersionError].
+// rejected; a later "version" is reported as a [*VersionError], a version
+// of 0 or below as a [*CorruptError], since none was ever written.
 //
 // # Record format
 //

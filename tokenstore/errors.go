@@ -110,12 +110,38 @@ func (e *PartialError) Error() string {
 // Unwrap returns Files, for errors.Is and errors.As.
 func (e *PartialError) Unwrap() []error { return e.Files }
 
+// ErrKDFParams is wrapped by every *KDFParamError.
+var ErrKDFParams = errors.New("tokenstore: argon2id parameter out of range")
+
+// KDFParamError reports an Argon2id parameter that Create refuses: below
+// OWASP's minimum (time 2, memory 19456 KiB) or above what Open accepts.
+// Open reports such a header as a *CorruptError with the same reason.
+type KDFParamError struct {
+	Param    string // "time", "memory" (KiB) or "threads"
+	Value    uint64
+	Min, Max uint64
+}
+
+func (e *KDFParamError) Error() string {
+	unit := ""
+	if e.Param == "memory" {
+		unit = " KiB"
+	}
+	return fmt.Sprintf("tokenstore: argon2id %s %d%s outside %d..%d%s", e.Param, e.Value, unit, e.Min, e.Max, unit)
+}
+
+// Unwrap makes errors.Is(err, ErrKDFParams) hold.
+func (e *KDFParamError) Unwrap() error { return ErrKDFParams }
+
 // ErrUnsafePath is wrapped by every *UnsafePathError.
 var ErrUnsafePath = errors.New("tokenstore: unsafe path")
 
 // UnsafePathError reports a path in the store that the store refuses to
 // use: a symbolic link, a FIFO, device or socket where a directory or
-// regular file belongs, or a file owned by another user. The store follows
+// regular file belongs, a file owned by another user, or one whose mode
+// lets group or others read or write it. Widened modes are refused rather
+// than tightened: whoever widened them may already have read the store,
+// and only its owner can judge that. The store follows
 // no links and opens nothing it did not check, so a planted link cannot
 // redirect a sweep or a deletion and a planted FIFO cannot block a read.
 type UnsafePathError struct {
@@ -130,6 +156,13 @@ func (e *UnsafePathError) Error() string {
 
 // Unwrap makes errors.Is(err, ErrUnsafePath) hold.
 func (e *UnsafePathError) Unwrap() error { return ErrUnsafePath }
+
+// modeError is the *UnsafePathError for permissions wider than the
+// owner's, told apart so Create can tighten a directory it is about to
+// fill instead of refusing it. errors.As finds the *UnsafePathError in it.
+type modeError struct{ UnsafePathError }
+
+func (e *modeError) Unwrap() error { return &e.UnsafePathError }
 
 // describeType names the kind of file mode is, for an *UnsafePathError.
 func describeType(mode fs.FileMode) string {

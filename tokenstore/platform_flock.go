@@ -5,6 +5,8 @@ package tokenstore
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"io/fs"
 	"os"
 	"strconv"
@@ -24,19 +26,24 @@ type dirHandle struct {
 }
 
 // openStoreDir opens path, which must be a real directory owned by this
-// user; a symlink in its last component is refused, not followed.
-func openStoreDir(path string) (*dirHandle, error) {
-	return openDirAt(unix.AT_FDCWD, path, path)
+// user; a symlink in its last component is refused, not followed. Without
+// strict its mode is not checked, for Create to tighten it.
+func openStoreDir(path string, strict bool) (*dirHandle, error) {
+	return openDirAt(unix.AT_FDCWD, path, path, strict)
 }
 
-func openDirAt(dirfd int, name, path string) (*dirHandle, error) {
+func openDirAt(dirfd int, name, path string, strict bool) (*dirHandle, error) {
 	fd, err := retry(func() (int, error) {
 		return unix.Openat(dirfd, name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	})
 	if err != nil {
 		return nil, describeOpenError(dirfd, name, path, err, true)
 	}
-	if err := checkFD(fd, path, true); err != nil {
+	err = checkFD(fd, path, true)
+	if _, wide := errors.AsType[*modeError](err); wide && !strict {
+		err = nil
+	}
+	if err != nil {
 		unix.Close(fd)
 		return nil, err
 	}
@@ -48,7 +55,7 @@ func (h *dirHandle) subdir(name string) (*dirHandle, error) {
 	if err := unix.Mkdirat(h.fd, name, 0o700); err != nil && err != unix.EEXIST {
 		return nil, &os.PathError{Op: "mkdir", Path: h.join(name), Err: err}
 	}
-	return openDirAt(h.fd, name, h.join(name))
+	return openDirAt(h.fd, name, h.join(name), true)
 }
 
 func (h *dirHandle) join(name string) string { return h.path + string(os.PathSeparator) + name }
@@ -236,6 +243,9 @@ func checkStat(st *unix.Stat_t, path string, wantDir bool) error {
 		return &UnsafePathError{Path: path, Mode: mode, Reason: "is " + describeType(mode) + ", not a regular file"}
 	case int(st.Uid) != os.Geteuid():
 		return &UnsafePathError{Path: path, Mode: mode, Reason: "is owned by uid " + strconv.Itoa(int(st.Uid)) + ", not by this process's uid " + strconv.Itoa(os.Geteuid())}
+	case mode.Perm()&0o077 != 0:
+		return &modeError{UnsafePathError{Path: path, Mode: mode, Reason: fmt.Sprintf(
+			"mode %#o lets group or others in, so it may have been read or changed; check it, then chmod go= to use it", mode.Perm())}}
 	}
 	return nil
 }

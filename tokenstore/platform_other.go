@@ -17,7 +17,7 @@ type dirHandle struct {
 	path string
 }
 
-func openStoreDir(path string) (*dirHandle, error) {
+func openStoreDir(path string, _ bool) (*dirHandle, error) {
 	return nil, &os.PathError{Op: "open store on " + runtime.GOOS, Path: path, Err: errors.ErrUnsupported}
 }
 
