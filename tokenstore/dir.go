@@ -40,7 +40,10 @@ type Dir struct {
 	s  *sealer // nil once closed
 }
 
-var _ Store = (*Dir)(nil)
+var (
+	_ Store  = (*Dir)(nil)
+	_ Leaser = (*Dir)(nil)
+)
 
 // Option configures Create.
 type Option func(*createOptions)
@@ -618,6 +621,7 @@ func (d *Dir) Delete(ctx context.Context, token solana.PublicKey) error {
 	} else if err != nil {
 		return fmt.Errorf("tokenstore: delete %s: %w", token, err)
 	}
+	d.dropLease(token)
 	return syncDir(d.sessions)
 }
 
@@ -645,6 +649,7 @@ func (d *Dir) Prune(ctx context.Context, now time.Time) (int, error) {
 		path := d.sessions.join(recordName(r.Token))
 		switch err := d.sessions.unlink(recordName(r.Token)); {
 		case err == nil:
+			d.dropLease(r.Token)
 			n++
 		case !errors.Is(err, fs.ErrNotExist): // already pruned elsewhere
 			bad = append(bad, badFile{path, fmt.Errorf("tokenstore: prune: %w", err)})
@@ -669,6 +674,13 @@ func (d *Dir) Close() error {
 	}
 	d.s = nil
 	return nil
+}
+
+// dropLease removes the lease of a session just deleted. A failure leaves a
+// lease file for a missing record, which Acquire never honours (it needs
+// the record) and Leases still shows, so it is not worth failing for.
+func (d *Dir) dropLease(token solana.PublicKey) {
+	_ = d.sessions.unlink(leaseName(token))
 }
 
 func syncDir(h *dirHandle) error {

@@ -85,7 +85,7 @@ func (e *VersionError) Unwrap() error { return ErrUnsupportedVersion }
 // see through to them, so errors.Is(err, ErrCorrupt) holds if any file is
 // corrupt.
 type PartialError struct {
-	Op    string  // "list" or "prune"
+	Op    string  // "list", "prune" or "leases"
 	Files []error // never empty
 }
 

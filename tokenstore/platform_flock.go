@@ -271,3 +271,11 @@ func statMode(st *unix.Stat_t) fs.FileMode {
 	}
 	return mode
 }
+
+// rename moves from/fromName over to/toName, atomically replacing it.
+func rename(from *dirHandle, fromName string, to *dirHandle, toName string) error {
+	if err := unix.Renameat(from.fd, fromName, to.fd, toName); err != nil {
+		return &os.LinkError{Op: "rename", Old: from.join(fromName), New: to.join(toName), Err: err}
+	}
+	return nil
+}

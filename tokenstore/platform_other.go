@@ -32,3 +32,4 @@ func (h *dirHandle) createTemp(string) (*os.File, string, error) {
 func (h *dirHandle) ensureFile(string) error                 { return errors.ErrUnsupported }
 func (h *dirHandle) lockFile(string, bool) (*os.File, error) { return nil, errors.ErrUnsupported }
 func link(*dirHandle, string, *dirHandle, string) error      { return errors.ErrUnsupported }
+func rename(*dirHandle, string, *dirHandle, string) error    { return errors.ErrUnsupported }
