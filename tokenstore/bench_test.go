@@ -48,7 +48,7 @@ func buildBenchStore() (string, error) {
 		if err != nil {
 			return "", err
 		}
-		if err := os.WriteFile(d.recordPath(rec.Token), d.s.seal(&rec, key.Seed()), 0o600); err != nil {
+		if err := os.WriteFile(d.sessions.join(recordName(rec.Token)), d.s.seal(&rec, key.Seed()), 0o600); err != nil {
 			return "", err
 		}
 	}

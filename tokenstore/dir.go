@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -34,16 +33,17 @@ var errLockBusy = errors.New("tokenstore: lock busy")
 // the package documentation for the layout, format and locking protocol.
 // Its methods are safe for concurrent use.
 type Dir struct {
-	dir      string
-	sessions string
-	tmp      string
-	lockPath string
+	dir                 string
+	root, sessions, tmp *dirHandle // closed with s
 
 	mu sync.RWMutex
 	s  *sealer // nil once closed
 }
 
-var _ Store = (*Dir)(nil)
+var (
+	_ Store  = (*Dir)(nil)
+	_ Leaser = (*Dir)(nil)
+)
 
 // Option configures Create.
 type Option func(*createOptions)
@@ -54,7 +54,9 @@ type createOptions struct {
 
 // WithArgon2 sets the Argon2id parameters of a passphrase store: time
 // (passes), memory in KiB and threads. The default is [StandardArgon2].
-// Create rejects values outside time 1..100, memory 8*threads KiB..4 GiB.
+// Create rejects, with a *KDFParamError, values outside time 2..10 and
+// memory 19 MiB (OWASP's minimum, 19456 KiB; [LightArgon2])..1 GiB. Open
+// refuses headers above those ceilings as corrupt.
 // The option is ignored for a MasterKey store.
 func WithArgon2(time, memoryKiB uint32, threads uint8) Option {
 	return func(o *createOptions) {
@@ -100,14 +102,26 @@ func Create(ctx context.Context, dir string, cred Credential, opts ...Option) (*
 		h.KDF = o.argon2
 		h.KDF.Salt = make([]byte, saltSize)
 		_, _ = rand.Read(h.KDF.Salt)
-		if err := h.KDF.validate(); err != nil {
-			return nil, fmt.Errorf("tokenstore: create %s: %w", dir, err)
+		if err := h.KDF.validate(true); err != nil {
+			return nil, err
 		}
 	}
-	if err := makeSkeleton(dir); err != nil {
+	root, err := makeSkeleton(dir)
+	if err != nil {
 		return nil, err
 	}
-	s, check, err := deriveSealer(h, cred)
+	d, err := newDir(dir, root)
+	if err != nil {
+		return nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			d.closeFiles()
+		}
+	}()
+	var check [keyCheckSize]byte
+	d.s, check, err = deriveSealer(h, cred)
 	if err != nil {
 		return nil, err
 	}
@@ -116,59 +130,59 @@ func Create(ctx context.Context, dir string, cred Credential, opts ...Option) (*
 	if err != nil {
 		return nil, err
 	}
-	d := newDir(dir, s)
-	switch err := d.writeNew(filepath.Join(dir, headerName), data); {
+	switch err := d.writeNew(ctx, d.root, headerName, data); {
 	case errors.Is(err, fs.ErrExist):
 		return nil, fmt.Errorf("tokenstore: create %s: a store already exists: %w", dir, fs.ErrExist)
 	case err != nil:
-		return nil, fmt.Errorf("tokenstore: create %s: %w", dir, err)
+		return nil, fsError("create "+dir, err)
 	}
-	if err := syncDir(dir); err != nil {
+	if err := syncDir(d.root); err != nil {
 		return nil, err
 	}
+	ok = true
 	return d, nil
 }
 
-// makeSkeleton creates dir, its sessions and tmp directories and the lock
-// file. A directory left half-made by an interrupted Create is accepted.
-func makeSkeleton(dir string) error {
-	if err := os.Mkdir(dir, 0o700); errors.Is(err, fs.ErrExist) {
-		entries, err := os.ReadDir(dir)
-		if err != nil {
-			return fmt.Errorf("tokenstore: create: %w", err)
-		}
-		for _, e := range entries {
-			switch e.Name() {
-			case sessionsName, tmpName, lockName:
-			case headerName:
-				return fmt.Errorf("tokenstore: create %s: a store already exists: %w", dir, fs.ErrExist)
-			default:
-				return fmt.Errorf("tokenstore: create %s: directory is not empty (holds %q): %w", dir, e.Name(), fs.ErrExist)
-			}
-		}
-		if err := os.Chmod(dir, 0o700); err != nil {
-			return fmt.Errorf("tokenstore: create: %w", err)
-		}
-	} else if err != nil {
-		return fmt.Errorf("tokenstore: create: %w", err)
+// makeSkeleton creates dir, or checks that an existing one is empty or
+// holds only what an interrupted Create left, and returns it open.
+func makeSkeleton(dir string) (*dirHandle, error) {
+	err := os.Mkdir(dir, 0o700)
+	if err != nil && !errors.Is(err, fs.ErrExist) {
+		return nil, fsError("create", err)
 	}
-	return ensureWorkFiles(dir)
+	root, err := openStoreDir(dir, false)
+	if err != nil {
+		return nil, fsError("create", err)
+	}
+	entries, err := root.names()
+	if err == nil {
+		err = root.f.Chmod(0o700)
+	}
+	if err != nil {
+		root.f.Close()
+		return nil, fsError("create", err)
+	}
+	for _, name := range entries {
+		switch name {
+		case sessionsName, tmpName, lockName:
+		case headerName:
+			root.f.Close()
+			return nil, fmt.Errorf("tokenstore: create %s: a store already exists: %w", dir, fs.ErrExist)
+		default:
+			root.f.Close()
+			return nil, fmt.Errorf("tokenstore: create %s: directory is not empty (holds %q): %w", dir, name, fs.ErrExist)
+		}
+	}
+	return root, nil
 }
 
-// ensureWorkFiles creates what a store needs besides its header and
-// records; all of it may be missing from a copied store, since version
-// control keeps neither empty directories nor modes.
-func ensureWorkFiles(dir string) error {
-	for _, sub := range []string{sessionsName, tmpName} {
-		if err := os.Mkdir(filepath.Join(dir, sub), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("tokenstore: %w", err)
-		}
+// fsError prefixes err with op unless it is already one of the package's
+// typed errors, whose text says what and where.
+func fsError(op string, err error) error {
+	if _, ok := errors.AsType[*UnsafePathError](err); ok {
+		return err
 	}
-	f, err := os.OpenFile(filepath.Join(dir, lockName), os.O_RDONLY|os.O_CREATE, 0o600)
-	if err != nil {
-		return fmt.Errorf("tokenstore: %w", err)
-	}
-	return f.Close()
+	return fmt.Errorf("tokenstore: %s: %w", op, err)
 }
 
 // Open opens the store in dir. A credential that does not match fails with
@@ -176,7 +190,10 @@ func ensureWorkFiles(dir string) error {
 // store fails with an error wrapping fs.ErrNotExist.
 //
 // Open also removes temporary files left by writers that were killed, when
-// no other Put is in flight.
+// no other Put is in flight. A store directory, subdirectory, header or
+// lock file that is a symbolic link, not the right kind of file, or owned
+// by another user is refused with an *UnsafePathError, before anything is
+// removed.
 func Open(ctx context.Context, dir string, cred Credential) (*Dir, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
@@ -184,14 +201,42 @@ func Open(ctx context.Context, dir string, cred Credential) (*Dir, error) {
 	if err := cred.check(); err != nil {
 		return nil, err
 	}
-	headerPath := filepath.Join(dir, headerName)
-	b, err := readBounded(headerPath, maxHeaderSize)
+	root, err := openStoreDir(dir, true)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("tokenstore: open %s: no store here: %w", dir, fs.ErrNotExist)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("tokenstore: open: %w", err)
+		return nil, fsError("open", err)
 	}
+	headerPath := root.join(headerName)
+	b, err := root.readFile(headerName, make([]byte, maxHeaderSize+1))
+	if err != nil {
+		root.f.Close()
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("tokenstore: open %s: no store here: %w", dir, fs.ErrNotExist)
+		}
+		return nil, fsError("open", err)
+	}
+	s, err := openSealer(ctx, dir, headerPath, b, cred)
+	if err != nil {
+		root.f.Close()
+		return nil, err
+	}
+	d, err := newDir(dir, root)
+	if err != nil {
+		return nil, err
+	}
+	d.s = s
+	if err := d.sweep(); err != nil {
+		d.closeFiles()
+		return nil, err
+	}
+	return d, nil
+}
+
+// openSealer checks the header b against cred and returns the store's
+// sealer.
+func openSealer(ctx context.Context, dir, headerPath string, b []byte, cred Credential) (*sealer, error) {
 	if len(b) > maxHeaderSize {
 		return nil, &CorruptError{Path: headerPath, Reason: fmt.Sprintf("larger than %d bytes", maxHeaderSize)}
 	}
@@ -218,23 +263,33 @@ func Open(ctx context.Context, dir string, cred Credential) (*Dir, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := ensureWorkFiles(dir); err != nil {
-		return nil, err
+	return s, nil
+}
+
+// newDir opens, and creates if missing, what a store needs besides its
+// header and records; all of it may be missing from a copied store, since
+// version control keeps neither empty directories nor modes. It takes
+// ownership of root, closing it on failure.
+func newDir(dir string, root *dirHandle) (*Dir, error) {
+	d := &Dir{dir: dir, root: root}
+	var err error
+	if d.sessions, err = root.subdir(sessionsName); err == nil {
+		if d.tmp, err = root.subdir(tmpName); err == nil {
+			err = root.ensureFile(lockName)
+		}
 	}
-	d := newDir(dir, s)
-	if err := d.sweep(); err != nil {
-		return nil, err
+	if err != nil {
+		d.closeFiles()
+		return nil, fsError("open "+dir, err)
 	}
 	return d, nil
 }
 
-func newDir(dir string, s *sealer) *Dir {
-	return &Dir{
-		dir:      dir,
-		sessions: filepath.Join(dir, sessionsName),
-		tmp:      filepath.Join(dir, tmpName),
-		lockPath: filepath.Join(dir, lockName),
-		s:        s,
+func (d *Dir) closeFiles() {
+	for _, h := range []*dirHandle{d.root, d.sessions, d.tmp} {
+		if h != nil {
+			h.f.Close()
+		}
 	}
 }
 
@@ -269,9 +324,7 @@ func (d *Dir) acquire(ctx context.Context) (s *sealer, release func(), err error
 	return d.s, d.mu.RUnlock, nil
 }
 
-func (d *Dir) recordPath(token solana.PublicKey) string {
-	return d.sessions + string(os.PathSeparator) + token.String() + recordExt
-}
+func recordName(token solana.PublicKey) string { return token.String() + recordExt }
 
 // Put stores rec and the seed of key. The record is durable when Put
 // returns: its file was fsynced, linked into place and the directory
@@ -286,37 +339,33 @@ func (d *Dir) Put(ctx context.Context, rec Record, key *txn.SessionKey) error {
 	if err != nil {
 		return err
 	}
-	path := d.recordPath(rec.Token)
-	if _, err := os.Lstat(path); err == nil {
-		return fmt.Errorf("%w: %s", ErrExists, rec.Token)
-	}
 	seed := key.Seed()
 	data := s.seal(&rec, seed)
 	clear(seed)
-	switch err := d.writeNew(path, data); {
+	switch err := d.writeNew(ctx, d.sessions, recordName(rec.Token), data); {
 	case errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("%w: %s", ErrExists, rec.Token)
 	case err != nil:
-		return fmt.Errorf("tokenstore: put %s: %w", rec.Token, err)
+		return fsError("put "+rec.Token.String(), err)
 	}
 	return syncDir(d.sessions)
 }
 
-// writeNew creates path with data, atomically and without replacing an
-// existing file: the data is written and fsynced under a temporary name,
-// then hard-linked to path, which fails if path exists. It holds the shared
-// lock while its temporary file exists, so sweep never removes it.
-func (d *Dir) writeNew(path string, data []byte) error {
-	l, err := lockFile(d.lockPath, false, true)
+// writeNew creates name in dst with data, atomically and without replacing
+// an existing file: the data is written and fsynced under a temporary
+// name, then hard-linked to name, which fails if name exists. It holds the
+// shared lock while its temporary file exists, so sweep never removes it.
+func (d *Dir) writeNew(ctx context.Context, dst *dirHandle, name string, data []byte) error {
+	l, err := d.lock(ctx, false)
 	if err != nil {
 		return err
 	}
 	defer l.Close()
-	f, err := os.CreateTemp(d.tmp, "put-*")
+	f, tmpName, err := d.tmp.createTemp("put-")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(f.Name())
+	defer d.tmp.unlink(tmpName)
 	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()
@@ -327,29 +376,52 @@ func (d *Dir) writeNew(path string, data []byte) error {
 	if err != nil {
 		return err
 	}
-	return os.Link(f.Name(), path)
+	return link(d.tmp, tmpName, dst, name)
+}
+
+// lock takes the store's lock, shared or exclusive, polling until ctx is
+// done: flock cannot be interrupted by a context, and a process that holds
+// the lock forever must not hang every other one.
+func (d *Dir) lock(ctx context.Context, exclusive bool) (*os.File, error) {
+	delay := time.Millisecond
+	for {
+		l, err := d.root.lockFile(lockName, exclusive)
+		if err != errLockBusy {
+			return l, err
+		}
+		t := time.NewTimer(delay)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+		delay = min(2*delay, 50*time.Millisecond)
+	}
 }
 
 // sweep removes temporary files of killed writers. Live writers hold the
 // shared lock while their temporary file exists, so holding the exclusive
 // lock proves every file in tmp is an orphan; if the lock is busy the sweep
-// waits for a later Open or Prune.
+// waits for a later Open or Prune. Entries are removed relative to the
+// tmp directory opened without following links, so a tmp that was a link
+// elsewhere was refused by Open and is never swept.
 func (d *Dir) sweep() error {
-	l, err := lockFile(d.lockPath, true, false)
+	l, err := d.root.lockFile(lockName, true)
 	if err == errLockBusy {
 		return nil
 	}
 	if err != nil {
-		return fmt.Errorf("tokenstore: %w", err)
+		return fsError("sweep", err)
 	}
 	defer l.Close()
-	names, err := readNames(d.tmp)
+	names, err := d.tmp.names()
 	if err != nil {
-		return fmt.Errorf("tokenstore: %w", err)
+		return fsError("sweep", err)
 	}
 	for _, name := range names {
-		if err := os.Remove(filepath.Join(d.tmp, name)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("tokenstore: %w", err)
+		if err := d.tmp.unlink(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return fsError("sweep", err)
 		}
 	}
 	return nil
@@ -364,13 +436,13 @@ func (d *Dir) Get(ctx context.Context, token solana.PublicKey) (Record, *txn.Ses
 		return Record{}, nil, err
 	}
 	defer release()
-	path := d.recordPath(token)
-	b, err := readBounded(path, maxRecordRead)
+	path := d.sessions.join(recordName(token))
+	b, err := d.sessions.readFile(recordName(token), make([]byte, maxRecordRead+1))
 	if errors.Is(err, fs.ErrNotExist) {
 		return Record{}, nil, fmt.Errorf("%w: %s", ErrNotFound, token)
 	}
 	if err != nil {
-		return Record{}, nil, fmt.Errorf("tokenstore: get %s: %w", token, err)
+		return Record{}, nil, fsError("get "+token.String(), err)
 	}
 	p, err := parseRecord(path, b)
 	if err != nil {
@@ -397,53 +469,73 @@ func (d *Dir) Get(ctx context.Context, token solana.PublicKey) (Record, *txn.Ses
 }
 
 // List returns the records matching f, each one authenticated, ordered by
-// ValidUntil then token address. Files that cannot be read,
-// parsed or authenticated are left out and reported together in the error
-// (errors.Join), a *CorruptError for each that is malformed or fails
-// authentication; the records returned alongside are all sound.
+// ValidUntil then token address. Files that cannot be read, parsed or
+// authenticated are left out of the records and reported in a
+// *PartialError returned beside them; any other error means nothing was
+// listed.
 func (d *Dir) List(ctx context.Context, f Filter) ([]Record, error) {
-	recs, corrupt, err := d.list(ctx, f.match)
+	recs, bad, err := d.list(ctx, f.match)
 	if err != nil {
 		return nil, err
 	}
-	return recs, errors.Join(corrupt...)
+	return recs, partial("list", bad)
 }
 
 // ListExpired returns the records expired at now (see Record.Expired), in
 // the order and with the error semantics of List.
 func (d *Dir) ListExpired(ctx context.Context, now time.Time) ([]Record, error) {
-	recs, corrupt, err := d.listExpired(ctx, now)
+	recs, bad, err := d.listExpired(ctx, now)
 	if err != nil {
 		return nil, err
 	}
-	return recs, errors.Join(corrupt...)
+	return recs, partial("list", bad)
 }
 
-func (d *Dir) listExpired(ctx context.Context, now time.Time) ([]Record, []error, error) {
+func (d *Dir) listExpired(ctx context.Context, now time.Time) ([]Record, []badFile, error) {
 	return d.list(ctx, func(r *Record) bool { return r.Expired(now) })
+}
+
+// badFile is one file a listing could not use.
+type badFile struct {
+	path string
+	err  error
+}
+
+// partial returns the *PartialError for bad, or nil if there is none, as
+// an error interface that is nil rather than a typed nil.
+func partial(op string, bad []badFile) error {
+	if len(bad) == 0 {
+		return nil
+	}
+	slices.SortFunc(bad, func(a, b badFile) int { return strings.Compare(a.path, b.path) })
+	e := &PartialError{Op: op, Files: make([]error, len(bad))}
+	for i, b := range bad {
+		e.Files[i] = b.err
+	}
+	return e
 }
 
 // Reading 10,000 small files is dominated by open/read/close system calls;
 // a few workers per CPU overlap them.
 const listWorkersPerCPU = 2
 
-// list returns the sound records that keep accepts, one error per corrupt
-// file, or a failure of the whole listing.
-func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record, corrupt []error, err error) {
+// list returns the sound records that keep accepts and the files it could
+// not use, or a failure of the whole listing.
+func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record, bad []badFile, err error) {
 	s, release, err := d.acquire(ctx)
 	if err != nil {
 		return nil, nil, err
 	}
 	defer release()
-	names, err := readNames(d.sessions)
+	names, err := d.sessions.names()
 	if err != nil {
-		return nil, nil, fmt.Errorf("tokenstore: list: %w", err)
+		return nil, nil, fsError("list", err)
 	}
 	names = slices.DeleteFunc(names, func(n string) bool { return !strings.HasSuffix(n, recordExt) })
 
 	type result struct {
 		recs []Record
-		errs []error
+		bad  []badFile
 	}
 	const batch = 64
 	workers := min(runtime.GOMAXPROCS(0)*listWorkersPerCPU, (len(names)+batch-1)/batch)
@@ -468,7 +560,7 @@ func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record,
 					case errors.Is(err, fs.ErrNotExist):
 						// Deleted since the directory was read.
 					case err != nil:
-						res.errs = append(res.errs, err)
+						res.bad = append(res.bad, badFile{d.sessions.join(name), err})
 					case keep(&rec):
 						res.recs = append(res.recs, rec)
 					}
@@ -489,17 +581,16 @@ func (d *Dir) list(ctx context.Context, keep func(*Record) bool) (recs []Record,
 	}
 	for _, r := range results {
 		recs = append(recs, r.recs...)
-		corrupt = append(corrupt, r.errs...)
+		bad = append(bad, r.bad...)
 	}
 	sortRecords(recs)
-	slices.SortFunc(corrupt, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
-	return recs, corrupt, nil
+	return recs, bad, nil
 }
 
 // readListed reads and authenticates one record file for list.
 func (d *Dir) readListed(s *sealer, name string, buf, seedBuf []byte) (Record, error) {
-	path := d.sessions + string(os.PathSeparator) + name
-	b, err := readInto(path, buf)
+	path := d.sessions.join(name)
+	b, err := d.sessions.readFile(name, buf)
 	if err != nil {
 		return Record{}, err
 	}
@@ -525,16 +616,18 @@ func (d *Dir) Delete(ctx context.Context, token solana.PublicKey) error {
 		return err
 	}
 	defer release()
-	if err := os.Remove(d.recordPath(token)); errors.Is(err, fs.ErrNotExist) {
+	if err := d.sessions.unlink(recordName(token)); errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("%w: %s", ErrNotFound, token)
 	} else if err != nil {
 		return fmt.Errorf("tokenstore: delete %s: %w", token, err)
 	}
+	d.dropLease(token)
 	return syncDir(d.sessions)
 }
 
 // Prune deletes every record expired at now and returns how many it
-// deleted. Corrupt files are never deleted; they are reported as in List.
+// deleted. Corrupt files are never deleted; they are reported in a
+// *PartialError as in List, beside any failure of the pruning itself.
 // Prune also removes temporary files left by killed writers.
 //
 // An expired token's session signer may still hold top-up lamports, and
@@ -542,7 +635,7 @@ func (d *Dir) Delete(ctx context.Context, token solana.PublicKey) error {
 // them first (ListExpired, transfer the lamports back, Delete), or pass a
 // now far enough in the past to leave that work time.
 func (d *Dir) Prune(ctx context.Context, now time.Time) (int, error) {
-	expired, errs, err := d.listExpired(ctx, now)
+	expired, bad, err := d.listExpired(ctx, now)
 	if err != nil {
 		return 0, err
 	}
@@ -553,17 +646,20 @@ func (d *Dir) Prune(ctx context.Context, now time.Time) (int, error) {
 	defer release()
 	n := 0
 	for _, r := range expired {
-		switch err := os.Remove(d.recordPath(r.Token)); {
+		path := d.sessions.join(recordName(r.Token))
+		switch err := d.sessions.unlink(recordName(r.Token)); {
 		case err == nil:
+			d.dropLease(r.Token)
 			n++
 		case !errors.Is(err, fs.ErrNotExist): // already pruned elsewhere
-			errs = append(errs, fmt.Errorf("tokenstore: prune: %w", err))
+			bad = append(bad, badFile{path, fmt.Errorf("tokenstore: prune: %w", err)})
 		}
 	}
+	var errs []error
 	if n > 0 {
 		errs = append(errs, syncDir(d.sessions))
 	}
-	errs = append(errs, d.sweep())
+	errs = append(errs, d.sweep(), partial("prune", bad))
 	return n, errors.Join(errs...)
 }
 
@@ -572,37 +668,24 @@ func (d *Dir) Prune(ctx context.Context, now time.Time) (int, error) {
 // Close is idempotent; other methods return ErrClosed afterwards.
 func (d *Dir) Close() error {
 	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.s != nil {
+		d.closeFiles()
+	}
 	d.s = nil
-	d.mu.Unlock()
 	return nil
 }
 
-func syncDir(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("tokenstore: %w", err)
-	}
-	err = f.Sync()
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return fmt.Errorf("tokenstore: sync %s: %w", path, err)
+// dropLease removes the lease of a session just deleted. A failure leaves a
+// lease file for a missing record, which Acquire never honours (it needs
+// the record) and Leases still shows, so it is not worth failing for.
+func (d *Dir) dropLease(token solana.PublicKey) {
+	_ = d.sessions.unlink(leaseName(token))
+}
+
+func syncDir(h *dirHandle) error {
+	if err := h.f.Sync(); err != nil {
+		return fmt.Errorf("tokenstore: sync %s: %w", h.path, err)
 	}
 	return nil
-}
-
-func readNames(dir string) ([]string, error) {
-	f, err := os.Open(dir)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	return f.Readdirnames(-1)
-}
-
-// readBounded reads at most limit+1 bytes of path, so the caller can tell a
-// file longer than limit from one of exactly limit bytes.
-func readBounded(path string, limit int) ([]byte, error) {
-	return readInto(path, make([]byte, limit+1))
 }

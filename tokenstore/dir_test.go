@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -219,17 +220,21 @@ func TestCreateRejectsArgon2Params(t *testing.T) {
 		opt    Option
 		reason string
 	}{
-		{"zero time", WithArgon2(0, 64, 1), "time 0"},
-		{"huge time", WithArgon2(101, 64, 1), "time 101"},
-		{"zero threads", WithArgon2(1, 64, 0), "threads"},
-		{"too little memory", WithArgon2(1, 31, 4), "memory 31 KiB"},
-		{"too much memory", WithArgon2(1, 4<<20+1, 4), "memory 4194305 KiB"},
+		{"zero time", WithArgon2(0, 19456, 1), "time 0 outside 2..10"},
+		{"one pass, below OWASP", WithArgon2(1, 19456, 1), "time 1 outside 2..10"},
+		{"huge time", WithArgon2(11, 19456, 1), "time 11 outside 2..10"},
+		{"zero threads", WithArgon2(2, 19456, 0), "threads"},
+		{"8 KiB", WithArgon2(2, 8, 1), "memory 8 KiB outside 19456..1048576 KiB"},
+		{"just below OWASP", WithArgon2(2, 19455, 1), "memory 19455 KiB"},
+		{"too much memory", WithArgon2(2, 1<<20+1, 4), "memory 1048577 KiB"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			dir := t.TempDir() + "/s"
 			_, err := Create(t.Context(), dir, Passphrase([]byte("pw")), tt.opt)
-			require.Error(t, err)
+			var pe *KDFParamError
+			require.ErrorAs(t, err, &pe)
+			require.ErrorIs(t, err, ErrKDFParams)
 			assert.Contains(t, err.Error(), tt.reason)
 			_, err = os.Stat(dir)
 			assert.ErrorIs(t, err, fs.ErrNotExist, "a rejected Create left a directory")
@@ -257,6 +262,8 @@ func TestOpenBadHeader(t *testing.T) {
 		{"not json", "hello", ErrCorrupt, "not a store header"},
 		{"other format", `{"format":"age","version":1}`, ErrCorrupt, `format "age"`},
 		{"newer version", `{"format":"sessionkit-tokenstore","version":2,"future":true}`, ErrUnsupportedVersion, "format version 2"},
+		{"version 0", strings.Replace(good, `"version": 1,`, `"version": 0,`, 1), ErrCorrupt, "format version 0 was never written"},
+		{"no version", `{"format":"sessionkit-tokenstore"}`, ErrCorrupt, "format version 0 was never written"},
 		{"unknown field", strings.Replace(good, `"version": 1,`, `"version": 1, "extra": 1,`, 1), ErrCorrupt, `unknown field "extra"`},
 		{"trailing data", good + "{}", ErrCorrupt, "after top-level value"},
 		{"short store id", strings.Replace(good, `"store_id": "`, `"store_id": "AAAA`, 1), ErrCorrupt, "store_id is"},
@@ -281,11 +288,21 @@ func TestOpenRejectsPlantedArgon2Params(t *testing.T) {
 	require.NoError(t, err)
 	d.Close()
 	path := filepath.Join(dir, "store.json")
-	planted := strings.Replace(string(mustRead(t, path)), `"memory_kib": 19456`, `"memory_kib": 4294967295`, 1)
-	require.NoError(t, os.WriteFile(path, []byte(planted), 0o600))
-	_, err = Open(t.Context(), dir, Passphrase([]byte("pw")))
-	require.ErrorIs(t, err, ErrCorrupt)
-	assert.Contains(t, err.Error(), "memory 4294967295 KiB")
+	good := string(mustRead(t, path))
+	for _, tt := range []struct{ from, to, reason string }{
+		{`"memory_kib": 19456`, `"memory_kib": 4294967295`, "memory 4294967295 KiB"},
+		// 4 GiB and 100 passes were once accepted: minutes of work per Open.
+		{`"memory_kib": 19456`, `"memory_kib": 4194304`, "memory 4194304 KiB outside 8..1048576 KiB"},
+		{`"time": 2`, `"time": 100`, "time 100 outside 1..10"},
+	} {
+		require.NoError(t, os.WriteFile(path, []byte(strings.Replace(good, tt.from, tt.to, 1)), 0o600))
+		start := time.Now()
+		_, err = Open(t.Context(), dir, Passphrase([]byte("pw")))
+		require.ErrorIs(t, err, ErrCorrupt)
+		assert.Contains(t, err.Error(), tt.reason)
+		assert.NotContains(t, err.Error(), "tokenstore: tokenstore:")
+		assert.Less(t, time.Since(start), time.Second, "Open ran the planted KDF")
+	}
 }
 
 // putThree stores sessions 0..2 and returns their file paths.
@@ -347,7 +364,7 @@ func TestEveryFlippedBitIsDetected(t *testing.T) {
 			var ce *CorruptError
 			var ve *VersionError
 			switch {
-			case off == offVersion:
+			case off == offVersion && flipped[off] != 0:
 				require.ErrorAs(t, err, &ve, "offset %d", off)
 				require.Equal(t, path, ve.Path)
 			case errors.As(err, &ce):
@@ -471,7 +488,7 @@ func TestSweepSparesInFlightWrites(t *testing.T) {
 	require.NoError(t, os.WriteFile(orphan, []byte("half a record"), 0o600))
 
 	// A writer in flight holds the shared lock: nothing may be swept.
-	writer, err := lockFile(filepath.Join(dir, "lock"), false, true)
+	writer, err := d.root.lockFile(lockName, false)
 	require.NoError(t, err)
 	openTestDir(t, dir)
 	_, err = d.Prune(t.Context(), testTime(0))

@@ -45,6 +45,16 @@
 //	<dir>/lock          0600  empty; flock target
 //	<dir>/tmp/          0700  files being written
 //	<dir>/sessions/     0700  one <token address, base58>.rec per session, 0600
+//	                          and <token address>.lease while one is leased, 0600
+//
+// Every one of these must be a real directory or regular file owned by the
+// store's user: the store follows no symbolic links, not even <dir> itself
+// (its parents are the caller's business). [Open] opens the directories
+// once with O_DIRECTORY|O_NOFOLLOW and reaches everything in them relative
+// to those descriptors, so a link planted later redirects nothing; record
+// files are opened with O_NOFOLLOW|O_NONBLOCK and checked with fstat before
+// a byte is read, so a FIFO cannot block a read. Anything else is refused
+// with an [*UnsafePathError] naming it.
 //
 // store.json, format version 1:
 //
@@ -58,7 +68,8 @@
 //	}
 //
 // A MasterKey store has "kdf": {"name": "raw"}. Unknown fields are
-// rejected; a different "version" is reported as a [*VersionError].
+// rejected; a later "version" is reported as a [*VersionError], a version
+// of 0 or below as a [*CorruptError], since none was ever written.
 //
 // # Record format
 //
@@ -108,6 +119,16 @@
 // needs a local filesystem with hard links and flock (ext4, xfs, btrfs,
 // tmpfs, APFS); network filesystems are not supported, nor are platforms
 // without flock.
+//
+// # Leases
+//
+// Two processes that restored the same store would both sign with its
+// keys. [Leaser] (implemented by Dir and Memory) records one holder per
+// session with an expiry. Dir writes it to <token>.lease beside the
+// record, authenticated like one, replaced atomically under the exclusive
+// lock and read under the same no-link, regular-file rules; the file
+// format is laid out in lease.go. Delete and Prune remove the lease with
+// its record.
 //
 // # Threat model
 //

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Store header (store.json) format version 1, shown in the package
@@ -18,10 +19,17 @@ const (
 	// maxHeaderSize bounds the read of store.json.
 	maxHeaderSize = 4096
 
-	// Bounds on Argon2id parameters, checked on Create and on Open, so a
-	// planted header cannot make Open allocate without limit.
-	maxArgon2Time      = 100
-	maxArgon2MemoryKiB = 4 << 20 // 4 GiB
+	// Create refuses Argon2id below OWASP's minimum, which would make
+	// each passphrase guess cheaper than the floor we document. Open
+	// accepts any store made before the floor existed (refusing it would
+	// lock its owner out of keys that may hold lamports), but refuses more
+	// than the ceiling from a header, so a planted one cannot make Open
+	// burn minutes of CPU or gigabytes of memory. Create refuses above the
+	// ceiling too, or it would make stores Open refuses.
+	minArgon2Time      = 2
+	minArgon2MemoryKiB = 19 << 10 // 19 MiB
+	maxArgon2Time      = 10
+	maxArgon2MemoryKiB = 1 << 20 // 1 GiB
 
 	defaultArgon2Time      = 3
 	defaultArgon2MemoryKiB = 64 << 10
@@ -44,20 +52,26 @@ type kdfParams struct {
 	Salt      []byte `json:"salt,omitempty"`
 }
 
-func (p kdfParams) validate() error {
+// validate checks p as Open accepts it; forCreate adds the floor.
+// Argon2id errors are *KDFParamError.
+func (p kdfParams) validate(forCreate bool) error {
 	switch p.Name {
 	case kdfRaw:
 		if p.Time != 0 || p.MemoryKiB != 0 || p.Threads != 0 || p.Salt != nil {
 			return errors.New(`kdf "raw" takes no parameters`)
 		}
 	case kdfArgon2id:
+		minTime, minMemory := uint32(1), 8*uint32(p.Threads) // what argon2 itself needs
+		if forCreate {
+			minTime, minMemory = minArgon2Time, max(minMemory, minArgon2MemoryKiB)
+		}
 		switch {
-		case p.Time < 1 || p.Time > maxArgon2Time:
-			return fmt.Errorf("argon2id time %d outside 1..%d", p.Time, maxArgon2Time)
+		case p.Time < minTime || p.Time > maxArgon2Time:
+			return &KDFParamError{Param: "time", Value: uint64(p.Time), Min: uint64(minTime), Max: maxArgon2Time}
 		case p.Threads < 1:
-			return errors.New("argon2id threads must be at least 1")
-		case p.MemoryKiB < 8*uint32(p.Threads) || p.MemoryKiB > maxArgon2MemoryKiB:
-			return fmt.Errorf("argon2id memory %d KiB outside %d..%d", p.MemoryKiB, 8*uint32(p.Threads), maxArgon2MemoryKiB)
+			return &KDFParamError{Param: "threads", Value: 0, Min: 1, Max: 255}
+		case p.MemoryKiB < minMemory || p.MemoryKiB > maxArgon2MemoryKiB:
+			return &KDFParamError{Param: "memory", Value: uint64(p.MemoryKiB), Min: uint64(minMemory), Max: maxArgon2MemoryKiB}
 		case len(p.Salt) != saltSize:
 			return fmt.Errorf("argon2id salt is %d bytes, want %d", len(p.Salt), saltSize)
 		}
@@ -90,6 +104,11 @@ func parseHeader(path string, b []byte) (*header, error) {
 	if probe.Format != headerFormat {
 		return corrupt("not a store header: format %q, want %q", probe.Format, headerFormat)
 	}
+	if probe.Version < 1 {
+		// No release wrote version 0 or below: this is damage, not a
+		// newer format.
+		return corrupt("format version %d was never written", probe.Version)
+	}
 	if probe.Version != headerVersion {
 		return nil, &VersionError{Path: path, Kind: "store", Version: probe.Version}
 	}
@@ -105,8 +124,8 @@ func parseHeader(path string, b []byte) (*header, error) {
 	case len(h.KeyCheck) != keyCheckSize:
 		return corrupt("key_check is %d bytes, want %d", len(h.KeyCheck), keyCheckSize)
 	}
-	if err := h.KDF.validate(); err != nil {
-		return corrupt("%v", err)
+	if err := h.KDF.validate(false); err != nil {
+		return corrupt("%s", strings.TrimPrefix(err.Error(), "tokenstore: "))
 	}
 	return &h, nil
 }

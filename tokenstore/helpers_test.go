@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"os"
 	"testing"
 	"time"
 
@@ -73,3 +74,13 @@ func openTestDir(t testing.TB, dir string) *Dir {
 }
 
 func testTime(unix int64) time.Time { return time.Unix(unix, 0) }
+
+// readNames lists a directory as a test sees it, by path.
+func readNames(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.Name()
+	}
+	return names, err
+}

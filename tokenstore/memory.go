@@ -3,7 +3,10 @@ package tokenstore
 import (
 	"context"
 	"crypto/ed25519"
+	"crypto/rand"
 	"fmt"
+	"maps"
+	"slices"
 	"sync"
 	"time"
 
@@ -17,6 +20,7 @@ import (
 type Memory struct {
 	mu       sync.Mutex
 	sessions map[solana.PublicKey]*memoryEntry // nil once closed
+	leases   map[solana.PublicKey]Lease
 }
 
 type memoryEntry struct {
@@ -24,11 +28,14 @@ type memoryEntry struct {
 	seed *[ed25519.SeedSize]byte
 }
 
-var _ Store = (*Memory)(nil)
+var (
+	_ Store  = (*Memory)(nil)
+	_ Leaser = (*Memory)(nil)
+)
 
 // NewMemory returns an empty in-memory store.
 func NewMemory() *Memory {
-	return &Memory{sessions: make(map[solana.PublicKey]*memoryEntry)}
+	return &Memory{sessions: make(map[solana.PublicKey]*memoryEntry), leases: make(map[solana.PublicKey]Lease)}
 }
 
 // String returns "tokenstore.Memory(<n> sessions)".
@@ -96,7 +103,8 @@ func (m *Memory) Get(ctx context.Context, token solana.PublicKey) (Record, *txn.
 	return rec, key, nil
 }
 
-// List implements Store.
+// List implements Store. It never returns a *PartialError: Memory has no
+// files to go bad.
 func (m *Memory) List(ctx context.Context, f Filter) ([]Record, error) {
 	return m.list(ctx, f.match)
 }
@@ -133,6 +141,7 @@ func (m *Memory) Delete(ctx context.Context, token solana.PublicKey) error {
 	}
 	clear(e.seed[:])
 	delete(m.sessions, token)
+	delete(m.leases, token)
 	return nil
 }
 
@@ -147,6 +156,7 @@ func (m *Memory) Prune(ctx context.Context, now time.Time) (int, error) {
 		if e.rec.Expired(now) {
 			clear(e.seed[:])
 			delete(m.sessions, token)
+			delete(m.leases, token)
 			n++
 		}
 	}
@@ -162,4 +172,75 @@ func (m *Memory) Close() error {
 	}
 	m.sessions = nil
 	return nil
+}
+
+// Acquire implements Leaser.
+func (m *Memory) Acquire(ctx context.Context, token solana.PublicKey, holder string, ttl time.Duration, takeover bool) (Lease, error) {
+	if err := checkLeaseRequest(holder, ttl); err != nil {
+		return Lease{}, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return Lease{}, err
+	}
+	defer m.mu.Unlock()
+	if _, ok := m.sessions[token]; !ok {
+		return Lease{}, fmt.Errorf("%w: %s", ErrNotFound, token)
+	}
+	now := time.Now()
+	if cur, ok := m.leases[token]; ok && !cur.Expired(now) && !takeover {
+		return Lease{}, &HeldError{Token: token, Holder: cur.Holder, Expires: cur.Expires}
+	}
+	l := Lease{Token: token, Holder: holder, Expires: now.Add(ttl).UTC()}
+	_, _ = rand.Read(l.id[:])
+	m.leases[token] = l
+	return l, nil
+}
+
+// current returns the lease l would be, or a *LeaseLostError; m is locked.
+func (m *Memory) current(l Lease) error {
+	if cur, ok := m.leases[l.Token]; !ok || cur.id != l.id {
+		return &LeaseLostError{Token: l.Token, Holder: cur.Holder}
+	}
+	return nil
+}
+
+// Renew implements Leaser.
+func (m *Memory) Renew(ctx context.Context, l Lease, ttl time.Duration) (Lease, error) {
+	if err := checkLeaseRequest(l.Holder, ttl); err != nil {
+		return Lease{}, err
+	}
+	if err := m.lock(ctx); err != nil {
+		return Lease{}, err
+	}
+	defer m.mu.Unlock()
+	if err := m.current(l); err != nil {
+		return Lease{}, err
+	}
+	l.Expires = time.Now().Add(ttl).UTC()
+	m.leases[l.Token] = l
+	return l, nil
+}
+
+// Release implements Leaser.
+func (m *Memory) Release(ctx context.Context, l Lease) error {
+	if err := m.lock(ctx); err != nil {
+		return err
+	}
+	defer m.mu.Unlock()
+	if err := m.current(l); err != nil {
+		return err
+	}
+	delete(m.leases, l.Token)
+	return nil
+}
+
+// Leases implements Leaser; it never returns a *PartialError.
+func (m *Memory) Leases(ctx context.Context) ([]Lease, error) {
+	if err := m.lock(ctx); err != nil {
+		return nil, err
+	}
+	defer m.mu.Unlock()
+	leases := slices.Collect(maps.Values(m.leases))
+	sortLeases(leases)
+	return leases, nil
 }

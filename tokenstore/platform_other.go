@@ -4,27 +4,32 @@ package tokenstore
 
 import (
 	"errors"
-	"io"
 	"os"
 	"runtime"
 )
 
-// readInto reads path into buf and returns the filled prefix.
-func readInto(path string, buf []byte) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	n, err := io.ReadFull(f, buf)
-	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		err = nil
-	}
-	return buf[:n], err
+// dirHandle exists only so the package compiles: the directory store
+// relies on flock and on *at system calls that this platform does not
+// offer, and sharing a store without them is unsafe, so openStoreDir fails
+// and no other method is reached.
+type dirHandle struct {
+	f    *os.File
+	path string
 }
 
-// lockFile fails: the directory store relies on flock semantics that this
-// platform does not offer, and sharing a store without them is unsafe.
-func lockFile(path string, _, _ bool) (*os.File, error) {
-	return nil, &os.PathError{Op: "flock on " + runtime.GOOS, Path: path, Err: errors.ErrUnsupported}
+func openStoreDir(path string, _ bool) (*dirHandle, error) {
+	return nil, &os.PathError{Op: "open store on " + runtime.GOOS, Path: path, Err: errors.ErrUnsupported}
 }
+
+func (h *dirHandle) subdir(string) (*dirHandle, error)       { return nil, errors.ErrUnsupported }
+func (h *dirHandle) join(name string) string                 { return h.path + string(os.PathSeparator) + name }
+func (h *dirHandle) readFile(string, []byte) ([]byte, error) { return nil, errors.ErrUnsupported }
+func (h *dirHandle) names() ([]string, error)                { return nil, errors.ErrUnsupported }
+func (h *dirHandle) unlink(string) error                     { return errors.ErrUnsupported }
+func (h *dirHandle) createTemp(string) (*os.File, string, error) {
+	return nil, "", errors.ErrUnsupported
+}
+func (h *dirHandle) ensureFile(string) error                 { return errors.ErrUnsupported }
+func (h *dirHandle) lockFile(string, bool) (*os.File, error) { return nil, errors.ErrUnsupported }
+func link(*dirHandle, string, *dirHandle, string) error      { return errors.ErrUnsupported }
+func rename(*dirHandle, string, *dirHandle, string) error    { return errors.ErrUnsupported }

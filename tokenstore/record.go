@@ -155,6 +155,9 @@ func parseRecord(path string, b []byte) (parsedRecord, error) {
 	if !bytes.Equal(b[:offVersion], []byte(recordMagic)) {
 		return corrupt("not a session record (bad magic %q)", b[:offVersion])
 	}
+	if b[offVersion] == 0 {
+		return corrupt("format version 0 was never written")
+	}
 	if v := b[offVersion]; v != recordVersion {
 		return parsedRecord{}, &VersionError{Path: path, Kind: "record", Version: int(v)}
 	}

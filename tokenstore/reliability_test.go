@@ -3,6 +3,7 @@ package tokenstore
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
@@ -26,7 +27,7 @@ import (
 // selected by environment variables, and synchronise with them only
 // through their stdin and stdout.
 const (
-	helperEnv        = "TOKENSTORE_HELPER" // "writer" or "pruner"
+	helperEnv        = "TOKENSTORE_HELPER" // "writer", "pruner" or "leaser"
 	helperDirEnv     = "TOKENSTORE_HELPER_DIR"
 	helperFirstEnv   = "TOKENSTORE_HELPER_FIRST"
 	helperCountEnv   = "TOKENSTORE_HELPER_COUNT"
@@ -108,6 +109,20 @@ func runHelper(mode string) error {
 				return err
 			}
 		}
+	case "leaser":
+		// Acquire session 0 for "helper", taking it over if
+		// TOKENSTORE_HELPER_COUNT is 1, and print the outcome.
+		takeover := os.Getenv(helperCountEnv) == "1"
+		_, err := d.Acquire(ctx, testPub("token", 0), "helper", time.Minute, takeover)
+		if he, ok := errors.AsType[*HeldError](err); ok {
+			fmt.Println("held by " + he.Holder)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		fmt.Println("acquired")
+		return nil
 	}
 	return fmt.Errorf("unknown helper mode %q", mode)
 }
