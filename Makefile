@@ -8,7 +8,7 @@ BENCHCOUNT ?= 6
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all demo test unit bench lint fuzz setup tools
+.PHONY: all demo test test-upstream unit bench lint fuzz setup tools
 
 all: lint test
 
@@ -55,3 +55,11 @@ setup:
 
 # make programs / programs-check / sbfld-fixtures: C programs built with clang + sbfld.
 include program/build.mk
+
+## test-upstream: the whole suite against another session-keys build, e.g.
+##   make test-upstream SO=path/to/session_keys.so [SESSION_ID=<program id it was built for>]
+## Tests of instructions the build lacks skip, naming the instruction (never in CI).
+test-upstream: setup
+	@test -n "$(SO)" || { echo "test-upstream: give the build: make test-upstream SO=path/to/session_keys.so" >&2; exit 2; }
+	@test -f "$(SO)" || { echo "test-upstream: $(SO): no such file" >&2; exit 2; }
+	SESSIONKIT_SESSION_ELF="$(abspath $(SO))" SESSIONKIT_SESSION_ID="$(SESSION_ID)" $(GOTEST) -count=1 -timeout 20m ./...

@@ -38,6 +38,12 @@ sbf_srcs = $(sort $(wildcard program/$(call sbf_dir,$(1))/*.c))
 SBF_PRESENT := $(foreach p,$(SBF_PROGRAMS),$(if $(call sbf_srcs,$(p)),$(p)))
 SBF_SO      := $(foreach p,$(SBF_PRESENT),$(SBF_OUT)/$(p).so)
 
+# Variants built from a program's sources with extra flags, for tests only: the legacy
+# V1 session build (create_session and revoke_session, lamports ignored) stands in for
+# the 2023 builds still deployed, so the suite can check itself against one.
+SBF_VARIANTS := gplsession/testdata/gpl_session_legacy_v1
+SBF_SO       += $(SBF_OUT)/gplsession/testdata/gpl_session_legacy_v1.so
+
 .PHONY: programs programs-check sbf-clang
 
 programs: $(SBF_SO)
@@ -83,6 +89,16 @@ $(SBF_OUT)/$(1).so: $(patsubst program/%.c,$(SBF_OBJ)/%.o,$(call sbf_srcs,$(1)))
 endef
 $(foreach p,$(SBF_PRESENT),$(eval $(call sbf_link,$(p))))
 
+$(SBF_OBJ)/legacy_v1/gpl_session.o: program/gplsession/gpl_session.c | sbf-clang
+	@mkdir -p $(@D)
+	$(SBF_CLANG) $(SBF_CFLAGS) -DSESSION_LEGACY_V1 -MMD -MP -c $< -o $@
+
+-include $(SBF_OBJ)/legacy_v1/gpl_session.d
+
+$(SBF_OUT)/gplsession/testdata/gpl_session_legacy_v1.so: $(SBF_OBJ)/legacy_v1/gpl_session.o $(SBFLD)
+	@mkdir -p $(@D)
+	$(SBFLD) -arch $(SBF_ARCH) -o $@ $<
+
 # Outside CI a missing or different clang skips the check (loudly): tests
 # use the committed .so files and do not need clang. In CI it must run.
 programs-check:
@@ -101,7 +117,7 @@ programs-check:
 	fi; \
 	rm -rf $(SBF_TMP)/check; \
 	$(MAKE) --no-print-directory -f $(firstword $(MAKEFILE_LIST)) SBF_OUT=$(SBF_TMP)/check SBF_OBJ=$(SBF_TMP)/check/obj programs; \
-	fail=0; for p in $(SBF_PRESENT); do \
+	fail=0; for p in $(SBF_PRESENT) $(SBF_VARIANTS); do \
 	  if cmp -s $(SBF_TMP)/check/$$p.so program/$$p.so; then echo "programs-check: program/$$p.so reproduced"; \
 	  else echo "programs-check: program/$$p.so differs from a rebuild with clang $$v: run make programs and commit" >&2; fail=1; fi; \
 	done; exit $$fail

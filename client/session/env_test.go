@@ -46,7 +46,7 @@ func newEnvWith(t *testing.T, ctx context.Context, net *localnet.Net, client *rp
 	snd, err := sender.New(client, opts...)
 	require.NoError(t, err)
 	t.Cleanup(snd.Close)
-	e := &env{t: t, ctx: ctx, net: net, rpc: client, snd: snd, m: NewManager(client, snd), game: examplegame.Game{ID: gameID}}
+	e := &env{t: t, ctx: ctx, net: net, rpc: client, snd: snd, m: NewManager(client, snd, WithProgramID(localnettest.SessionProgramID())), game: examplegame.Game{ID: gameID}}
 	e.rentV1 = e.rent(112)
 	e.rentV2 = e.rent(144)
 	e.rentPlayer = e.rent(examplegame.PlayerSize)

@@ -15,7 +15,8 @@ import (
 // it even where the runtime is missing); this test runs it where the runtime is
 // available and checks what it prints.
 func TestExampleGameBackend(t *testing.T) {
-	localnettest.ForTest(t) // skips or fails as every integration test does
+	n := localnettest.ForTest(t) // skips or fails as every integration test does
+	localnettest.RequireLamportsArgument(t, n)
 	r, w, err := os.Pipe()
 	require.NoError(t, err)
 	stdout := os.Stdout

@@ -12,9 +12,9 @@ import (
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/localnet"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
-	"github.com/sessionkit/sessionkit/program/gplsession"
 )
 
 // The game-backend flow: the player's wallet signs once to create a session, the backend
@@ -27,7 +27,7 @@ func Example_gameBackend() {
 	// A throwaway local cluster with the session program and the example game; a real
 	// backend uses its RPC provider's endpoints instead.
 	net, err := localnet.Start(ctx, localnet.WithPrograms(
-		localnet.Program{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
+		localnettest.SessionProgram(),
 		localnet.Program{ID: game.ID, ELF: examplegame.ELF()},
 	))
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 // fails with an error that says what went wrong and leaves nothing applied.
 func TestFaultsLandExactlyOnce(t *testing.T) {
 	net := localnettest.ForTest(t)
+	localnettest.RequireLamportsArgument(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	tooMany := faultproxy.Status(http.StatusTooManyRequests, "")

@@ -9,11 +9,13 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
 func TestListAndGet(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireSessionInstruction(t, e.net, client.CreateSessionV2)
 	authority := e.funded(1_000_000_000)
 	other := e.funded(1_000_000_000)
 	mk := func(who solana.PrivateKey, kind Kind, target solana.PublicKey, d time.Duration) *Session {
@@ -98,6 +100,7 @@ func TestListAndGet(t *testing.T) {
 // for an active V2 token; the rent goes where the program sends it.
 func TestRevokeToken(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireSessionInstruction(t, e.net, client.CreateSessionV2)
 	authority := e.funded(1_000_000_000)
 	stranger := e.funded(1_000_000_000)
 	v1, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000})
@@ -140,6 +143,7 @@ func keyOf(t *testing.T, s *Session) *txn.SessionKey {
 // the recorded fee payer for V2, the signer paying the fee unless a FeePayer does.
 func TestRevokeTokenExpiredWithKey(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireSessionInstruction(t, e.net, client.CreateSessionV2)
 	authority := e.funded(1_000_000_000)
 	payer := e.funded(1_000_000_000)
 	stranger := e.funded(1_000_000_000)
@@ -197,6 +201,7 @@ func TestRevokeTokenExpiredWithKey(t *testing.T) {
 // the signer pays the fee and sweeps the rest, as Manager.Revoke does.
 func TestRevokeTokenActiveV2WithKey(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireSessionInstruction(t, e.net, client.CreateSessionV2)
 	authority := e.funded(1_000_000_000)
 	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, TopUp: 1_000_000})
 	require.NoError(t, err)

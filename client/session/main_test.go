@@ -12,7 +12,6 @@ import (
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
-	"github.com/sessionkit/sessionkit/program/gplsession"
 )
 
 // The package's integration tests share one cluster, started on first use: our session
@@ -36,7 +35,7 @@ func clusterConfig() []localnet.Option {
 	}
 	return []localnet.Option{
 		localnet.WithPrograms(
-			localnet.Program{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
+			localnettest.SessionProgram(),
 			localnet.Program{ID: gameID, ELF: examplegame.ELF()},
 			localnet.Program{ID: otherGameID, ELF: examplegame.ELF()},
 		),

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/stretchr/testify/require"
 )
 
@@ -14,6 +15,7 @@ import (
 // swept), then cleanup of an expired session with an on-chain revoke.
 func TestPoolRenewsAndCleansUp(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireLamportsArgument(t, e.net)
 	authority := e.funded(1_000_000_000)
 	store := newMemStore()
 	var errs []error

@@ -46,6 +46,7 @@ func tokenSet(ss ...*Session) map[solana.PublicKey]bool {
 // replaced session, still valid and funded, stays in the store as retired.
 func TestPoolRenewalRaceRevokesUnwanted(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireLamportsArgument(t, e.net)
 	authority := e.funded(1_000_000_000)
 	store := newMemStore()
 	var log errLog
@@ -91,6 +92,7 @@ func TestPoolRenewalRaceRevokesUnwanted(t *testing.T) {
 // revokes it and sweeps its top-up.
 func TestPoolRenewalRaceKeepsUnsweptKey(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireSessionInstruction(t, e.net, client.CreateSessionV2)
 	authority := e.funded(1_000_000_000)
 	store := newMemStore()
 	var log errLog
@@ -143,6 +145,7 @@ func TestPoolRenewalRaceKeepsUnsweptKey(t *testing.T) {
 // swept.
 func TestPoolRenewalWithoutRevokeOldKeepsOldKey(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireLamportsArgument(t, e.net)
 	authority := e.funded(1_000_000_000)
 	store := newMemStore()
 	var log errLog
@@ -188,6 +191,7 @@ func TestPoolRenewalWithoutRevokeOldKeepsOldKey(t *testing.T) {
 // sweeping: both signers are swept back to the authority before their keys are deleted.
 func TestPoolRestoreSweepsExpiredAndGone(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireLamportsArgument(t, e.net)
 	authority := e.funded(1_000_000_000)
 	store := newMemStore()
 	expired, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 2_000_000, ValidFor: 10 * time.Minute})
@@ -224,6 +228,7 @@ func TestPoolRestoreSweepsExpiredAndGone(t *testing.T) {
 // its funded key in the store and says so.
 func TestPoolRestoreKeepsExpiredWithoutRevokeExpired(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireLamportsArgument(t, e.net)
 	authority := e.funded(1_000_000_000)
 	store := newMemStore()
 	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 2_000_000, ValidFor: 10 * time.Minute})
@@ -251,6 +256,7 @@ func TestPoolRestoreKeepsExpiredWithoutRevokeExpired(t *testing.T) {
 // keeps the key until a later pass has swept the rest.
 func TestPoolKeepsKeyWhenLamportsArriveDuringTheSweep(t *testing.T) {
 	net := localnettest.ForTest(t)
+	localnettest.RequireLamportsArgument(t, net)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	var credit func()

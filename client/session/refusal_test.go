@@ -10,6 +10,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/guard"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
 
@@ -17,6 +18,7 @@ import (
 // refuses to sign, and when made to sign anyway the game answers InvalidToken.
 func TestWrongTokensAndExpiry(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireSessionInstruction(t, e.net, client.CreateSessionV2)
 	owner := e.funded(1_000_000_000)
 	player := e.player(e.game, owner)
 	stranger := e.funded(1_000_000_000)
@@ -68,6 +70,7 @@ func TestWrongTokensAndExpiry(t *testing.T) {
 // explicitly the transfer goes through, as the caller asked.
 func TestGuardRefusesDrainsOfTheTopUp(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireLamportsArgument(t, e.net)
 	owner := e.funded(1_000_000_000)
 	player := e.player(e.game, owner)
 	thief := solana.NewWallet().PublicKey()

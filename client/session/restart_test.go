@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 	"github.com/sessionkit/sessionkit/tokenstore"
@@ -36,6 +37,7 @@ var storeKey = make([]byte, 32) // the store's master key, from a secret manager
 // the store and keeps playing with the same ephemeral key.
 func TestRestartResumesStoredSession(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireLamportsArgument(t, e.net)
 	authority := e.funded(1_000_000_000)
 	player := e.player(e.game, authority)
 	dir := t.TempDir()

@@ -63,6 +63,15 @@ const (
 	statePending
 )
 
+// Balance is the session signer's lamports (its SOL cap: what its key can still spend),
+// read at a slot no older than the session's last transaction.
+func (s *Session) Balance(ctx context.Context) (uint64, error) {
+	if s.mgr == nil {
+		return 0, fmt.Errorf("%w: session %s has no Manager to read with", ErrBadParams, s.token)
+	}
+	return s.mgr.balanceAt(ctx, s.signer, s.lastSlot.Load())
+}
+
 // noteSlot records that a transaction of this session landed in slot.
 func (s *Session) noteSlot(slot uint64) {
 	for {

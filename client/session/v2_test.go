@@ -9,6 +9,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
@@ -17,6 +18,7 @@ import (
 // revoked by anyone; rent and swept lamports go to the sponsor.
 func TestV2RevokeRules(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireSessionInstruction(t, e.net, client.CreateSessionV2)
 	authority := e.funded(1_000_000_000)
 	sponsor := e.funded(1_000_000_000)
 	stranger := e.funded(1_000_000_000)
@@ -81,6 +83,7 @@ func TestV2RevokeRules(t *testing.T) {
 // create_session_with_payer: the payer pays, the authority gets rent and sweep back.
 func TestWithPayerRentGoesToAuthority(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireSessionInstruction(t, e.net, client.CreateSessionWithPayer)
 	authority := e.funded(1_000_000_000)
 	payer := e.funded(1_000_000_000)
 	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1WithPayer, TargetProgram: gameID, Payer: keyFrom(t, payer), TopUp: 1_000_000})
@@ -98,6 +101,7 @@ func TestWithPayerRentGoesToAuthority(t *testing.T) {
 // key only signs and never holds lamports.
 func TestSponsorPaysMoves(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireSessionInstruction(t, e.net, client.CreateSessionV2)
 	authority := e.funded(1_000_000_000)
 	sponsor := e.funded(1_000_000_000)
 	player := e.player(e.game, authority)

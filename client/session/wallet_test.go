@@ -11,7 +11,9 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
 
@@ -19,6 +21,7 @@ import (
 // submits; a tampered transaction is refused and nothing lands.
 func TestExternalWallet(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireLamportsArgument(t, e.net)
 	wallet := e.funded(1_000_000_000) // its key is used only by walletSign, as in a browser
 	player := e.player(e.game, wallet)
 	start := e.balance(wallet.PublicKey())
@@ -61,6 +64,7 @@ func TestExternalWallet(t *testing.T) {
 // revoke while active.
 func TestExternalWalletV2SponsoredRevoke(t *testing.T) {
 	e := newEnv(t)
+	localnettest.RequireSessionInstruction(t, e.net, client.CreateSessionV2)
 	wallet := e.funded(1_000_000_000)
 	sponsor := e.funded(1_000_000_000)
 	start := e.balance(wallet.PublicKey())

@@ -19,19 +19,14 @@ import (
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
-	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
-	"github.com/sessionkit/sessionkit/program/gplsession"
 )
 
-// envSessionELF names a session-keys build to load at the session program's id instead
-// of ours, e.g. an upstream gpl_session .so: the program tests use only the wire
-// interface, so they check any build against the same expectations.
-const envSessionELF = "SESSIONKIT_SESSION_ELF"
-
 // SessionID is where the session program runs: upstream's id, which target programs
-// (the example game included) trust as token owner.
-var SessionID = pda.MagicBlockProgramID
+// (the example game included) trust as token owner, unless localnettest.EnvSessionID
+// says otherwise. The program tests use only the wire interface, so they check any
+// build (localnettest.EnvSessionELF) against the same expectations.
+var SessionID = localnettest.SessionProgramID()
 
 // FeePerSignature is the cluster's base fee; tests send no priority fees.
 const FeePerSignature = 5000
@@ -64,14 +59,6 @@ func Main(m *testing.M) {
 }
 
 func clusterConfig() ([]localnet.Option, error) {
-	elf := gplsession.ELF()
-	if path := os.Getenv(envSessionELF); path != "" {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return nil, fmt.Errorf("programtest: %s: %w", envSessionELF, err)
-		}
-		elf = b
-	}
 	v1 := client.SessionToken{
 		Authority:     Fixtures.ForgedAuthority,
 		TargetProgram: examplegame.ProgramID,
@@ -97,7 +84,7 @@ func clusterConfig() ([]localnet.Option, error) {
 		return localnet.Account{Address: addr, Lamports: 2_000_000, Owner: SessionID, Data: data}
 	}
 	return []localnet.Option{
-		localnet.WithPrograms(localnet.Program{ID: SessionID, ELF: elf}),
+		localnet.WithPrograms(localnettest.SessionProgram()),
 		localnet.WithAccounts(
 			token(Fixtures.NoDiscriminator, []byte{1, 2, 3, 4}),
 			token(Fixtures.ShortV1, v1Data[:client.SessionTokenLen-1]),

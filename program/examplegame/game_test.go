@@ -10,6 +10,7 @@ import (
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/internal/programtest"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
 
@@ -40,6 +41,7 @@ func TestGameInitPlayer(t *testing.T) {
 // a token for another program, a revoked token, and no token at all.
 func TestGameSessions(t *testing.T) {
 	e := programtest.Setup(t)
+	localnettest.RequireSessionInstruction(t, e.Net, client.CreateSessionV2)
 	g := e.Game()
 	now := e.FreezeClock()
 	owner, player := e.NewPlayer(g)

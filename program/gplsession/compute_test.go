@@ -15,6 +15,7 @@ import (
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/internal/programtest"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
@@ -49,6 +50,9 @@ type measurement struct {
 // Compute units of every instruction on its main paths, with every PDA at bump 255.
 func TestComputeUnits(t *testing.T) {
 	e := programtest.Setup(t)
+	localnettest.RequireSessionInstruction(t, e.Net, client.CreateSessionV2)
+	localnettest.RequireSessionInstruction(t, e.Net, client.CreateSessionWithPayer)
+	localnettest.RequireSessionInstruction(t, e.Net, client.RevokeSessionV2)
 	g := e.Game()
 	now := e.FreezeClock()
 	var rows []measurement

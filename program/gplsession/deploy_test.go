@@ -10,6 +10,7 @@ import (
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/internal/programtest"
 	"github.com/sessionkit/sessionkit/localnet/deploy"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 	"github.com/sessionkit/sessionkit/program/gplsession"
@@ -20,6 +21,8 @@ import (
 // programs trust only upstream's id, so the game refuses this deployment's tokens.
 func TestSessionProgramDeployedThroughLoader(t *testing.T) {
 	e := programtest.Setup(t)
+	localnettest.RequireSessionInstruction(t, e.Net, client.CreateSessionV2)
+	localnettest.RequireSessionInstruction(t, e.Net, client.RevokeSessionV2)
 	now := e.FreezeClock()
 	payer := e.Wallet(10_000_000_000)
 	id, err := deploy.Deploy(e.Ctx, e.Net.RPC(), payer, programtest.NewKey(t), gplsession.ELF(), deploy.Params{})

@@ -212,7 +212,11 @@ static SBF_NOINLINE u64 create_run(const CreateContext *ctx, const CreateArgs *a
   }
   create_write_token(ctx, valid_until);
   if (args->has_top_up && args->top_up) {
+#ifdef SESSION_LEGACY_V1
+    u64 amount = SESSION_DEFAULT_TOP_UP_LAMPORTS; /* builds before 2025 knew no amount */
+#else
     u64 amount = args->has_lamports ? args->lamports : SESSION_DEFAULT_TOP_UP_LAMPORTS;
+#endif
     return sbf_system_transfer(ctx->payer, ctx->session_signer, amount, NULL);
   }
   return SUCCESS;
@@ -367,18 +371,22 @@ static SBF_NOINLINE u64 dispatch(const SbfInput *in) {
   case IX_CREATE_SESSION:
     anchor_log_instruction("CreateSession");
     return create_session(in, CREATE_V1);
+#ifndef SESSION_LEGACY_V1 /* a stand-in for the 2023 builds: V1 create and revoke only */
   case IX_CREATE_SESSION_WITH_PAYER:
     anchor_log_instruction("CreateSessionWithPayer");
     return create_session(in, CREATE_WITH_PAYER);
   case IX_CREATE_SESSION_V2:
     anchor_log_instruction("CreateSessionV2");
     return create_session(in, CREATE_V2);
+#endif
   case IX_REVOKE_SESSION:
     anchor_log_instruction("RevokeSession");
     return revoke_session(in, SESSION_TOKEN_V1);
+#ifndef SESSION_LEGACY_V1
   case IX_REVOKE_SESSION_V2:
     anchor_log_instruction("RevokeSessionV2");
     return revoke_session(in, SESSION_TOKEN_V2);
+#endif
   default:
     return anchor_fallback(in);
   }

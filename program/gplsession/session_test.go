@@ -15,6 +15,7 @@ import (
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/internal/programtest"
+	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 )
 
@@ -71,6 +72,7 @@ func requireClosed(e *programtest.Env, addr solana.PublicKey) {
 // forms only raw bytes can express. The authority pays rent, top-up and both signatures.
 func TestCreateSession(t *testing.T) {
 	e := programtest.Setup(t)
+	localnettest.RequireLamportsArgument(t, e.Net)
 	now := e.FreezeClock()
 	rent := e.Rent(client.SessionTokenLen)
 	const funds = 1_000_000_000
@@ -126,6 +128,7 @@ func TestCreateSession(t *testing.T) {
 // signs and is recorded; revoking refunds the rent to the authority, not the payer.
 func TestCreateSessionWithPayer(t *testing.T) {
 	e := programtest.Setup(t)
+	localnettest.RequireSessionInstruction(t, e.Net, client.CreateSessionWithPayer)
 	now := e.FreezeClock()
 	rent := e.Rent(client.SessionTokenLen)
 	payer, authority, stranger := e.Wallet(1_000_000_000), e.Wallet(1_000_000_000), e.Wallet(1_000_000_000)
@@ -157,6 +160,7 @@ func TestCreateSessionWithPayer(t *testing.T) {
 // create_session_v2: the fee payer pays and is recorded in the 144-byte token.
 func TestCreateSessionV2(t *testing.T) {
 	e := programtest.Setup(t)
+	localnettest.RequireSessionInstruction(t, e.Net, client.CreateSessionV2)
 	now := e.FreezeClock()
 	rent := e.Rent(client.SessionTokenV2Len)
 	feePayer, authority := e.Wallet(1_000_000_000), e.Wallet(1_000_000_000)
@@ -211,6 +215,8 @@ func TestRevokeSession(t *testing.T) {
 // on anyone may revoke. The rent always goes to the recorded fee payer.
 func TestRevokeSessionV2(t *testing.T) {
 	e := programtest.Setup(t)
+	localnettest.RequireSessionInstruction(t, e.Net, client.CreateSessionV2)
+	localnettest.RequireSessionInstruction(t, e.Net, client.RevokeSessionV2)
 	now := e.FreezeClock()
 	rent := e.Rent(client.SessionTokenV2Len)
 	feePayer, authority, stranger := e.Wallet(1_000_000_000), e.Wallet(1_000_000_000), e.Wallet(1_000_000_000)
@@ -305,6 +311,8 @@ func TestCreateAtUsedAddress(t *testing.T) {
 // (seeds, System CPI), the other constraints, then the handler.
 func TestCreateErrors(t *testing.T) {
 	e := programtest.Setup(t)
+	localnettest.RequireSessionInstruction(t, e.Net, client.CreateSessionV2)
+	localnettest.RequireSessionInstruction(t, e.Net, client.CreateSessionWithPayer)
 	now := e.FreezeClock()
 	authority, stranger, poor := e.Wallet(1_000_000_000), e.Wallet(1_000_000_000), e.Wallet(1_000_000)
 	signer := programtest.NewKey(t)
@@ -439,6 +447,8 @@ func TestCreateReadOnlyPayer(t *testing.T) {
 // recipient's mut, and for V2 the authority rule.
 func TestRevokeErrors(t *testing.T) {
 	e := programtest.Setup(t)
+	localnettest.RequireSessionInstruction(t, e.Net, client.CreateSessionV2)
+	localnettest.RequireSessionInstruction(t, e.Net, client.RevokeSessionV2)
 	e.FreezeClock()
 	authority, feePayer, stranger := e.Wallet(1_000_000_000), e.Wallet(1_000_000_000), e.Wallet(1_000_000_000)
 	tokenV1 := e.CreateV1(authority, programtest.NewKey(t), programtest.SessionID, client.CreateArgs{})

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 )
 
@@ -24,9 +26,12 @@ type created struct {
 	FeePayer      string `json:"feePayer"`
 	ValidUntil    int64  `json:"validUntil"`
 	ValidUntilUTC string `json:"validUntilUtc"`
-	TopUp         uint64 `json:"topUpLamports"`
-	Store         string `json:"store,omitempty"`
-	clusterTime   int64
+	// TopUp is what the session signer received, read from the chain after the create:
+	// builds of the program older than January 2025 ignore the amount asked for.
+	TopUp          uint64 `json:"topUpLamports"`
+	TopUpRequested uint64 `json:"topUpRequestedLamports"`
+	Store          string `json:"store,omitempty"`
+	clusterTime    int64
 }
 
 func (a *app) createCmd() *cobra.Command {
@@ -148,13 +153,24 @@ func (a *app) create(cmd *cobra.Command, p session.CreateParams, store storeFlag
 	task := a.progress().Start("Creating the session (" + p.Kind.String() + ")")
 	s, err := m.Create(ctx, authority, p)
 	task.Done()
+	if errors.Is(err, txn.ErrInstructionFallbackNotFound) {
+		return failure(fmt.Sprintf("the deployed session program has no %s instruction (an older build): create without --v2/--payer there", p.Kind), err)
+	}
 	if err != nil {
 		return err
 	}
 	out := created{Token: s.Token().String(), Instruction: p.Kind.String(), Version: int(s.Version()),
 		Authority: s.Authority().String(), TargetProgram: s.TargetProgram().String(), SessionSigner: s.SessionSigner().String(),
 		FeePayer: s.FeePayer().String(), ValidUntil: s.ValidUntil(), ValidUntilUTC: output.UTC(s.ValidUntil()),
-		TopUp: p.TopUp}
+		TopUpRequested: p.TopUp}
+	// The signer is a fresh key: its balance is what the create moved to it.
+	if out.TopUp, err = s.Balance(ctx); err != nil {
+		return fmt.Errorf("session %s was created but its signer's balance could not be read: %w", s.Token(), err)
+	}
+	if out.TopUp != p.TopUp {
+		fmt.Fprintf(a.io.Err, "Warning: asked for a top-up of %s (%d lamports), the session signer received %s (%d lamports): the deployed program ignores the amount (builds before January 2025 top up %d lamports whenever a top-up is asked for)\n",
+			output.SOL(p.TopUp), p.TopUp, output.SOL(out.TopUp), out.TopUp, client.DefaultTopUpLamports)
+	}
 	if persist != nil {
 		if err := persist.Save(ctx, s.Snapshot()); err != nil {
 			return fmt.Errorf("session %s was created but its key could not be stored: %w", s.Token(), err)

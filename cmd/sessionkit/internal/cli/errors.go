@@ -164,7 +164,7 @@ func (a *app) hintFor(err error) string {
 	case errors.Is(err, txn.ErrConstraintExecutable):
 		return "--target must be a deployed (executable) program"
 	case errors.Is(err, txn.ErrInstructionFallbackNotFound):
-		return "the deployed session program predates this instruction (V2 needs session-keys 3.0.9 or newer)"
+		return "the deployed session program predates this instruction: use a newer deployment"
 	case errors.Is(err, sender.ErrOutcomeUnknown):
 		return "the transaction may still land: look its signature up before retrying"
 	case errors.Is(err, localnet.ErrNodeMissing):
@@ -172,3 +172,4 @@ func (a *app) hintFor(err error) string {
 	}
 	return ""
 }
+

@@ -24,7 +24,6 @@ import (
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
-	"github.com/sessionkit/sessionkit/program/gplsession"
 	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
@@ -38,7 +37,7 @@ var gameID = examplegame.ProgramID
 
 func clusterConfig() []localnet.Option {
 	return []localnet.Option{localnet.WithPrograms(
-		localnet.Program{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
+		localnettest.SessionProgram(),
 		localnet.Program{ID: gameID, ELF: examplegame.ELF()},
 	)}
 }
