@@ -172,4 +172,3 @@ func (a *app) hintFor(err error) string {
 	}
 	return ""
 }
-
