@@ -309,14 +309,20 @@ func (p *Pool) forget(ctx context.Context, s *Session) error {
 // one is kept and the other retired. The keys of tokens that are gone or expired are
 // retired too: deleted from the store once their signers are empty or swept, as for any
 // session leaving the pool (see [Pool]). A snapshot that no longer matches the chain is
-// deleted only if its key's account is empty. Other failures are returned together and
-// leave the store untouched.
+// deleted only if its key's account is empty. Other failures, stored sessions that could
+// not be loaded (a *LoadError) among them, are returned together and leave the store
+// untouched; they do not stop the sound sessions from being restored.
 func (p *Pool) Restore(ctx context.Context) (restored int, err error) {
 	if p.cfg.Persister == nil {
 		return 0, nil
 	}
 	snaps, err := p.cfg.Persister.Load(ctx)
-	if err != nil {
+	var errs []error
+	var partial *LoadError
+	switch {
+	case errors.As(err, &partial):
+		errs = append(errs, partial) // the sound ones are restored all the same
+	case err != nil:
 		return 0, fmt.Errorf("session: loading stored sessions: %w", err)
 	}
 	// Nothing in a snapshot says which slot last changed its signer's account: reads that
@@ -325,7 +331,6 @@ func (p *Pool) Restore(ctx context.Context) (restored int, err error) {
 	if err != nil {
 		return 0, fmt.Errorf("session: reading the slot before restoring: %w", err)
 	}
-	var errs []error
 	for _, snap := range snaps {
 		s, err := p.mgr.Resume(ctx, snap)
 		switch {

@@ -57,6 +57,17 @@ func (s *Session) Snapshot() Snapshot {
 	}
 }
 
+// LoadError reports the stored sessions a Persister could not load, each error naming
+// its record; the sessions returned with it are sound.
+type LoadError struct{ Errs []error }
+
+func (e *LoadError) Error() string {
+	return fmt.Sprintf("session: %d stored session(s) could not be loaded: %v", len(e.Errs), errors.Join(e.Errs...))
+}
+
+// Unwrap returns the errors of each record, for errors.Is and errors.As.
+func (e *LoadError) Unwrap() []error { return e.Errs }
+
 // Persister keeps sessions across process restarts; a tokenstore adapter satisfies it.
 // Implementations must be safe for concurrent use.
 type Persister interface {
@@ -64,6 +75,8 @@ type Persister interface {
 	Save(ctx context.Context, snap Snapshot) error
 	// Delete forgets the session; deleting an unknown token is not an error.
 	Delete(ctx context.Context, token solana.PublicKey) error
-	// Load returns every stored session.
+	// Load returns every stored session it can read. Sessions it cannot read (a
+	// corrupt file, say) are reported in a *LoadError beside the others, so one bad
+	// record hides no good one.
 	Load(ctx context.Context) ([]Snapshot, error)
 }

@@ -48,7 +48,12 @@ func (p *storePersister) Delete(ctx context.Context, token solana.PublicKey) err
 
 func (p *storePersister) Load(ctx context.Context) ([]Snapshot, error) {
 	recs, err := p.st.List(ctx, tokenstore.Filter{})
-	if err != nil {
+	var bad []error
+	var partial *tokenstore.PartialError
+	switch {
+	case errors.As(err, &partial):
+		bad = append(bad, partial.Files...)
+	case err != nil:
 		return nil, err
 	}
 	out := make([]Snapshot, 0, len(recs))
@@ -61,7 +66,8 @@ func (p *storePersister) Load(ctx context.Context) ([]Snapshot, error) {
 			continue // deleted since List
 		}
 		if err != nil {
-			return nil, fmt.Errorf("session: loading %s: %w", rec.Token, err)
+			bad = append(bad, fmt.Errorf("session: loading %s: %w", rec.Token, err))
+			continue
 		}
 		seed := key.Seed()
 		key.Zero()
@@ -71,6 +77,9 @@ func (p *storePersister) Load(ctx context.Context) ([]Snapshot, error) {
 		}
 		clear(seed)
 		out = append(out, snap)
+	}
+	if len(bad) > 0 {
+		return out, &LoadError{Errs: bad}
 	}
 	return out, nil
 }

@@ -1,6 +1,8 @@
 package session
 
 import (
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/gagliardetto/solana-go"
@@ -39,4 +41,30 @@ func TestStorePersister(t *testing.T) {
 	require.NoError(t, err)
 	require.Empty(t, got)
 	require.NoError(t, p.Delete(ctx, solana.PublicKey{}))
+}
+
+// The hardening issue's reproduction: one truncated record made Load fail, so a restore
+// restored nothing. The sound sessions now load beside a typed error naming the bad file.
+func TestStorePersisterLoadsAroundACorruptRecord(t *testing.T) {
+	ctx := t.Context()
+	dir := filepath.Join(t.TempDir(), "store")
+	st, err := tokenstore.Create(ctx, dir, tokenstore.Passphrase([]byte("pw")), tokenstore.LightArgon2)
+	require.NoError(t, err)
+	defer st.Close()
+	p := StorePersister(st, pda.MagicBlockProgramID)
+	good, bad := testSession(t, nil, 1_900_000_000), testSession(t, nil, 1_900_000_000)
+	require.NoError(t, p.Save(ctx, good.Snapshot()))
+	require.NoError(t, p.Save(ctx, bad.Snapshot()))
+	path := filepath.Join(dir, "sessions", bad.Token().String()+".rec")
+	data, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(path, data[:len(data)/2], 0o600))
+
+	got, err := p.Load(ctx)
+	require.Equal(t, []Snapshot{good.Snapshot()}, got)
+	var le *LoadError
+	require.ErrorAs(t, err, &le)
+	require.Len(t, le.Errs, 1)
+	require.ErrorIs(t, err, tokenstore.ErrCorrupt)
+	require.ErrorContains(t, err, bad.Token().String())
 }

@@ -93,6 +93,7 @@ by this machine's clock here (inspect and validate use the cluster's).`,
 			}
 			defer st.Close()
 			recs, err := st.List(cmd.Context(), f)
+			unreadable, err := partialList(err)
 			if err != nil {
 				return err
 			}
@@ -101,11 +102,15 @@ by this machine's clock here (inspect and validate use the cluster's).`,
 			for _, r := range recs {
 				out = append(out, newKeyRecord(r, now))
 			}
-			if err := a.writeKeyRecords(out, now.Unix(), false); err != nil || a.env.format.IsJSON() || len(out) == 0 {
+			if err := a.writeKeyRecords(out, unreadable, now.Unix(), false); err != nil {
 				return err
 			}
-			_, err = fmt.Fprintf(a.io.Out, "\n%d stored session(s); status by this machine's clock\n", len(out))
-			return err
+			if !a.env.format.IsJSON() && len(out) > 0 {
+				if _, err := fmt.Fprintf(a.io.Out, "\n%d stored session(s); status by this machine's clock\n", len(out)); err != nil {
+					return err
+				}
+			}
+			return unreadableFailure(unreadable)
 		}),
 	}
 	store.register(cmd, "token store directory (required)")
@@ -121,9 +126,42 @@ func requireStore(s storeFlags) error {
 	return nil
 }
 
-func (a *app) writeKeyRecords(recs []keyRecord, now int64, withAction bool) error {
+// partialList splits a store listing's error into the files it could not read, which
+// are shown beside the sound records, and any other failure.
+func partialList(err error) (*tokenstore.PartialError, error) {
+	var pe *tokenstore.PartialError
+	if errors.As(err, &pe) {
+		return pe, nil
+	}
+	return nil, err
+}
+
+// unreadableFailure ends a listing that skipped unreadable files with exit status 1.
+func unreadableFailure(pe *tokenstore.PartialError) error {
+	if pe == nil {
+		return nil
+	}
+	return failure("move the files named aside (they are not sound records: truncated, tampered with, or not regular files) and run the command again", pe)
+}
+
+func (a *app) writeKeyRecords(recs []keyRecord, unreadable *tokenstore.PartialError, now int64, withAction bool) error {
+	var bad []string
+	if unreadable != nil {
+		for _, e := range unreadable.Files {
+			bad = append(bad, e.Error())
+		}
+	}
 	if a.env.format.IsJSON() {
-		return output.WriteJSON(a.io.Out, a.env.format, map[string]any{"sessions": recs})
+		doc := map[string]any{"sessions": recs}
+		if bad != nil {
+			doc["unreadable"] = bad
+		}
+		return output.WriteJSON(a.io.Out, a.env.format, doc)
+	}
+	for _, b := range bad {
+		if _, err := fmt.Fprintln(a.io.Err, "Unreadable: "+b); err != nil {
+			return err
+		}
 	}
 	if len(recs) == 0 {
 		_, err := fmt.Fprintln(a.io.Out, "No stored sessions.")
@@ -201,6 +239,7 @@ func (a *app) prune(cmd *cobra.Command, store storeFlags, dryRun, force bool) er
 		now = time.Unix(unix, 0)
 	}
 	recs, err := st.ListExpired(ctx, now)
+	unreadable, err := partialList(err)
 	if err != nil {
 		return err
 	}
@@ -228,13 +267,15 @@ func (a *app) prune(cmd *cobra.Command, store storeFlags, dryRun, force bool) er
 		}
 		out = append(out, k)
 	}
-	if err := a.writeKeyRecords(out, now.Unix(), true); err != nil {
+	if err := a.writeKeyRecords(out, unreadable, now.Unix(), true); err != nil {
 		return err
 	}
 	if !a.env.format.IsJSON() && len(out) > 0 {
-		_, err = fmt.Fprintf(a.io.Out, "\n%d expired, %d deleted\n", len(out), deleted)
+		if _, err := fmt.Fprintf(a.io.Out, "\n%d expired, %d deleted\n", len(out), deleted); err != nil {
+			return err
+		}
 	}
-	return err
+	return unreadableFailure(unreadable)
 }
 
 // pruneBlocker says why deleting r's key would lose something, or "".

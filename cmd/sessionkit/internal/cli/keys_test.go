@@ -172,3 +172,40 @@ func TestStorePassphrase(t *testing.T) {
 	require.Equal(t, "Error: no token store in "+filepath.Join(h.home, "nowhere")+"\n"+
 		"Hint: create a store with 'sessionkit create --store DIR ...'\n", noStore.err)
 }
+
+// The hardening issue's reproduction: one truncated record made keys list and keys
+// prune show only the error. Both now show the sound records and the unreadable file,
+// then exit 1.
+func TestKeysListShowsSoundRecordsBesideACorruptOne(t *testing.T) {
+	h := newHarness(t, localnettest.ForTest(t))
+	h.fundedAuthority(authFunds)
+	store := h.storeFlags()
+	create := func() created {
+		return decode[created](t, h.onNet(append([]string{"create", "--target", gameID.String(), "--output", "json"}, store...)...).ok(t))
+	}
+	good, bad := create(), create()
+	path := filepath.Join(store[1], "sessions", bad.Token+".rec")
+	data := mustRead(t, path)
+	require.NoError(t, os.WriteFile(path, data[:len(data)/2], 0o600))
+
+	type listing struct {
+		Sessions   []keyRecord `json:"sessions"`
+		Unreadable []string    `json:"unreadable"`
+	}
+	for _, args := range [][]string{{"keys", "list"}, {"keys", "prune", "--dry-run"}} {
+		res := h.onNet(append(append(args, "--output", "json"), store...)...)
+		require.Equal(t, ExitError, res.code, "%s", res)
+		got := decode[listing](t, res)
+		if args[1] == "list" {
+			require.Len(t, got.Sessions, 1)
+			require.Equal(t, good.Token, got.Sessions[0].Token)
+		}
+		require.Len(t, got.Unreadable, 1)
+		require.Contains(t, got.Unreadable[0], bad.Token)
+		require.Contains(t, res.err, bad.Token)
+	}
+	text := h.onNet(append([]string{"keys", "list"}, store...)...)
+	require.Equal(t, ExitError, text.code)
+	require.Contains(t, text.out, good.Token)
+	require.Contains(t, text.err, "Unreadable: ")
+}
