@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
+	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
 // PoolConfig tunes a [Pool]. The zero value keeps sessions in memory, renews nothing and
@@ -36,6 +38,20 @@ type PoolConfig struct {
 	RevokeExpired bool
 	// OnError learns about background failures; s is nil for failures not tied to a session.
 	OnError func(s *Session, err error)
+	// Leases, when set (usually the Persister's store: a tokenstore.Dir or Memory), holds
+	// each of the pool's sessions for this pool alone. Two holders of one key sign the same
+	// moves, and the cluster runs each such transaction once: a session that another
+	// holder leases is not restored (a *tokenstore.HeldError) unless TakeOver, and a
+	// session whose lease was taken over, or could not be renewed in time, stops signing
+	// (tokenstore.ErrLeaseLost) and leaves the pool.
+	Leases tokenstore.Leaser
+	// Holder names this pool in its leases, for people reading them; default host:pid.
+	Holder string
+	// LeaseTTL is how long a lease lasts unrenewed; default 4 Intervals (1m). Maintenance
+	// renews leases, so with a negative Interval call Maintain well within it.
+	LeaseTTL time.Duration
+	// TakeOver takes sessions that another holder leases when restoring them.
+	TakeOver bool
 }
 
 // Pool holds the live sessions of many players, one per (authority, target), for a game
@@ -80,6 +96,13 @@ func NewPool(mgr *Manager, cfg PoolConfig) *Pool {
 	if cfg.Workers <= 0 {
 		cfg.Workers = 4
 	}
+	if cfg.LeaseTTL <= 0 {
+		cfg.LeaseTTL = 4 * max(cfg.Interval, 15*time.Second)
+	}
+	if cfg.Holder == "" {
+		host, _ := os.Hostname()
+		cfg.Holder = fmt.Sprintf("%s:%d", host, os.Getpid())
+	}
 	p := &Pool{
 		mgr:      mgr,
 		cfg:      cfg,
@@ -111,12 +134,71 @@ func (p *Pool) run() {
 	}
 }
 
-// Close stops background maintenance and waits for it. Sessions stay usable; the pool
-// refuses further Puts.
+// Close stops background maintenance and waits for it, then releases the pool's leases,
+// so that another holder may take its sessions at once. Sessions stay usable until their
+// leases would have expired; the pool refuses further Puts.
 func (p *Pool) Close() error {
 	p.cancel()
 	p.loop.Wait()
+	if p.cfg.Leases == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var errs []error
+	for _, s := range append(p.Sessions(), p.Retired()...) {
+		if h := s.lease.Load(); h != nil {
+			if err := p.cfg.Leases.Release(ctx, h.lease); err != nil && !errors.Is(err, tokenstore.ErrLeaseLost) {
+				errs = append(errs, err)
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// hold leases s to this pool (see PoolConfig.Leases), unless it holds it already.
+func (p *Pool) hold(ctx context.Context, s *Session, takeover bool) error {
+	if p.cfg.Leases == nil || s.lease.Load() != nil {
+		return nil
+	}
+	start := time.Now() // the lease runs from before the request, so ours ends first
+	l, err := p.cfg.Leases.Acquire(ctx, s.token, p.cfg.Holder, p.cfg.LeaseTTL, takeover)
+	if err != nil {
+		return fmt.Errorf("session: holding %s: %w", s.token, err)
+	}
+	s.lease.Store(&heldLease{lease: l, until: start.Add(p.cfg.LeaseTTL)})
 	return nil
+}
+
+// renewLeases extends the lease of every session the pool holds. A session whose lease
+// is lost leaves the pool without a sweep: its key is another holder's now.
+func (p *Pool) renewLeases(ctx context.Context) {
+	if p.cfg.Leases == nil {
+		return
+	}
+	for _, s := range append(p.Sessions(), p.Retired()...) {
+		h := s.lease.Load()
+		if h == nil {
+			continue
+		}
+		start := time.Now()
+		l, err := p.cfg.Leases.Renew(ctx, h.lease, p.cfg.LeaseTTL)
+		switch {
+		case err == nil:
+			s.lease.Store(&heldLease{lease: l, until: start.Add(p.cfg.LeaseTTL)})
+		case errors.Is(err, tokenstore.ErrLeaseLost):
+			s.leaseLost.Store(true)
+			p.mu.Lock()
+			if cur := p.sessions[poolKey{s.authority, s.target}]; cur == s {
+				delete(p.sessions, poolKey{s.authority, s.target})
+			}
+			delete(p.retired, s.token)
+			p.mu.Unlock()
+			p.report(s, fmt.Errorf("session: %s left the pool: %w", s.token, err))
+		default:
+			p.report(s, fmt.Errorf("session: renewing the lease of %s (it stops signing when the lease runs out): %w", s.token, err))
+		}
+	}
 }
 
 // Get returns the session of authority for target.
@@ -168,6 +250,9 @@ func (p *Pool) Put(ctx context.Context, s *Session) (replaced *Session, err erro
 		if err := p.cfg.Persister.Save(ctx, s.Snapshot()); err != nil {
 			return nil, fmt.Errorf("session: persisting %s: %w", s.token, err)
 		}
+	}
+	if err := p.hold(ctx, s, false); err != nil {
+		return nil, err
 	}
 	key := poolKey{s.authority, s.target}
 	p.mu.Lock()
@@ -336,6 +421,11 @@ func (p *Pool) Restore(ctx context.Context) (restored int, err error) {
 		switch {
 		case err == nil:
 			s.noteSlot(since)
+			if err := p.hold(ctx, s, p.cfg.TakeOver); err != nil {
+				s.key.Zero() // another holder's, or nobody's until this is sorted out
+				errs = append(errs, err)
+				continue
+			}
 		case errors.Is(err, ErrNotFound), errors.Is(err, client.ErrExpired):
 			if err := p.retireSnapshot(ctx, snap, since); err != nil {
 				errs = append(errs, err)
@@ -382,6 +472,10 @@ func (p *Pool) retireSnapshot(ctx context.Context, snap Snapshot, since uint64) 
 		feePayer: snap.FeePayer, version: snap.Version, validUntil: snap.ValidUntil, key: key, mgr: p.mgr,
 	}
 	s.noteSlot(since)
+	if err := p.hold(ctx, s, p.cfg.TakeOver); err != nil {
+		key.Zero()
+		return err
+	}
 	out, err := p.retireOutcome(ctx, s, false)
 	if out != retry {
 		key.Zero() // the store has it, or nothing was left to guard
@@ -418,6 +512,7 @@ func (p *Pool) forgetMismatch(ctx context.Context, snap Snapshot, since uint64, 
 // RevokeExpired, revoked on chain, and retired sessions are swept when their tokens allow.
 // At most Workers run at once.
 func (p *Pool) Maintain(ctx context.Context) error {
+	p.renewLeases(ctx)
 	now, err := p.mgr.clock.now(ctx)
 	if err != nil {
 		return err

@@ -15,6 +15,7 @@ import (
 	"github.com/sessionkit/sessionkit/client/guard"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
+	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
 // Session is one live session token with its ephemeral signer. It is safe for concurrent
@@ -50,6 +51,10 @@ type Session struct {
 	// lastSlot is the newest slot in which a transaction of this process changed the
 	// signer's account; reads that decide about the key are made at least that new.
 	lastSlot atomic.Uint64
+	// lease, when a Pool holds the session through a store's leases, says until when it
+	// may sign; leaseLost, that another holder took it over.
+	lease     atomic.Pointer[heldLease]
+	leaseLost atomic.Bool
 	// guard is what the guard lets the key sign, made on first use and replaced by
 	// AllowPrograms.
 	guard atomic.Pointer[guard.Policy]
@@ -108,6 +113,12 @@ func (s *Session) basePolicy() guard.Policy {
 		p.MaxUnitLimit, p.MaxUnitPrice = s.mgr.unitLimitCap, s.mgr.unitPriceCap
 	}
 	return p
+}
+
+// heldLease is a store lease and the local time, on the monotonic clock, it ends by.
+type heldLease struct {
+	lease tokenstore.Lease
+	until time.Time
 }
 
 // Token is the session token account address.
@@ -171,6 +182,12 @@ func (s *Session) usable(ctx context.Context) error {
 		return fmt.Errorf("%w: %s", ErrRevoked, s.token)
 	case statePending:
 		return fmt.Errorf("%w: %s is not created yet; submit the wallet-signed transaction first", ErrNotFound, s.token)
+	}
+	if s.leaseLost.Load() {
+		return fmt.Errorf("session: %s is held by another holder now: %w", s.token, tokenstore.ErrLeaseLost)
+	}
+	if h := s.lease.Load(); h != nil && !time.Now().Before(h.until) {
+		return fmt.Errorf("session: the lease on %s ran out unrenewed: %w", s.token, tokenstore.ErrLeaseLost)
 	}
 	if s.mgr == nil {
 		return nil

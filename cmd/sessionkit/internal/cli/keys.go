@@ -28,6 +28,10 @@ type keyRecord struct {
 	ValidUntilUTC string `json:"validUntilUtc"`
 	CreatedAtUTC  string `json:"createdAtUtc"`
 	Expired       bool   `json:"expired"`
+	// HeldBy and HeldUntilUTC are the lease a pool holds the session by, if any (an
+	// expired one included: nobody has taken it since).
+	HeldBy       string `json:"heldBy,omitempty"`
+	HeldUntilUTC string `json:"heldUntilUtc,omitempty"`
 	// Action is what prune did: deleted, or kept with the reason.
 	Action string `json:"action,omitempty"`
 }
@@ -97,10 +101,28 @@ by this machine's clock here (inspect and validate use the cluster's).`,
 			if err != nil {
 				return err
 			}
+			leases, err := st.Leases(cmd.Context())
+			badLeases, err := partialList(err)
+			if err != nil {
+				return err
+			}
+			if unreadable == nil {
+				unreadable = badLeases
+			} else if badLeases != nil {
+				unreadable.Files = append(unreadable.Files, badLeases.Files...)
+			}
+			heldBy := make(map[solana.PublicKey]tokenstore.Lease, len(leases))
+			for _, l := range leases {
+				heldBy[l.Token] = l
+			}
 			now := time.Now()
 			out := make([]keyRecord, 0, len(recs))
 			for _, r := range recs {
-				out = append(out, newKeyRecord(r, now))
+				k := newKeyRecord(r, now)
+				if l, ok := heldBy[r.Token]; ok {
+					k.HeldBy, k.HeldUntilUTC = l.Holder, l.Expires.UTC().Format(time.RFC3339)
+				}
+				out = append(out, k)
 			}
 			if err := a.writeKeyRecords(out, unreadable, now.Unix(), false); err != nil {
 				return err
@@ -168,6 +190,13 @@ func (a *app) writeKeyRecords(recs []keyRecord, unreadable *tokenstore.PartialEr
 		return err
 	}
 	header := []string{"TOKEN", "VER", "AUTHORITY", "TARGET PROGRAM", "SESSION SIGNER", "VALID UNTIL (UTC)", "STATUS"}
+	held := false
+	for _, r := range recs {
+		held = held || r.HeldBy != ""
+	}
+	if held {
+		header = append(header, "HELD BY")
+	}
 	if withAction {
 		header = append(header, "ACTION")
 	}
@@ -179,6 +208,13 @@ func (a *app) writeKeyRecords(recs []keyRecord, unreadable *tokenstore.PartialEr
 		}
 		row := []string{r.Token, fmt.Sprintf("v%d", r.Version), r.Authority, r.TargetProgram, r.SessionSigner,
 			r.ValidUntilUTC, status + " (" + output.Relative(r.ValidUntil, now) + ")"}
+		switch {
+		case !held:
+		case r.HeldBy == "":
+			row = append(row, "-")
+		default:
+			row = append(row, r.HeldBy+" until "+r.HeldUntilUTC)
+		}
 		if withAction {
 			row = append(row, r.Action)
 		}

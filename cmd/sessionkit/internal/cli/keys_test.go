@@ -209,3 +209,26 @@ func TestKeysListShowsSoundRecordsBesideACorruptOne(t *testing.T) {
 	require.Contains(t, text.out, good.Token)
 	require.Contains(t, text.err, "Unreadable: ")
 }
+
+// keys list shows who holds each session by the store's lease.
+func TestKeysListShowsLeases(t *testing.T) {
+	h := newHarness(t, localnettest.ForTest(t))
+	h.fundedAuthority(authFunds)
+	store := h.storeFlags()
+	c := decode[created](t, h.onNet(append([]string{"create", "--target", gameID.String(), "--output", "json"}, store...)...).ok(t))
+	st, err := tokenstore.Open(context.Background(), store[1], tokenstore.MasterKey(mustRead(t, store[3])))
+	require.NoError(t, err)
+	l, err := st.Acquire(context.Background(), solana.MustPublicKeyFromBase58(c.Token), "replica-7", time.Hour, false)
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+
+	got := decode[struct {
+		Sessions []keyRecord `json:"sessions"`
+	}](t, h.onNet(append([]string{"keys", "list", "--output", "json"}, store...)...).ok(t))
+	require.Len(t, got.Sessions, 1)
+	require.Equal(t, "replica-7", got.Sessions[0].HeldBy)
+	require.Equal(t, l.Expires.UTC().Format(time.RFC3339), got.Sessions[0].HeldUntilUTC)
+	text := h.onNet(append([]string{"keys", "list"}, store...)...).ok(t)
+	require.Contains(t, text.out, "HELD BY")
+	require.Contains(t, text.out, "replica-7 until ")
+}
