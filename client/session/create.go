@@ -57,9 +57,11 @@ type CreateParams struct {
 	// KindV1WithPayer, optional for KindV2 (default: the authority), not allowed for KindV1.
 	Payer *txn.SessionKey
 	// ValidFor counts from the cluster's current unix time; ValidUntil, when set, wins.
-	// The program refuses more than client.MaxValidity; so does Create, before sending
-	// (client.ErrValidityTooLong). Leave a few seconds of margin below the maximum: the
-	// cluster clock moves on between the reading and the execution.
+	// The program refuses more than its deployment's maximum (client.MaxValidityOf: a
+	// day for the Gum-era one, seven for MagicBlock's; WithMaxValidity for another); so
+	// does Create, before sending (client.ErrValidityTooLong). Leave a few seconds of
+	// margin below the maximum: the cluster clock moves on between the reading and the
+	// execution.
 	ValidFor   time.Duration
 	ValidUntil time.Time
 	// TopUp is how many lamports the payer moves to the ephemeral signer so it can pay
@@ -178,7 +180,7 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 	if p.Payer != nil {
 		plan.payer = p.Payer.PublicKey()
 	}
-	args := client.CreateArgs{ClusterTime: now, ValidUntil: &validUntil, ProgramID: m.programID}
+	args := client.CreateArgs{ClusterTime: now, ValidUntil: &validUntil, ProgramID: m.programID, MaxValidity: m.maxValidity}
 	if p.TopUp > 0 {
 		args.TopUp, args.Lamports = new(true), &p.TopUp
 	}

@@ -28,6 +28,8 @@ type Manager struct {
 	// signs (zero: the guard's defaults).
 	unitLimitCap uint32
 	unitPriceCap uint64
+	// maxValidity overrides the deployment's validity limit (zero: client.MaxValidityOf).
+	maxValidity time.Duration
 }
 
 // Option configures a Manager.
@@ -40,6 +42,11 @@ type Option func(*Manager)
 func WithComputeCaps(unitLimit uint32, unitPrice uint64) Option {
 	return func(m *Manager) { m.unitLimitCap, m.unitPriceCap = unitLimit, unitPrice }
 }
+
+// WithMaxValidity sets the session program's validity limit, checked before a create is
+// sent, for a deployment whose build differs from what its id suggests; by default it is
+// client.MaxValidityOf(program id).
+func WithMaxValidity(d time.Duration) Option { return func(m *Manager) { m.maxValidity = d } }
 
 // WithProgramID selects the session program; the default is pda.MagicBlockProgramID.
 func WithProgramID(id solana.PublicKey) Option { return func(m *Manager) { m.programID = id } }

@@ -12,6 +12,7 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/guard"
 	"github.com/sessionkit/sessionkit/pda"
 )
@@ -64,5 +65,34 @@ func TestDialSendsHeaders(t *testing.T) {
 	require.NotEmpty(t, got)
 	for _, h := range got {
 		require.Equal(t, "k3y", h)
+	}
+}
+
+// The validity limit is the deployment's, checked before anything is sent: a day at the
+// Gum-era id, unless the Manager is told otherwise.
+func TestCreateChecksTheDeploymentsValidity(t *testing.T) {
+	fc := &fakeClock{}
+	fc.unix.Store(1_700_000_000)
+	authority := solana.NewWallet().PublicKey()
+	for _, tc := range []struct {
+		name    string
+		opts    []Option
+		tooLong bool
+	}{
+		{"MagicBlock allows 2 days", nil, false},
+		{"Gum allows 1 day", []Option{WithProgramID(pda.GumProgramID)}, true},
+		{"overridden", []Option{WithProgramID(pda.GumProgramID), WithMaxValidity(client.MaxValidity)}, false},
+	} {
+		m := offlineManager(fc, time.Hour)
+		m.pdas = pda.NewCache(4)
+		for _, o := range tc.opts {
+			o(m)
+		}
+		_, err := m.planCreate(t.Context(), authority, CreateParams{Kind: KindV1, TargetProgram: gameID, ValidFor: 48 * time.Hour})
+		if tc.tooLong {
+			require.ErrorIs(t, err, client.ErrValidityTooLong, tc.name)
+		} else {
+			require.NoError(t, err, tc.name)
+		}
 	}
 }

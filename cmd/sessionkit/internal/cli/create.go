@@ -71,6 +71,11 @@ refused.`,
 			if p.ValidFor, err = parseValidity(validFor); err != nil {
 				return err
 			}
+			// The Gum-era deployment allows a day, MagicBlock's seven: refused here, not
+			// on chain with ValidityTooLong.
+			if limit := client.MaxValidityOf(a.env.programID); p.ValidFor > limit {
+				return usageError("", "--valid-for %s is longer than the maximum of the deployment at %s (%s)", validFor, a.env.programID, limit)
+			}
 			if p.TopUp, err = output.ParseSOL(topUp); err != nil {
 				return usageError("", "--top-up %w", err)
 			}

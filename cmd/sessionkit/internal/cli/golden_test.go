@@ -49,6 +49,9 @@ func goldenConfig() []localnet.Option {
 // cluster times, so that every byte of their text and JSON output is known.
 func TestGolden(t *testing.T) {
 	n := localnettest.StartForTest(t, goldenConfig()...)
+	// The goldens pin our build's answers, V2 tokens and exact top-ups included.
+	localnettest.RequireSessionInstruction(t, n, client.CreateSessionV2)
+	localnettest.RequireLamportsArgument(t, n)
 	ctx := context.Background()
 	h := newHarness(t, n)
 	warp(t, n, time.Unix(t0, 0))

@@ -11,6 +11,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/golden"
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
@@ -49,6 +50,8 @@ func TestCreateRevoke(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			h := newHarness(t, localnettest.ForTest(t))
+			localnettest.RequireSessionInstruction(t, h.net, kindNamed(t, tc.instruction))
+			localnettest.RequireLamportsArgument(t, h.net)
 			auth := h.fundedAuthority(authFunds).PublicKey()
 			payer := auth
 			args := []string{"create", "--target", gameID.String(), "--output", "json"}
@@ -122,6 +125,7 @@ func TestCreateRevoke(t *testing.T) {
 // TestCreateRevokeText pins the human output of create and revoke.
 func TestCreateRevokeText(t *testing.T) {
 	h := newHarness(t, localnettest.ForTest(t))
+	localnettest.RequireLamportsArgument(t, h.net)
 	auth := h.fundedAuthority(authFunds).PublicKey().String()
 	store := h.storeFlags()
 	c := h.onNet(append([]string{"create", "--target", gameID.String(), "--valid-for", "90m", "--top-up", "0.002"}, store...)...).ok(t)
@@ -164,6 +168,7 @@ func TestRevokeUnfundedSigner(t *testing.T) {
 // for an active token.
 func TestRevokeExpired(t *testing.T) {
 	h := newHarness(t, localnettest.ForTest(t))
+	localnettest.RequireSessionInstruction(t, h.net, client.CreateSessionV2)
 	auth := h.fundedAuthority(authFunds).PublicKey()
 	store := h.storeFlags()
 	c := decode[created](t, h.onNet(append([]string{"create", "--target", gameID.String(), "--v2", "--valid-for", "1m", "--output", "json"}, store...)...).ok(t))
@@ -179,6 +184,7 @@ func TestRevokeExpired(t *testing.T) {
 // TestRevokeActiveV2NeedsAuthority: only the authority may revoke an active V2 token.
 func TestRevokeActiveV2NeedsAuthority(t *testing.T) {
 	h := newHarness(t, localnettest.ForTest(t))
+	localnettest.RequireSessionInstruction(t, h.net, client.CreateSessionV2)
 	h.fundedAuthority(authFunds)
 	store := h.storeFlags()
 	c := decode[created](t, h.onNet(append([]string{"create", "--target", gameID.String(), "--v2", "--output", "json"}, store...)...).ok(t))
@@ -197,4 +203,42 @@ func TestRevokeActiveV2NeedsAuthority(t *testing.T) {
 			"Hint: pass the authority's keypair with -k\n", r.err)
 	}
 	require.Equal(t, uint64(rentV2), h.balance(solana.MustPublicKeyFromBase58(c.Token)))
+}
+
+// kindNamed is the session-program instruction of the IDL name.
+func kindNamed(t *testing.T, name string) client.InstructionKind {
+	t.Helper()
+	for k := client.CreateSession; k <= client.RevokeSessionV2; k++ {
+		if k.String() == name {
+			return k
+		}
+	}
+	t.Fatalf("no session-program instruction %q", name)
+	return 0
+}
+
+// Against an older deployment the CLI says what the chain did, not what it asked for:
+// the top-up the signer received (a pre-2025 build ignores the amount) with a warning,
+// and the instruction a build lacks by name. The Gum-era deployment's one-day limit is
+// refused before anything is sent.
+func TestCreateOnAnOlderDeployment(t *testing.T) {
+	h := newHarness(t, localnettest.ForTest(t))
+	h.fundedAuthority(authFunds)
+	store := h.storeFlags()
+	args := func(extra ...string) []string {
+		return append(append([]string{"--program-id", legacyID.String(), "create", "--target", gameID.String()}, extra...), store...)
+	}
+	r := h.onNet(args("--top-up", "0.005", "--output", "json")...).ok(t)
+	c := decode[created](t, r)
+	require.Equal(t, uint64(5_000_000), c.TopUpRequested)
+	require.Equal(t, client.DefaultTopUpLamports, c.TopUp, "what the signer received")
+	require.Contains(t, r.err, "Warning: asked for a top-up of 0.005 SOL (5000000 lamports), the session signer received 0.01 SOL (10000000 lamports)")
+
+	v2 := h.onNet(args("--v2")...)
+	require.Equal(t, ExitError, v2.code, "%s", v2)
+	require.Contains(t, v2.err, "has no create_session_v2 instruction")
+
+	gum := h.onNet("--program-id", "gum", "create", "--target", gameID.String(), "--valid-for", "2d", "--top-up", "0")
+	require.Equal(t, ExitUsage, gum.code, "%s", gum)
+	require.Contains(t, gum.err, "longer than the maximum of the deployment at 3ao63wcSRNa76bncC2M3KupNtXBFiDyNbgK52VG7dLaE (24h0m0s)")
 }

@@ -35,10 +35,21 @@ func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, clusterConfig()...
 
 var gameID = examplegame.ProgramID
 
+// legacyID runs a stand-in for the 2023 session builds (V1 only, the lamports argument
+// ignored), so that the CLI's answers to such a deployment are tested too.
+var legacyID = fixedKey(77).PublicKey()
+
+const legacyELF = "../../../../program/gplsession/testdata/gpl_session_legacy_v1.so"
+
 func clusterConfig() []localnet.Option {
+	legacy, err := os.ReadFile(legacyELF)
+	if err != nil {
+		panic(err)
+	}
 	return []localnet.Option{localnet.WithPrograms(
 		localnettest.SessionProgram(),
 		localnet.Program{ID: gameID, ELF: examplegame.ELF()},
+		localnet.Program{ID: legacyID, ELF: legacy},
 	)}
 }
 
