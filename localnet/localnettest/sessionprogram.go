@@ -192,3 +192,12 @@ func HonoursLamports(ctx context.Context, n *localnet.Net, programID solana.Publ
 	}
 	return bal.Value == amount, nil
 }
+
+// RequireOwnSessionBuild stops a test that pins our build's own answers (a golden file,
+// say): it skips when a foreign build is loaded outside CI, saying why.
+func RequireOwnSessionBuild(t testing.TB, why string) {
+	t.Helper()
+	if ForeignSessionBuild() && os.Getenv("CI") == "" {
+		t.Skipf("the session build in %s is not sessionkit's: %s", os.Getenv(EnvSessionELF), why)
+	}
+}

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"errors"
+	"os"
 
 	"github.com/spf13/cobra"
 
@@ -11,7 +12,7 @@ import (
 
 func (a *app) demoCmd() *cobra.Command {
 	opt := demo.Defaults()
-	var topUp, validFor string
+	var topUp, validFor, sessionProgram string
 	cmd := &cobra.Command{
 		Use:   "demo [--moves 100] [--concurrency 4] [--v2] [--sponsor] [--top-up 0.01] [--valid-for 1h]",
 		Short: "Run the whole session lifecycle on an embedded local cluster",
@@ -38,6 +39,11 @@ The demo always runs on its own embedded cluster: --url and --keypair do not app
 			if opt.Moves < 1 || opt.Concurrency < 1 {
 				return usageError("", "--moves and --concurrency must be at least 1")
 			}
+			if sessionProgram != "" {
+				if opt.SessionELF, err = os.ReadFile(sessionProgram); err != nil {
+					return failure("--session-program takes a session_keys.so file", err)
+				}
+			}
 			r, err := demo.Run(cmd.Context(), opt, a.progress())
 			if errors.Is(err, demo.ErrBadOptions) {
 				return usageError("", "%v", err)
@@ -58,5 +64,6 @@ The demo always runs on its own embedded cluster: --url and --keypair do not app
 	f.BoolVar(&opt.Sponsor, "sponsor", false, "a second key pays rent and top-up (create_session_with_payer, or the V2 fee payer)")
 	f.StringVar(&topUp, "top-up", output.SOLAmount(opt.TopUp), "SOL moved to the session signer for its move fees")
 	f.StringVar(&validFor, "valid-for", "1h", "session lifetime on the cluster's clock")
+	f.StringVar(&sessionProgram, "session-program", "", "run this build of the session program (a session_keys.so) instead of sessionkit's own")
 	return cmd
 }

@@ -1,11 +1,13 @@
 package cli
 
 import (
+	"os"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/golden"
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
 )
@@ -46,8 +48,12 @@ type demoReport struct {
 // TestDemo runs the demo on its own embedded cluster and checks its accounting: the
 // moves were signed by the session key alone, and the parties lost exactly the fees.
 func TestDemo(t *testing.T) {
-	localnettest.ForTest(t)
+	net := localnettest.ForTest(t)
 	h := newHarness(t, nil)
+	var build []string // the demo runs its own cluster: it gets the build to test by flag
+	if localnettest.ForeignSessionBuild() {
+		build = []string{"--session-program", os.Getenv(localnettest.EnvSessionELF)}
+	}
 	for _, tc := range []struct {
 		name                    string
 		args                    []string
@@ -62,7 +68,12 @@ func TestDemo(t *testing.T) {
 			createFee: 3 * sigFee, revokeFee: 2 * sigFee, rent: rentV2, sponsor: true, sweptToSponsor: true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			d := decode[demoReport](t, h.run(append([]string{"demo", "--output", "json"}, tc.args...)...).ok(t))
+			localnettest.RequireSessionInstruction(t, net, kindNamed(t, tc.instruction))
+			if tc.sponsor && !tc.sweptToSponsor {
+				localnettest.RequireSessionInstruction(t, net, client.CreateSessionWithPayer)
+			}
+			localnettest.RequireLamportsArgument(t, net)
+			d := decode[demoReport](t, h.run(append(append([]string{"demo", "--output", "json"}, tc.args...), build...)...).ok(t))
 			n := d.Moves.Count
 			require.Equal(t, tc.instruction, d.Session.Instruction)
 			require.Equal(t, n, d.Moves.SignedBySessionKeyOnly)
@@ -100,6 +111,7 @@ func TestDemo(t *testing.T) {
 // TestDemoText pins the demo's human report, with keys, times and rates normalised.
 func TestDemoText(t *testing.T) {
 	localnettest.ForTest(t)
+	localnettest.RequireOwnSessionBuild(t, "demo.txt pins its answers")
 	r := newHarness(t, nil).run("demo", "--moves", "4", "--concurrency", "1").ok(t)
 	golden.Check(t, "demo.txt", normalize(r.out))
 }
@@ -120,3 +132,18 @@ func TestDemoBadOptions(t *testing.T) {
 }
 
 func splitArgs(s string) []string { return strings.Fields(s) }
+
+// The demo runs on the session build it is given: here the legacy V1 stand-in, which
+// tops up the default amount that the demo asks for.
+func TestDemoOnAGivenBuild(t *testing.T) {
+	localnettest.ForTest(t)
+	r := newHarness(t, nil).run("demo", "--moves", "2", "--session-program", legacyELF, "--output", "json").ok(t)
+	d := decode[demoReport](t, r)
+	require.Equal(t, "create_session", d.Session.Instruction)
+	require.Equal(t, uint64(2), d.Moves.PlayerMoves)
+	require.Contains(t, r.out, "gpl_session (the given build)")
+
+	bad := newHarness(t, nil).run("demo", "--session-program", "/nonexistent.so")
+	require.Equal(t, ExitError, bad.code, "%s", bad)
+	require.Contains(t, bad.err, "--session-program takes a session_keys.so file")
+}

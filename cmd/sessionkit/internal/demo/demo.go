@@ -39,6 +39,9 @@ type Params struct {
 	TopUp uint64
 	// ValidFor is the session's lifetime on the cluster's clock.
 	ValidFor time.Duration
+	// SessionELF is a build of the session program to run instead of sessionkit's own
+	// (nil), e.g. an upstream session_keys.so.
+	SessionELF []byte
 }
 
 // Defaults are the demo's defaults: 100 moves, 4 in flight, a V1 session with the
@@ -124,7 +127,7 @@ func (d *run) timed(name, label string, f func() error) error {
 func (d *run) start(ctx context.Context) error {
 	return d.timed("start", "Starting the embedded local cluster (the first run also installs its npm packages)", func() error {
 		n, err := localnet.Start(ctx, localnet.WithPrograms(
-			localnet.Program{ID: pda.MagicBlockProgramID, ELF: gplsession.ELF()},
+			localnet.Program{ID: pda.MagicBlockProgramID, ELF: d.sessionELF()},
 			localnet.Program{ID: d.game.ID, ELF: examplegame.ELF()},
 		))
 		if err != nil {
@@ -143,6 +146,20 @@ func (d *run) start(ctx context.Context) error {
 	})
 }
 
+func (d *run) sessionELF() []byte {
+	if d.opt.SessionELF != nil {
+		return d.opt.SessionELF
+	}
+	return gplsession.ELF()
+}
+
+func (d *run) sessionName() string {
+	if d.opt.SessionELF != nil {
+		return "gpl_session (the given build)"
+	}
+	return "gpl_session (sessionkit build)"
+}
+
 func (d *run) checkPrograms(ctx context.Context) error {
 	return d.timed("programs", "Checking the loaded programs", func() error {
 		for _, p := range []struct {
@@ -150,7 +167,7 @@ func (d *run) checkPrograms(ctx context.Context) error {
 			name string
 			size int
 		}{
-			{pda.MagicBlockProgramID, "gpl_session (sessionkit build)", len(gplsession.ELF())},
+			{pda.MagicBlockProgramID, d.sessionName(), len(d.sessionELF())},
 			{d.game.ID, "example game", len(examplegame.ELF())},
 		} {
 			acct, err := d.rpc.GetAccountInfoWithOpts(ctx, p.id, &rpc.GetAccountInfoOpts{Commitment: rpc.CommitmentConfirmed})
