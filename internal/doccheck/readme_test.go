@@ -12,7 +12,8 @@ import (
 var goBlock = regexp.MustCompile("(?s)```go\n(.*?)```")
 
 // The README shows excerpts rather than whole files, so each excerpt must appear, line for
-// line, in one of the repository's _test.go files, where the compiler checks it.
+// line, in one of the repository's _test.go files or in the quick start, where the compiler
+// checks it.
 func TestReadmeSnippetsCompile(t *testing.T) {
 	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
@@ -30,7 +31,7 @@ func TestReadmeSnippetsCompile(t *testing.T) {
 		if d.IsDir() && (d.Name() == ".git" || d.Name() == "node_modules") {
 			return filepath.SkipDir
 		}
-		if strings.HasSuffix(path, "_test.go") {
+		if strings.HasSuffix(path, "_test.go") || path == quickStart {
 			b, err := os.ReadFile(path)
 			if err != nil {
 				return err
@@ -52,7 +53,7 @@ func TestReadmeSnippetsCompile(t *testing.T) {
 			}
 		}
 		if !found {
-			t.Errorf("README.md go block %d is not verbatim in any _test.go file:\n%s", i+1, snippet)
+			t.Errorf("README.md go block %d is not verbatim in any _test.go file nor in the quick start:\n%s", i+1, snippet)
 		}
 	}
 }
