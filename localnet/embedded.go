@@ -163,6 +163,7 @@ func startEmbedded(ctx context.Context, cfg config) (_ *Net, err error) {
 	if err := n.startSender(5 * time.Millisecond); err != nil {
 		return nil, err
 	}
+	n.clock = startClockFollower(n.client)
 	return n, nil
 }
 

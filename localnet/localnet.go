@@ -169,6 +169,9 @@ type Net struct {
 	tmpDir string
 	// logFile holds the validator's output until Close removes tmpDir.
 	logFile io.Closer
+	// clock is the embedded backend's wall-clock follower; nil on test-validator,
+	// whose clock follows wall time by itself.
+	clock *clockFollower
 
 	closeOnce sync.Once
 	closeErr  error
@@ -310,6 +313,13 @@ func (n *Net) RPCURL() string { return n.info.RPCURL }
 
 // WSURL is the cluster's WebSocket endpoint for subscriptions.
 func (n *Net) WSURL() string { return n.info.WSURL }
+
+// SenderOptions are what a sender.New for this cluster needs beyond its client:
+// the WebSocket endpoint and the RPC endpoint, whose loopback host sets the
+// sender's local defaults.
+func (n *Net) SenderOptions() []sender.Option {
+	return []sender.Option{sender.WithWebSocket(n.info.WSURL), sender.WithEndpoint(n.info.RPCURL)}
+}
 
 // Backend reports which runtime serves this Net.
 func (n *Net) Backend() Backend { return n.info.Backend }
@@ -467,17 +477,22 @@ func (n *Net) NewFundedKey(ctx context.Context, lamports uint64) (solana.Private
 
 // WarpTime moves the cluster clock to t, so expiry can be tested without
 // waiting. Only the embedded backend can do it; others return ErrUnsupported.
+// The embedded clock otherwise follows wall time, forward only: after a warp
+// into the future it stays at t (give or take surfpool's own drift) until wall
+// time passes t.
 func (n *Net) WarpTime(ctx context.Context, t time.Time) error {
 	if n.info.Backend != Embedded {
 		return fmt.Errorf("%w: WarpTime on %s", ErrUnsupported, n.info.Backend)
 	}
-	var out any
-	err := n.client.RPCCallForInto(ctx, &out, "surfnet_timeTravel", []any{map[string]any{"absoluteTimestamp": t.UnixMilli()}})
-	if err != nil {
+	if n.clock != nil {
+		n.clock.mu.Lock()
+		defer n.clock.mu.Unlock()
+	}
+	if err := timeTravel(ctx, n.client, t); err != nil {
 		return fmt.Errorf("localnet: surfnet_timeTravel to %s: %w", t.UTC().Format(time.RFC3339), err)
 	}
 	// Blocks produced before the jump are no longer recent.
-	_, err = n.hashes.refresh(ctx)
+	_, err := n.hashes.refresh(ctx)
 	return err
 }
 
@@ -494,6 +509,9 @@ func (n *Net) ClusterTime(ctx context.Context) (time.Time, error) {
 // its temporary files. It is safe to call more than once.
 func (n *Net) Close() error {
 	n.closeOnce.Do(func() {
+		if n.clock != nil {
+			n.clock.close()
+		}
 		if n.sender != nil {
 			n.sender.Close()
 		}

@@ -102,6 +102,7 @@ func New(client *rpc.Client, opts ...Option) (*Sender, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	cfg.localDefaults()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
@@ -346,7 +347,7 @@ func (s *Sender) pollLoop() {
 		interval := s.cfg.pollInterval
 		s.mu.Lock()
 		if s.hub != nil && s.needPoll == 0 {
-			interval *= 5
+			interval *= time.Duration(s.cfg.wsPollFactor)
 		}
 		s.mu.Unlock()
 		t.Reset(time.Until(last.Add(interval)))

@@ -85,7 +85,8 @@ func Dial(ctx context.Context, rpcURL string, opts ...DialOption) (*Manager, err
 		_ = rpcClient.Close()
 		return nil, err
 	}
-	senderOpts := []sender.Option{sender.WithCommitment(m.commitment), sender.WithErrorMapper(client.ParseTransactionError)}
+	senderOpts := []sender.Option{sender.WithCommitment(m.commitment), sender.WithErrorMapper(client.ParseTransactionError),
+		sender.WithEndpoint(rpcURL)}
 	if wsURL != "" {
 		senderOpts = append(senderOpts, sender.WithWebSocket(wsURL))
 	}
