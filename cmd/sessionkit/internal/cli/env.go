@@ -185,7 +185,7 @@ func loadKeypair(path, role, flag string) (*txn.SessionKey, error) {
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, failure("create one with 'solana-keygen new', or pass "+flag+" FILE",
+		return nil, failure("create one with 'sessionkit keygen', or pass "+flag+" FILE",
 			fmt.Errorf("no keypair file for the %s at %s", role, path))
 	}
 	if err != nil {
@@ -194,7 +194,7 @@ func loadKeypair(path, role, flag string) (*txn.SessionKey, error) {
 	key, err := tokenstore.ImportSolanaKeypair(data)
 	clear(data)
 	if err != nil {
-		return nil, failure("a keypair file is the JSON array of 64 numbers that solana-keygen writes",
+		return nil, failure("a keypair file is the JSON array of 64 numbers that solana-keygen and sessionkit keygen write",
 			fmt.Errorf("%s keypair %s: %w", role, path, err))
 	}
 	return key, nil

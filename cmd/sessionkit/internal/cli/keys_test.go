@@ -116,7 +116,8 @@ func TestKeysExport(t *testing.T) {
 
 	again := h.run(args...)
 	require.Equal(t, ExitError, again.code)
-	require.Contains(t, again.err, "file exists")
+	require.Equal(t, "Error: file already exists: "+file+"\n"+
+		"Hint: export never overwrites a file (it may hold another key): choose another --outfile, or move the file away\n", again.err)
 
 	missing := h.run(append([]string{"keys", "export", fixedKey(31).PublicKey().String(), "--unsafe-export-secret-key"}, store...)...)
 	require.Equal(t, ExitNegative, missing.code)
