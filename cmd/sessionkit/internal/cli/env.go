@@ -81,6 +81,11 @@ func (a *app) resolve(cmd *cobra.Command) error {
 
 	rawURL := firstNonEmpty(g.url, cfg.JSONRPCURL, "m")
 	if e.rpcURL, err = solanacfg.ResolveURL(rawURL); err != nil {
+		if g.url == "" {
+			// The URL came from the file: the file is what to fix, -u what overrides it.
+			return usageError("fix json_rpc_url in "+cfgPath+", or pass -u m, d, t, l or an http(s) URL",
+				"the Solana CLI config %s: json_rpc_url %w", cfgPath, err)
+		}
 		return usageError("use -u m, d, t, l or an http(s) URL", "--url %w", err)
 	}
 	switch {

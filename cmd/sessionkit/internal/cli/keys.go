@@ -303,6 +303,15 @@ func (a *app) prune(cmd *cobra.Command, store storeFlags, dryRun, force bool) er
 		}
 		out = append(out, k)
 	}
+	if !a.env.format.IsJSON() && len(out) == 0 && unreadable == nil {
+		// "No stored sessions" would be wrong: the store may hold live ones.
+		what := "nothing to delete"
+		if dryRun {
+			what = "nothing would be deleted"
+		}
+		_, err := fmt.Fprintf(a.io.Out, "No expired session keys in %s: %s\n", store.dir, what)
+		return err
+	}
 	if err := a.writeKeyRecords(out, unreadable, now.Unix(), true); err != nil {
 		return err
 	}

@@ -31,6 +31,9 @@ func TestKeysPrune(t *testing.T) {
 	h.onNet("revoke", unswept.Token).ok(t)
 	// Revoked with the store, keeping the key: nothing is left behind.
 	h.onNet(append([]string{"revoke", swept.Token, "--keep-key"}, store...)...).ok(t)
+	// Nothing has expired yet, and the store is not empty: prune says which.
+	require.Equal(t, "No expired session keys in "+store[1]+": nothing would be deleted\n",
+		h.onNet(append([]string{"keys", "prune", "--dry-run"}, store...)...).ok(t).out)
 	h.warpBy(2 * time.Minute)
 
 	type pruned struct {
