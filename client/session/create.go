@@ -94,12 +94,13 @@ func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p Cre
 		return nil, err
 	}
 	cfg := &wrapConfig{payer: &plan.payer, keys: keys}
-	_, err = m.send(ctx, plan.session, func(blockhash solana.Hash) ([]byte, error) {
+	sig, err := m.send(ctx, plan.session, func(blockhash solana.Hash) ([]byte, error) {
 		return plan.session.build(blockhash, []solana.Instruction{plan.ix}, cfg)
 	})
 	if err != nil {
 		return nil, plan.explain(err)
 	}
+	plan.session.createSig = sig
 	return plan.session, nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/txn"
+	"github.com/sessionkit/sessionkit/program/examplegame"
 )
 
 func TestCreateParamsChecked(t *testing.T) {
@@ -97,4 +98,24 @@ func TestDuplicateAndTooLong(t *testing.T) {
 	require.ErrorAs(t, err, &te)
 	require.True(t, te.Preflight)
 	require.Equal(t, spent, e.balance(authority.PublicKey()))
+}
+
+// TestUnfundedSigner: a session created without a top-up has a signer with no account;
+// its move fails naming the signer, and Create left the create's signature behind.
+func TestUnfundedSigner(t *testing.T) {
+	e := newEnv(t)
+	authority := e.funded(1_000_000_000)
+	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID})
+	require.NoError(t, err)
+	require.False(t, s.CreateSignature().IsZero())
+	st, err := e.m.RPC().GetSignatureStatuses(e.ctx, false, s.CreateSignature())
+	require.NoError(t, err)
+	require.NotNil(t, st.Value[0])
+
+	_, err = s.Send(e.ctx, []solana.Instruction{e.game.Move(e.player(e.game, authority), s.SessionSigner(), s.Token(), examplegame.Up)})
+	var ue *UnfundedSignerError
+	require.ErrorAs(t, err, &ue)
+	require.Equal(t, s.SessionSigner(), ue.Signer)
+	require.ErrorIs(t, err, txn.ErrInsufficientFunds)
+	require.ErrorContains(t, err, "session: session signer "+s.SessionSigner().String()+" has no lamports to pay fees")
 }

@@ -2,6 +2,11 @@ package session
 
 import (
 	"errors"
+	"fmt"
+
+	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 var (
@@ -33,3 +38,32 @@ var (
 	// ErrClosed means the pool was closed.
 	ErrClosed = errors.New("session: pool closed")
 )
+
+// UnfundedSignerError means a move failed before running because its fee payer, the
+// session signer, has no lamports (AccountNotFound) or too few (InsufficientFundsForFee):
+// the session was created without a top-up, or the top-up is spent. It unwraps to the
+// send's error, which matches txn.ErrInsufficientFunds.
+type UnfundedSignerError struct {
+	Signer solana.PublicKey
+	Err    error
+}
+
+func (e *UnfundedSignerError) Error() string {
+	what := "no lamports"
+	var te *txn.TransactionError
+	if errors.As(e.Err, &te) && te.Name == "InsufficientFundsForFee" {
+		what = "too few lamports"
+	}
+	return fmt.Sprintf("session: session signer %s has %s to pay fees (top it up, or pay with MoveParams.Payer): %v", e.Signer, what, e.Err)
+}
+
+func (e *UnfundedSignerError) Unwrap() error { return e.Err }
+
+// unfunded names the session signer when err says that it, as fee payer, could not pay.
+func unfunded(err error, signer solana.PublicKey, cfg *wrapConfig) error {
+	var te *txn.TransactionError
+	if cfg.payer != nil || !errors.As(err, &te) || (te.Name != "AccountNotFound" && te.Name != "InsufficientFundsForFee") {
+		return err
+	}
+	return &UnfundedSignerError{Signer: signer, Err: err}
+}

@@ -39,8 +39,9 @@ func (s *Session) SendWith(ctx context.Context, ixs []solana.Instruction, p Move
 	s.inflight.RUnlock() // a waiting Revoke need not wait for noticeGone's lookup too
 	if err != nil {
 		s.noticeGone(ctx, err)
+		return res, unfunded(err, s.signer, &cfg)
 	}
-	return res, err
+	return res, nil
 }
 
 // noticeGone marks the session revoked when a move failed because the token account is

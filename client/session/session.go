@@ -31,6 +31,8 @@ type Session struct {
 	feePayer   solana.PublicKey
 	version    pda.Version
 	validUntil int64
+	// createSig is the create's signature when Create made the Session, for receipts.
+	createSig solana.Signature
 	// key sits behind a pointer so that even a reflective %#v of a copied Session prints
 	// an address, not key bytes.
 	key *txn.SessionKey
@@ -137,6 +139,11 @@ func (s *Session) TargetProgram() solana.PublicKey { return s.target }
 // create_session, the payer for create_session_with_payer, the recorded fee_payer for V2.
 // On revoke the rent goes to the authority (V1) or to this account (V2).
 func (s *Session) FeePayer() solana.PublicKey { return s.feePayer }
+
+// CreateSignature is the signature of the transaction that created the token when
+// Manager.Create made this Session; the zero Signature for a restored session or a
+// wallet-signed one (SubmitSigned returns that signature).
+func (s *Session) CreateSignature() solana.Signature { return s.createSig }
 
 // Version is the token generation (pda.V1 or pda.V2).
 func (s *Session) Version() pda.Version { return s.version }

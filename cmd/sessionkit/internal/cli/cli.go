@@ -79,13 +79,18 @@ session token, or invalid), 130 interrupted.`,
 		SilenceUsage:      true,
 		PersistentPreRunE: func(cmd *cobra.Command, _ []string) error { return a.resolve(cmd) },
 	}
+	root.Version = version()
+	root.SetVersionTemplate("sessionkit {{.Version}}\n")
+	// Without a shorthand: the solana CLI's -v is --verbose.
+	root.Flags().Bool("version", false, "print the module version and the commit sessionkit was built from")
 	root.CompletionOptions.HiddenDefaultCmd = true
 	root.SetFlagErrorFunc(func(cmd *cobra.Command, err error) error {
 		return usageError("", "%v", err)
 	})
 	a.g.register(root)
 	root.AddCommand(a.inspectCmd(), a.listCmd(), a.validateCmd(), a.createCmd(), a.revokeCmd(),
-		a.keysCmd(), a.localnetCmd(), a.demoCmd(), a.decodeCmd())
+		a.keysCmd(), a.localnetCmd(), a.demoCmd(), a.decodeCmd(),
+		a.keygenCmd(), a.airdropCmd(), a.balanceCmd())
 	return root
 }
 

@@ -18,6 +18,7 @@ import (
 // created is create's output.
 type created struct {
 	Token         string `json:"token"`
+	Signature     string `json:"signature"`
 	Instruction   string `json:"instruction"`
 	Version       int    `json:"version"`
 	Authority     string `json:"authority"`
@@ -164,7 +165,7 @@ func (a *app) create(cmd *cobra.Command, p session.CreateParams, store storeFlag
 	if err != nil {
 		return err
 	}
-	out := created{Token: s.Token().String(), Instruction: p.Kind.String(), Version: int(s.Version()),
+	out := created{Token: s.Token().String(), Signature: s.CreateSignature().String(), Instruction: p.Kind.String(), Version: int(s.Version()),
 		Authority: s.Authority().String(), TargetProgram: s.TargetProgram().String(), SessionSigner: s.SessionSigner().String(),
 		FeePayer: s.FeePayer().String(), ValidUntil: s.ValidUntil(), ValidUntilUTC: output.UTC(s.ValidUntil()),
 		TopUpRequested: p.TopUp}
@@ -195,6 +196,7 @@ func writeCreated(io IO, c created) error {
 	fmt.Fprintf(io.Out, "Session created (%s, V%d token)\n\n", c.Instruction, c.Version)
 	f := output.NewFields(io.Out)
 	f.Add("Token", c.Token)
+	f.Add("Signature", c.Signature)
 	f.Add("Authority", c.Authority)
 	f.Add("Target Program", c.TargetProgram)
 	f.Add("Session Signer", c.SessionSigner)

@@ -81,6 +81,11 @@ func (a *app) resolve(cmd *cobra.Command) error {
 
 	rawURL := firstNonEmpty(g.url, cfg.JSONRPCURL, "m")
 	if e.rpcURL, err = solanacfg.ResolveURL(rawURL); err != nil {
+		if g.url == "" {
+			// The URL came from the file: the file is what to fix, -u what overrides it.
+			return usageError("fix json_rpc_url in "+cfgPath+", or pass -u m, d, t, l or an http(s) URL",
+				"the Solana CLI config %s: json_rpc_url %w", cfgPath, err)
+		}
 		return usageError("use -u m, d, t, l or an http(s) URL", "--url %w", err)
 	}
 	switch {
@@ -185,7 +190,7 @@ func loadKeypair(path, role, flag string) (*txn.SessionKey, error) {
 	}
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, failure("create one with 'solana-keygen new', or pass "+flag+" FILE",
+		return nil, failure("create one with 'sessionkit keygen', or pass "+flag+" FILE",
 			fmt.Errorf("no keypair file for the %s at %s", role, path))
 	}
 	if err != nil {
@@ -194,7 +199,7 @@ func loadKeypair(path, role, flag string) (*txn.SessionKey, error) {
 	key, err := tokenstore.ImportSolanaKeypair(data)
 	clear(data)
 	if err != nil {
-		return nil, failure("a keypair file is the JSON array of 64 numbers that solana-keygen writes",
+		return nil, failure("a keypair file is the JSON array of 64 numbers that solana-keygen and sessionkit keygen write",
 			fmt.Errorf("%s keypair %s: %w", role, path, err))
 	}
 	return key, nil

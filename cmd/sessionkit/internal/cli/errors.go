@@ -158,7 +158,7 @@ func (a *app) hintFor(err error) string {
 	case errors.As(err, &ue), errors.As(err, &oe):
 		return "is a cluster running there? Start one with 'sessionkit localnet up', or choose another with -u (m, d, t, l or a URL)"
 	case errors.Is(err, txn.ErrInsufficientFunds):
-		return "fund the paying keypair first (on a local cluster: solana airdrop 2 -u URL)"
+		return "fund the paying keypair first (on a local cluster: sessionkit airdrop 2 -u URL)"
 	case errors.Is(err, client.ErrInvalidAuthority):
 		return "an active V2 token can only be revoked with its authority's signature: pass the authority's keypair with -k"
 	case errors.Is(err, txn.ErrConstraintExecutable):

@@ -28,7 +28,7 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	walk((&app{}).root())
-	require.Len(t, paths, 14)
+	require.Len(t, paths, 17)
 	for _, p := range paths {
 		r := h.run(append(p, "--help")...)
 		require.Equal(t, ExitOK, r.code, "%s", r)
@@ -78,6 +78,13 @@ func TestConfigFile(t *testing.T) {
 	require.Equal(t, ExitUsage, r.code)
 	require.Equal(t, "Error: reading the Solana CLI config: "+bad+": line 1 (json_rpc_url): unterminated double-quoted string\n"+
 		"Hint: run 'sessionkit list --help' for usage\n", r.err)
+
+	// A URL the file gets wrong is the file's error, not -u's.
+	require.NoError(t, os.WriteFile(bad, []byte("json_rpc_url: ftp://x\n"), 0o600))
+	r = h.run("-C", bad, "list")
+	require.Equal(t, ExitUsage, r.code)
+	require.True(t, strings.HasPrefix(r.err, "Error: the Solana CLI config "+bad+": json_rpc_url "), r.err)
+	require.Contains(t, r.err, "\nHint: fix json_rpc_url in "+bad+", or pass -u m, d, t, l or an http(s) URL\n")
 }
 
 // TestErrors pins the one-line errors, hints and exit codes of bad input that needs

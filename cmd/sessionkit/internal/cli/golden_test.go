@@ -106,7 +106,8 @@ func TestGolden(t *testing.T) {
 		{"validate-wrong-version", []string{"validate", s1.Token().String(), "--signer", s1.SessionSigner().String(), "--authority", A, "--token-version", "v2", "--output", "json"}},
 		{"validate-not-found", []string{"validate", missingAccount.String(), "--signer", s1.SessionSigner().String(), "--authority", A}},
 		{"validate-system-account", []string{"validate", A, "--signer", s1.SessionSigner().String(), "--authority", A, "--target", game}},
-		{"validate-missing-flags", []string{"validate", s1.Token().String()}},
+		{"validate-defaults", []string{"validate", s1.Token().String()}},
+		{"validate-defaults-json", []string{"validate", s2.Token().String(), "--authority", A, "--output", "json"}},
 		{"unreachable-inspect", []string{"-u", "http://127.0.0.1:1", "inspect", s1.Token().String()}},
 		{"unreachable-list", []string{"-u", "http://127.0.0.1:1/v2/APIKEY", "list", "--authority", A, "--output", "json"}},
 	})

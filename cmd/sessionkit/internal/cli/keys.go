@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
@@ -303,6 +303,15 @@ func (a *app) prune(cmd *cobra.Command, store storeFlags, dryRun, force bool) er
 		}
 		out = append(out, k)
 	}
+	if !a.env.format.IsJSON() && len(out) == 0 && unreadable == nil {
+		// "No stored sessions" would be wrong: the store may hold live ones.
+		what := "nothing to delete"
+		if dryRun {
+			what = "nothing would be deleted"
+		}
+		_, err := fmt.Fprintf(a.io.Out, "No expired session keys in %s: %s\n", store.dir, what)
+		return err
+	}
 	if err := a.writeKeyRecords(out, unreadable, now.Unix(), true); err != nil {
 		return err
 	}
@@ -397,15 +406,11 @@ func (a *app) export(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 		_, err = fmt.Fprintln(a.io.Out)
 		return err
 	}
-	f, err := os.OpenFile(outfile, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	err = writeSecretFile(outfile, data, false)
+	if errors.Is(err, fs.ErrExist) {
+		return failure("export never overwrites a file (it may hold another key): choose another --outfile, or move the file away", err)
+	}
 	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
 		return err
 	}
 	fmt.Fprintf(a.io.Err, "Wrote the secret key of session signer %s to %s\n", key.PublicKey(), outfile)

@@ -31,6 +31,9 @@ func TestKeysPrune(t *testing.T) {
 	h.onNet("revoke", unswept.Token).ok(t)
 	// Revoked with the store, keeping the key: nothing is left behind.
 	h.onNet(append([]string{"revoke", swept.Token, "--keep-key"}, store...)...).ok(t)
+	// Nothing has expired yet, and the store is not empty: prune says which.
+	require.Equal(t, "No expired session keys in "+store[1]+": nothing would be deleted\n",
+		h.onNet(append([]string{"keys", "prune", "--dry-run"}, store...)...).ok(t).out)
 	h.warpBy(2 * time.Minute)
 
 	type pruned struct {
@@ -116,7 +119,8 @@ func TestKeysExport(t *testing.T) {
 
 	again := h.run(args...)
 	require.Equal(t, ExitError, again.code)
-	require.Contains(t, again.err, "file exists")
+	require.Equal(t, "Error: file already exists: "+file+"\n"+
+		"Hint: export never overwrites a file (it may hold another key): choose another --outfile, or move the file away\n", again.err)
 
 	missing := h.run(append([]string{"keys", "export", fixedKey(31).PublicKey().String(), "--unsafe-export-secret-key"}, store...)...)
 	require.Equal(t, ExitNegative, missing.code)

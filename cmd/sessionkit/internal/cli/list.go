@@ -123,7 +123,7 @@ func writeListing(io IO, l listing) error {
 		if s.Status == tokenview.Active {
 			active++
 		}
-		t.Row(s.Address, fmt.Sprintf("v%d", s.Version), s.TargetProgram, s.SessionSigner, s.ValidUntilUTC,
+		t.Row(s.Token, fmt.Sprintf("v%d", s.Version), s.TargetProgram, s.SessionSigner, s.ValidUntilUTC,
 			status+" ("+output.Relative(*s.ValidUntil, l.ClusterTime)+")")
 	}
 	if err := t.Flush(); err != nil {

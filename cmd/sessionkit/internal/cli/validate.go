@@ -1,8 +1,10 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/spf13/cobra"
@@ -68,12 +70,14 @@ type verdict struct {
 	Reason         string  `json:"reason,omitempty"`
 	ValidUntilUTC  string  `json:"validUntilUtc,omitempty"`
 	Checks         []check `json:"checks"`
+	// Defaulted names the flags taken from the token itself (signer, authority).
+	Defaulted []string `json:"defaultedFromToken,omitempty"`
 }
 
 func (a *app) validateCmd() *cobra.Command {
 	var signer, authority, target, version string
 	cmd := &cobra.Command{
-		Use:   "validate <token> --signer S --authority A [--target T]",
+		Use:   "validate <token> [--signer S] [--authority A] [--target T]",
 		Short: "Run the checks a target program makes on a session token",
 		Long: `Mirror, off chain and in the same order, the checks a target program's session
 macros make before accepting a move signed by a session key:
@@ -86,7 +90,9 @@ macros make before accepting a move signed by a session key:
   f. signer     the session signer signs the transaction (assumed: no transaction here)
 
 The first failing check is named. --target defaults to the target program the token
-records, which makes check c prove only the signer and authority.
+records, which makes check c prove only the signer and authority. --signer and
+--authority default to the token's own (the output says so): c and d then prove only
+that the token is consistent, not that it is the one a move would bring.
 
 Exit code 3 when the token is invalid.`,
 		Example: `  sessionkit validate 9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin \
@@ -101,14 +107,15 @@ Exit code 3 when the token is invalid.`,
 				return err
 			}
 			want := client.Expected{ProgramID: a.env.programID}
-			if signer == "" || authority == "" {
-				return usageError("", "validate needs --signer and --authority")
+			if signer != "" {
+				if want.SessionSigner, err = parsePubkey("--signer", signer); err != nil {
+					return err
+				}
 			}
-			if want.SessionSigner, err = parsePubkey("--signer", signer); err != nil {
-				return err
-			}
-			if want.Authority, err = parsePubkey("--authority", authority); err != nil {
-				return err
+			if authority != "" {
+				if want.Authority, err = parsePubkey("--authority", authority); err != nil {
+					return err
+				}
 			}
 			if target != "" {
 				if want.TargetProgram, err = parsePubkey("--target", target); err != nil {
@@ -128,8 +135,8 @@ Exit code 3 when the token is invalid.`,
 		}),
 	}
 	f := cmd.Flags()
-	f.StringVar(&signer, "signer", "", "session signer expected to sign (required)")
-	f.StringVar(&authority, "authority", "", "authority the target program expects, e.g. the game account's owner (required)")
+	f.StringVar(&signer, "signer", "", "session signer expected to sign (default: the token's own)")
+	f.StringVar(&authority, "authority", "", "authority the target program expects, e.g. the game account's owner (default: the token's own)")
 	f.StringVar(&target, "target", "", "target program running the checks (default: the token's own)")
 	f.StringVar(&version, "token-version", "any", "token type the target program declares: any, v1 (SessionToken) or v2 (SessionTokenV2)")
 	return cmd
@@ -143,6 +150,10 @@ func (a *app) validate(cmd *cobra.Command, addr solana.PublicKey, want client.Ex
 	// Step f needs a transaction, and there is none: validate asks whether the program
 	// would accept one that the session signer did sign, and reports f as assumed.
 	want.NoTransaction = true
+	defaulted, err := defaultFromToken(cmd.Context(), m, addr, &want)
+	if err != nil {
+		return err
+	}
 	ins, verr := m.Check(cmd.Context(), addr, want)
 	if ins == nil {
 		return verr
@@ -159,7 +170,8 @@ func (a *app) validate(cmd *cobra.Command, addr solana.PublicKey, want client.Ex
 
 	v := verdict{Token: addr.String(), ProgramID: want.ProgramID.String(), SessionSigner: want.SessionSigner.String(),
 		Authority: want.Authority.String(), TokenVersion: versionName(want.Version), ClusterTime: want.ClusterTime,
-		ClusterTimeUTC: output.UTC(want.ClusterTime), Valid: verr == nil, Checks: make([]check, len(checks))}
+		ClusterTimeUTC: output.UTC(want.ClusterTime), Valid: verr == nil, Checks: make([]check, len(checks)),
+		Defaulted: defaulted}
 	if !want.TargetProgram.IsZero() {
 		v.TargetProgram = want.TargetProgram.String()
 	}
@@ -202,6 +214,32 @@ func (a *app) validate(cmd *cobra.Command, addr solana.PublicKey, want client.Ex
 	return nil
 }
 
+// defaultFromToken fills the signer and authority not given from the token at addr and
+// returns the flags it filled. A missing or foreign account leaves them zero: Check then
+// fails on the account before it compares them.
+func defaultFromToken(ctx context.Context, m *session.Manager, addr solana.PublicKey, want *client.Expected) ([]string, error) {
+	if !want.SessionSigner.IsZero() && !want.Authority.IsZero() {
+		return nil, nil
+	}
+	tok, err := m.Get(ctx, addr)
+	switch {
+	case errors.Is(err, session.ErrNotFound), errors.Is(err, session.ErrMismatch):
+		return nil, nil
+	case err != nil:
+		return nil, err
+	}
+	var filled []string
+	if want.SessionSigner.IsZero() {
+		want.SessionSigner = tok.SessionSigner
+		filled = append(filled, "--signer")
+	}
+	if want.Authority.IsZero() {
+		want.Authority = tok.Authority
+		filled = append(filled, "--authority")
+	}
+	return filled, nil
+}
+
 // reason is a validation failure as the output shows it.
 func reason(err error) string {
 	if errors.Is(err, session.ErrNotFound) {
@@ -233,6 +271,10 @@ func writeVerdict(io IO, v verdict, tok client.TokenAccount) error {
 	f.Add("Cluster Time", v.ClusterTimeUTC)
 	if err := f.Flush(); err != nil {
 		return err
+	}
+	if len(v.Defaulted) > 0 {
+		fmt.Fprintf(io.Out, "\nNote: %s not given: the token's own were used, so checks c and d show only that the token is consistent.\n",
+			strings.Join(v.Defaulted, " and "))
 	}
 	fmt.Fprintln(io.Out)
 	t := output.NewTable(io.Out, "CHECK", "RULE", "RESULT")

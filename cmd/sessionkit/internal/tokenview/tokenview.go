@@ -30,7 +30,7 @@ const (
 // View is an inspected address. Account fields are set when an account exists; token
 // fields when it is a session token.
 type View struct {
-	Address        string `json:"address"`
+	Token          string `json:"token"`
 	ProgramID      string `json:"programId"`
 	Status         Status `json:"status"`
 	Reason         string `json:"reason,omitempty"`
@@ -59,7 +59,7 @@ func (v *View) Found() bool { return v.Status == Active || v.Status == Expired }
 // New is the View of what Manager.Check read, judged as err says (the error Check
 // returned with it): ErrNotFound, a failed check, or nil.
 func New(programID solana.PublicKey, ins *session.Inspection, err error) *View {
-	v := &View{Address: ins.Address.String(), ProgramID: programID.String(), ClusterTime: ins.ClusterTime,
+	v := &View{Token: ins.Address.String(), ProgramID: programID.String(), ClusterTime: ins.ClusterTime,
 		ClusterTimeUTC: output.UTC(ins.ClusterTime)}
 	if a := ins.Account; a != nil {
 		lamports, exec, space := a.Lamports, a.Executable, a.Len
@@ -85,7 +85,7 @@ func FromToken(programID solana.PublicKey, tok *session.TokenStatus, clusterTime
 		space = client.SessionTokenV2Len
 	}
 	lamports := tok.Lamports
-	v := &View{Address: tok.Address.String(), ProgramID: programID.String(), ClusterTime: clusterTime,
+	v := &View{Token: tok.Address.String(), ProgramID: programID.String(), ClusterTime: clusterTime,
 		ClusterTimeUTC: output.UTC(clusterTime), Lamports: &lamports, Owner: programID.String(),
 		Executable: &exec, Space: &space}
 	v.setToken(tok)
@@ -139,7 +139,7 @@ func (v *View) WriteText(w io.Writer) error {
 		return err
 	}
 	f := output.NewFields(w)
-	f.Add("Public Key", v.Address)
+	f.Add("Public Key", v.Token)
 	if v.Lamports != nil {
 		f.Add("Balance", fmt.Sprintf("%s (%d lamports)", output.SOL(*v.Lamports), *v.Lamports))
 		f.Add("Owner", v.Owner)
