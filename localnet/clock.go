@@ -2,6 +2,7 @@ package localnet
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"time"
 
@@ -76,4 +77,23 @@ func (f *clockFollower) close() {
 func timeTravel(ctx context.Context, client *rpc.Client, t time.Time) error {
 	var out any
 	return client.RPCCallForInto(ctx, &out, "surfnet_timeTravel", []any{map[string]any{"absoluteTimestamp": t.UnixMilli()}})
+}
+
+// Warp moves the clock of a running embedded cluster reached through client (one that
+// `sessionkit localnet up` started, say) to t. The clock only moves forward: a t not
+// after the cluster's time is refused, and a cluster that follows wall time keeps a
+// clock warped ahead until wall time passes it.
+func Warp(ctx context.Context, client *rpc.Client, t time.Time) error {
+	now, err := txn.ClusterTime(ctx, client, rpc.CommitmentConfirmed)
+	if err != nil {
+		return fmt.Errorf("localnet: warp: %w", err)
+	}
+	if !t.After(time.Unix(now, 0)) {
+		return fmt.Errorf("%w: warp to %s: the cluster's clock is at %s and moves forward only",
+			ErrUnsupported, t.UTC().Format(time.RFC3339), time.Unix(now, 0).UTC().Format(time.RFC3339))
+	}
+	if err := timeTravel(ctx, client, t); err != nil {
+		return fmt.Errorf("localnet: surfnet_timeTravel to %s (is this an embedded cluster?): %w", t.UTC().Format(time.RFC3339), err)
+	}
+	return nil
 }

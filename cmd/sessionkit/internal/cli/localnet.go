@@ -2,12 +2,15 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"os"
 	"slices"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/spf13/cobra"
@@ -53,8 +56,56 @@ func (a *app) localnetCmd() *cobra.Command {
   sessionkit localnet up --output json`,
 		Args: noArgs,
 	}
-	cmd.AddCommand(a.localnetUpCmd())
+	cmd.AddCommand(a.localnetUpCmd(), a.localnetWarpCmd())
 	return cmd
+}
+
+func (a *app) localnetWarpCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "warp <duration|RFC 3339 time>",
+		Short: "Move a running local cluster's clock forward",
+		Long: `Move the Clock sysvar of the embedded cluster at --url forward, by a duration from
+its current time (90m, 2h, 7d) or to an RFC 3339 time, e.g. to see a session expire
+without waiting. The clock never moves back; it keeps following wall time once wall
+time has caught up with it.`,
+		Example: `  sessionkit -u http://127.0.0.1:8899 localnet warp 2h
+  sessionkit -u l localnet warp 2030-01-01T00:00:00Z`,
+		Args: cobra.ExactArgs(1),
+		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			ctx := cmd.Context()
+			c := a.rpcClient()
+			m, _, err := a.manager(c, false)
+			if err != nil {
+				return err
+			}
+			from, err := m.ClusterTime(ctx)
+			if err != nil {
+				return err
+			}
+			to, err := time.Parse(time.RFC3339, args[0])
+			if err != nil {
+				d, ok := parseWarp(args[0])
+				if !ok {
+					return usageError("", "warp %q: want a positive duration such as 90m, 2h or 7d, or an RFC 3339 time", args[0])
+				}
+				to = time.Unix(from, 0).Add(d)
+			}
+			if err := localnet.Warp(ctx, c, to); errors.Is(err, localnet.ErrUnsupported) {
+				return usageError("", "%v", err)
+			} else if err != nil {
+				return err
+			}
+			out := struct {
+				From string `json:"fromUtc"`
+				To   string `json:"toUtc"`
+			}{output.UTC(from), output.UTC(to.Unix())}
+			if a.env.format.IsJSON() {
+				return output.WriteJSON(a.io.Out, a.env.format, out)
+			}
+			_, err = fmt.Fprintf(a.io.Out, "Cluster clock moved from %s to %s\n", out.From, out.To)
+			return err
+		}),
+	}
 }
 
 func (a *app) localnetUpCmd() *cobra.Command {
@@ -232,4 +283,15 @@ func writeUp(w io.Writer, info upInfo, funded map[solana.PublicKey]uint64) error
 	_, err := fmt.Fprintf(w, "\nTry:  sessionkit -u %s list --authority <ADDRESS>\n"+
 		"      solana -u %s airdrop 2 <ADDRESS>\nPress Ctrl-C to stop.\n", info.RPCURL, info.RPCURL)
 	return err
+}
+
+// parseWarp reads a positive Go duration or a whole number of days, up to ten years.
+func parseWarp(s string) (time.Duration, bool) {
+	const day, limit = 24 * time.Hour, 3650
+	if days, ok := strings.CutSuffix(s, "d"); ok {
+		n, err := strconv.Atoi(days)
+		return time.Duration(n) * day, err == nil && n > 0 && n <= limit
+	}
+	d, err := time.ParseDuration(s)
+	return d, err == nil && d > 0 && d <= limit*day
 }

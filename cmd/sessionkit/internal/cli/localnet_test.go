@@ -162,3 +162,32 @@ func TestLocalnetUpBadFlags(t *testing.T) {
 		require.Equal(t, tc.err, strings.Split(r.err, "\n")[0])
 	}
 }
+
+// localnet warp moves a running cluster's clock forward, by a duration or to a time, and
+// refuses to move it back.
+func TestFirstHourLocalnetWarp(t *testing.T) {
+	n := localnettest.StartForTest(t, clusterConfig()...)
+	h := newHarness(t, n)
+	before, err := n.ClusterTime(context.Background())
+	require.NoError(t, err)
+	h.onNet("localnet", "warp", "2h").ok(t)
+	after, err := n.ClusterTime(context.Background())
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, after.Sub(before), 2*time.Hour)
+	require.Less(t, after.Sub(before), 2*time.Hour+time.Minute)
+
+	target := after.Add(72 * time.Hour).UTC().Truncate(time.Second)
+	out := decode[struct {
+		To string `json:"toUtc"`
+	}](t, h.onNet("localnet", "warp", target.Format(time.RFC3339), "--output", "json").ok(t))
+	require.Equal(t, target.Format(time.RFC3339), out.To)
+	now, err := n.ClusterTime(context.Background())
+	require.NoError(t, err)
+	require.False(t, now.Before(target))
+
+	back := h.onNet("localnet", "warp", before.UTC().Format(time.RFC3339))
+	require.Equal(t, ExitUsage, back.code, "%s", back)
+	require.Contains(t, back.err, "moves forward only")
+	bad := h.onNet("localnet", "warp", "soon")
+	require.Equal(t, ExitUsage, bad.code, "%s", bad)
+}
