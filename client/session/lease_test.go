@@ -71,3 +71,21 @@ func TestTwoHoldersOfOneStore(t *testing.T) {
 	require.NoError(t, move(sb))
 	require.Equal(t, uint64(2), e.playerState(player).Moves, "no move lost or doubled")
 }
+
+// Closing a pool hands its sessions over at once: their leases are released, so they
+// stop signing before another holder may start.
+func TestClosedPoolStopsSigning(t *testing.T) {
+	e := newEnv(t)
+	owner := e.funded(1_000_000_000)
+	st := tokenstore.NewMemory()
+	s, err := e.m.Create(e.ctx, owner, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 5_000_000, ValidFor: time.Hour})
+	require.NoError(t, err)
+	p := NewPool(e.m, PoolConfig{Persister: StorePersister(st, pda.MagicBlockProgramID), Leases: st, Interval: -1})
+	_, err = p.Put(e.ctx, s)
+	require.NoError(t, err)
+	require.NoError(t, p.Close())
+	_, err = s.Wrap(e.ctx, solana.Hash{1}, []solana.Instruction{e.game.Move(solana.PublicKey{9}, s.SessionSigner(), s.Token(), examplegame.Up)}, MoveParams{})
+	require.ErrorIs(t, err, tokenstore.ErrLeaseLost)
+	_, err = st.Acquire(e.ctx, s.Token(), "next", time.Minute, false)
+	require.NoError(t, err, "the lease is free for the next holder")
+}

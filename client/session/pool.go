@@ -135,8 +135,9 @@ func (p *Pool) run() {
 }
 
 // Close stops background maintenance and waits for it, then releases the pool's leases,
-// so that another holder may take its sessions at once. Sessions stay usable until their
-// leases would have expired; the pool refuses further Puts.
+// so that another holder may take its sessions at once; sessions held by a lease stop
+// signing then (tokenstore.ErrLeaseLost), others stay usable. The pool refuses further
+// Puts.
 func (p *Pool) Close() error {
 	p.cancel()
 	p.loop.Wait()
@@ -148,6 +149,7 @@ func (p *Pool) Close() error {
 	var errs []error
 	for _, s := range append(p.Sessions(), p.Retired()...) {
 		if h := s.lease.Load(); h != nil {
+			s.leaseLost.Store(true) // before another holder can take it
 			if err := p.cfg.Leases.Release(ctx, h.lease); err != nil && !errors.Is(err, tokenstore.ErrLeaseLost) {
 				errs = append(errs, err)
 			}
