@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"maps"
+	"net"
 	"os"
 	"slices"
 	"strconv"
@@ -108,8 +109,19 @@ time has caught up with it.`,
 	}
 }
 
+// defaultRPCPort is solana-test-validator's: where `-u l` and every tool look.
+const defaultRPCPort = 8899
+
+// upFlags are localnet up's choices besides the programs and balances.
+type upFlags struct {
+	rpcPort     int
+	rpcPortSet  bool
+	writeConfig string
+}
+
 func (a *app) localnetUpCmd() *cobra.Command {
 	var programs, funds []string
+	var uf upFlags
 	cmd := &cobra.Command{
 		Use:   "up [--program ID=PATH.so]... [--fund ADDRESS=SOL]...",
 		Short: "Start a local cluster and keep it running until Ctrl-C",
@@ -135,9 +147,15 @@ SESSIONKIT_LOCALNET=test-validator runs solana-test-validator from PATH instead.
 			if err != nil {
 				return err
 			}
-			return a.localnetUp(cmd.Context(), cfg, loaded)
+			uf.rpcPortSet = cmd.Flags().Changed("rpc-port")
+			if uf.rpcPort < 0 || uf.rpcPort > 65534 {
+				return usageError("", "--rpc-port %d: want a port from 1 to 65534 (the WebSocket takes the next), or 0 for the runtime's own", uf.rpcPort)
+			}
+			return a.localnetUp(cmd.Context(), cfg, loaded, uf)
 		}),
 	}
+	cmd.Flags().IntVar(&uf.rpcPort, "rpc-port", defaultRPCPort, "serve JSON-RPC on 127.0.0.1:PORT and the WebSocket on PORT+1 (0: the runtime's own free ports); when the default ports are taken it falls back to free ones")
+	cmd.Flags().StringVar(&uf.writeConfig, "write-config", "", "write a Solana CLI config file at PATH pointing at this cluster (json_rpc_url, websocket_url, keypair_path, commitment)")
 	cmd.Flags().StringArrayVar(&programs, "program", nil, "also load the program in PATH.so at ID (repeatable; an ID given twice takes the last PATH)")
 	cmd.Flags().StringArrayVar(&funds, "fund", nil, "give ADDRESS a balance of SOL at start (repeatable)")
 	return cmd
@@ -198,16 +216,49 @@ func (a *app) localnetConfig(programs, funds []string) (upConfig, []loadedProgra
 	return cfg, loaded, nil
 }
 
-func (a *app) localnetUp(ctx context.Context, cfg upConfig, loaded []loadedProgram) error {
+func (a *app) localnetUp(ctx context.Context, cfg upConfig, loaded []loadedProgram, uf upFlags) error {
+	// The ports are claimed before the start, so that a taken one is known at once.
+	var rpcLn, wsLn net.Listener
+	if uf.rpcPort > 0 {
+		var err error
+		rpcLn, wsLn, err = listenPair(uf.rpcPort)
+		switch {
+		case err != nil && uf.rpcPortSet:
+			return failure("choose other ports with --rpc-port, or 0 for free ones", err)
+		case err != nil:
+			fmt.Fprintf(a.io.Err, "Note: %v; serving on free ports instead\n", err)
+		}
+	}
 	task := a.progress().Start("Starting the local cluster (the first run also installs its npm packages)")
 	n, err := localnet.Start(ctx, cfg.options()...)
 	task.Done()
 	if err != nil {
+		if rpcLn != nil {
+			rpcLn.Close()
+			wsLn.Close()
+		}
 		return err
 	}
 	defer n.Close()
 
 	info := upInfo{Info: n.Info(), Programs: loaded}
+	if rpcLn != nil {
+		rctx, stop := context.WithCancel(ctx)
+		defer stop()
+		if err := relay(rctx, rpcLn, info.RPCURL); err != nil {
+			return err
+		}
+		if err := relay(rctx, wsLn, info.WSURL); err != nil {
+			return err
+		}
+		info.RPCURL = "http://" + rpcLn.Addr().String()
+		info.WSURL = "ws://" + wsLn.Addr().String()
+	}
+	if uf.writeConfig != "" {
+		if err := writeSolanaConfig(uf.writeConfig, info.RPCURL, info.WSURL, a.env.keypairPath); err != nil {
+			return err
+		}
+	}
 	if a.env.format.IsJSON() {
 		// Always one line, whatever the JSON flavour: suites read the first line.
 		err = output.WriteJSON(a.io.Out, output.JSONCompact, info)
@@ -281,7 +332,7 @@ func writeUp(w io.Writer, info upInfo, funded map[solana.PublicKey]uint64) error
 		}
 	}
 	_, err := fmt.Fprintf(w, "\nTry:  sessionkit -u %s list --authority <ADDRESS>\n"+
-		"      solana -u %s airdrop 2 <ADDRESS>\nPress Ctrl-C to stop.\n", info.RPCURL, info.RPCURL)
+		"      sessionkit -u %s airdrop 2 <ADDRESS>\nPress Ctrl-C to stop.\n", info.RPCURL, info.RPCURL)
 	return err
 }
 
@@ -294,4 +345,29 @@ func parseWarp(s string) (time.Duration, bool) {
 	}
 	d, err := time.ParseDuration(s)
 	return d, err == nil && d > 0 && d <= limit*day
+}
+
+// listenPair claims 127.0.0.1:port for JSON-RPC and port+1 for the WebSocket, as
+// solana-test-validator lays them out.
+func listenPair(port int) (net.Listener, net.Listener, error) {
+	rpcLn, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		return nil, nil, fmt.Errorf("127.0.0.1:%d is in use", port)
+	}
+	wsLn, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", port+1))
+	if err != nil {
+		rpcLn.Close()
+		return nil, nil, fmt.Errorf("127.0.0.1:%d (the WebSocket port) is in use", port+1)
+	}
+	return rpcLn, wsLn, nil
+}
+
+// writeSolanaConfig writes a Solana CLI config file for the cluster, in the layout the
+// Solana CLI writes; solanacfg reads it back.
+func writeSolanaConfig(path, rpcURL, wsURL, keypair string) error {
+	body := fmt.Sprintf("---\njson_rpc_url: %q\nwebsocket_url: %q\nkeypair_path: %q\ncommitment: confirmed\n", rpcURL, wsURL, keypair)
+	if err := os.WriteFile(path, []byte(body), 0o644); err != nil {
+		return failure("--write-config needs a writable PATH", err)
+	}
+	return nil
 }

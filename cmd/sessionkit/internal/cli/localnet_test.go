@@ -5,9 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -17,6 +20,8 @@ import (
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/solanacfg"
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
@@ -190,4 +195,51 @@ func TestFirstHourLocalnetWarp(t *testing.T) {
 	require.Contains(t, back.err, "moves forward only")
 	bad := h.onNet("localnet", "warp", "soon")
 	require.Equal(t, ExitUsage, bad.code, "%s", bad)
+}
+
+// localnet up serves where people look for a local validator (RPC on --rpc-port, the
+// WebSocket on the next port), falls back to free ports with a note when the default
+// ones are taken, and writes a Solana CLI config file pointing at itself.
+func TestFirstHourLocalnetUpPorts(t *testing.T) {
+	localnettest.ForTest(t)
+	free, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	port := free.Addr().(*net.TCPAddr).Port
+	require.NoError(t, free.Close())
+	cfgPath := filepath.Join(t.TempDir(), "config.yml")
+
+	stdinR, stdinW, err := os.Pipe()
+	require.NoError(t, err)
+	defer stdinR.Close()
+	u := startUp(t, context.Background(), stdinR, "--output", "json", "--rpc-port", strconv.Itoa(port), "--write-config", cfgPath)
+	require.True(t, u.lines.Scan(), "no output: %s", u.stderr)
+	var info struct {
+		RPCURL string `json:"rpcUrl"`
+		WSURL  string `json:"wsUrl"`
+	}
+	require.NoError(t, json.Unmarshal(u.lines.Bytes(), &info))
+	require.Equal(t, fmt.Sprintf("http://127.0.0.1:%d", port), info.RPCURL)
+	require.Equal(t, fmt.Sprintf("ws://127.0.0.1:%d", port+1), info.WSURL)
+	// JSON-RPC and a WebSocket subscription both go through the relay.
+	c := rpc.New(info.RPCURL)
+	acct, err := c.GetAccountInfo(context.Background(), pda.MagicBlockProgramID)
+	require.NoError(t, err)
+	require.True(t, acct.Value.Executable)
+	snd, err := sender.New(c, sender.WithWebSocket(info.WSURL), sender.WithPollInterval(time.Minute))
+	require.NoError(t, err)
+	defer snd.Close()
+	cfg, err := solanacfg.Load(cfgPath)
+	require.NoError(t, err)
+	require.Equal(t, info.RPCURL, cfg.JSONRPCURL)
+	require.Equal(t, info.WSURL, cfg.WebsocketURL)
+	require.Equal(t, "confirmed", cfg.Commitment)
+	require.True(t, strings.HasSuffix(cfg.KeypairPath, filepath.Join(".config", "solana", "id.json")), cfg.KeypairPath)
+
+	// The same ports again, asked for explicitly: refused, since they are taken.
+	again := startUp(t, context.Background(), nil, "--rpc-port", strconv.Itoa(port))
+	require.Equal(t, ExitError, again.wait(t))
+	require.Contains(t, again.stderr.String(), fmt.Sprintf("127.0.0.1:%d is in use", port))
+
+	require.NoError(t, stdinW.Close())
+	require.Equal(t, 0, u.wait(t), u.stderr.String())
 }
