@@ -254,6 +254,17 @@ func (a *action) prove(ctx context.Context, p pollState) (res *Result, dead bool
 	return nil, !pending, nil
 }
 
+// checkNow asks for the attempt's status at once instead of at the next poll: a local
+// cluster has usually confirmed a transaction by the time sendTransaction returns, and
+// the next poll tick would cost a whole interval. A failed check is left to the polls.
+func (a *action) checkNow(ctx context.Context, at *attempt) (res *Result, done bool, err error) {
+	st, err := a.s.call.statuses(ctx, []solana.Signature{at.sig}, false)
+	if err != nil || len(st.Value) != 1 {
+		return nil, false, nil
+	}
+	return a.settle(ctx, update{sig: at.sig, status: st.Value[0]})
+}
+
 // settle turns a status at the Sender's commitment into the action's outcome.
 func (a *action) settle(ctx context.Context, u update) (res *Result, done bool, err error) {
 	if u.status == nil || !u.status.reached(a.s.cfg.commitment) {

@@ -79,7 +79,10 @@ type config struct {
 	pollInterval time.Duration
 	pollSet      bool
 	// wsPollFactor slows polling while every flight has a WebSocket subscription.
-	wsPollFactor   int
+	wsPollFactor int
+	// checkAfterSend asks for a transaction's status as soon as it is sent, which on a
+	// local cluster usually finds it confirmed.
+	checkAfterSend bool
 	rebroadcast    time.Duration
 	retry          RetryPolicy
 	requestTimeout time.Duration
@@ -181,7 +184,7 @@ func (c *config) localDefaults() {
 	if c.pollSet || !(isLoopback(c.endpoint) || isLoopback(c.wsURL)) {
 		return
 	}
-	c.pollInterval, c.wsPollFactor = loopbackPoll, 1
+	c.pollInterval, c.wsPollFactor, c.checkAfterSend = loopbackPoll, 1, true
 }
 
 func isLoopback(raw string) bool {

@@ -259,6 +259,11 @@ func (s *Sender) run(ctx context.Context, build BuildFunc, signings int,
 		case refused:
 			return nil, err
 		}
+		if s.cfg.checkAfterSend {
+			if res, done, err := a.checkNow(ctx, at); done {
+				return res, err
+			}
+		}
 		res, expired, err := a.wait(ctx, at)
 		if !expired {
 			return res, err
