@@ -65,8 +65,13 @@ type CreateParams struct {
 	ValidFor   time.Duration
 	ValidUntil time.Time
 	// TopUp is how many lamports the payer moves to the ephemeral signer so it can pay
-	// for moves; 0 moves none.
+	// for its moves (client.DefaultTopUpLamports, 0.01 SOL, is what the program moves
+	// by default and what the CLI asks for). Zero is refused unless Unfunded: a signer
+	// with no lamports cannot pay for a single move.
 	TopUp uint64
+	// Unfunded creates the session without a top-up on purpose: its moves are paid by
+	// another fee payer (MoveParams.Payer, a relay).
+	Unfunded bool
 	// Seed, when set, is the ephemeral key's seed (a key derived from a wallet
 	// signature, say) instead of a fresh random one.
 	Seed *Seed
@@ -153,6 +158,10 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 		return nil, fmt.Errorf("%w: create_session_with_payer needs a Payer", ErrBadParams)
 	case p.ValidFor < 0:
 		return nil, fmt.Errorf("%w: negative ValidFor", ErrBadParams)
+	case p.TopUp == 0 && !p.Unfunded:
+		return nil, fmt.Errorf("%w: no TopUp: the session signer could not pay for a single move; give a TopUp (client.DefaultTopUpLamports is 0.01 SOL), or set Unfunded when another fee payer pays its moves", ErrBadParams)
+	case p.TopUp > 0 && p.Unfunded:
+		return nil, fmt.Errorf("%w: TopUp with Unfunded", ErrBadParams)
 	}
 	now, err := m.clock.now(ctx)
 	if err != nil {

@@ -26,13 +26,15 @@ func TestCreateParamsChecked(t *testing.T) {
 		want error
 		text string
 	}{
-		{name: "no kind", p: CreateParams{TargetProgram: target}, want: ErrBadParams, text: "Kind"},
-		{name: "no target", p: CreateParams{Kind: KindV1}, want: ErrBadParams, text: "Target"},
-		{name: "v1 with payer", p: CreateParams{Kind: KindV1, TargetProgram: target, Payer: keyFrom(t, payer)}, want: ErrBadParams, text: "KindV1WithPayer"},
-		{name: "with_payer without payer", p: CreateParams{Kind: KindV1WithPayer, TargetProgram: target}, want: ErrBadParams, text: "needs a Payer"},
-		{name: "eight days", p: CreateParams{Kind: KindV2, TargetProgram: target, ValidFor: 8 * 24 * time.Hour}, want: client.ErrValidityTooLong, text: "691200 s after cluster time 1700000000"},
-		{name: "past", p: CreateParams{Kind: KindV2, TargetProgram: target, ValidUntil: time.Unix(1_700_000_000, 0)}, want: client.ErrValidUntilNotAfterNow, text: "cluster time 1700000000"},
-		{name: "negative", p: CreateParams{Kind: KindV2, TargetProgram: target, ValidFor: -time.Second}, want: ErrBadParams, text: "negative"},
+		{name: "no kind", p: CreateParams{TargetProgram: target, Unfunded: true}, want: ErrBadParams, text: "Kind"},
+		{name: "no target", p: CreateParams{Kind: KindV1, Unfunded: true}, want: ErrBadParams, text: "Target"},
+		{name: "v1 with payer", p: CreateParams{Kind: KindV1, TargetProgram: target, Payer: keyFrom(t, payer), Unfunded: true}, want: ErrBadParams, text: "KindV1WithPayer"},
+		{name: "with_payer without payer", p: CreateParams{Kind: KindV1WithPayer, TargetProgram: target, Unfunded: true}, want: ErrBadParams, text: "needs a Payer"},
+		{name: "eight days", p: CreateParams{Kind: KindV2, TargetProgram: target, ValidFor: 8 * 24 * time.Hour, Unfunded: true}, want: client.ErrValidityTooLong, text: "691200 s after cluster time 1700000000"},
+		{name: "past", p: CreateParams{Kind: KindV2, TargetProgram: target, ValidUntil: time.Unix(1_700_000_000, 0), Unfunded: true}, want: client.ErrValidUntilNotAfterNow, text: "cluster time 1700000000"},
+		{name: "negative", p: CreateParams{Kind: KindV2, TargetProgram: target, ValidFor: -time.Second, Unfunded: true}, want: ErrBadParams, text: "negative"},
+		{name: "no top-up", p: CreateParams{Kind: KindV1, TargetProgram: target}, want: ErrBadParams, text: "could not pay for a single move"},
+		{name: "top-up and unfunded", p: CreateParams{Kind: KindV1, TargetProgram: target, TopUp: 1, Unfunded: true}, want: ErrBadParams, text: "TopUp with Unfunded"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -42,11 +44,11 @@ func TestCreateParamsChecked(t *testing.T) {
 		})
 	}
 
-	plan, err := m.planCreate(t.Context(), authority, CreateParams{Kind: KindV2, TargetProgram: target, Payer: keyFrom(t, payer)})
+	plan, err := m.planCreate(t.Context(), authority, CreateParams{Kind: KindV2, TargetProgram: target, Payer: keyFrom(t, payer), Unfunded: true})
 	require.NoError(t, err)
 	require.Equal(t, int64(1_700_000_000+3600), plan.session.ValidUntil())
 	require.Equal(t, payer.PublicKey(), plan.session.FeePayer())
-	plan, err = m.planCreate(t.Context(), authority, CreateParams{Kind: KindV1, TargetProgram: target, ValidUntil: time.Unix(1_700_000_000+maxValiditySeconds, 0)})
+	plan, err = m.planCreate(t.Context(), authority, CreateParams{Kind: KindV1, TargetProgram: target, ValidUntil: time.Unix(1_700_000_000+maxValiditySeconds, 0), Unfunded: true})
 	require.NoError(t, err)
 	require.Equal(t, authority, plan.session.FeePayer())
 }
@@ -57,11 +59,11 @@ func TestDuplicateAndTooLong(t *testing.T) {
 	e := newEnv(t)
 	authority := e.funded(1_000_000_000)
 	seed := Seed{1, 2, 3}
-	first, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, Seed: &seed})
+	first, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, Seed: &seed, Unfunded: true})
 	require.NoError(t, err)
 	spent := e.balance(authority.PublicKey())
 
-	_, err = e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, Seed: &seed})
+	_, err = e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, Seed: &seed, Unfunded: true})
 	require.ErrorIs(t, err, txn.ErrAccountInUse)
 	require.ErrorContains(t, err, first.Token().String())
 
@@ -89,7 +91,7 @@ func TestDuplicateAndTooLong(t *testing.T) {
 	require.Equal(t, spent, e.balance(authority.PublicKey()))
 
 	// Too long: refused before sending, and by the program when sent anyway.
-	_, err = e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, ValidFor: client.MaxValidity + time.Hour})
+	_, err = e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, ValidFor: client.MaxValidity + time.Hour, Unfunded: true})
 	require.ErrorIs(t, err, client.ErrValidityTooLong)
 	fresh := testSession(t, e.m, 0)
 	err = sendCreate(fresh, now+maxValiditySeconds+3600, now+3600)
@@ -105,7 +107,7 @@ func TestDuplicateAndTooLong(t *testing.T) {
 func TestUnfundedSigner(t *testing.T) {
 	e := newEnv(t)
 	authority := e.funded(1_000_000_000)
-	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID})
+	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, Unfunded: true})
 	require.NoError(t, err)
 	require.False(t, s.CreateSignature().IsZero())
 	st, err := e.m.RPC().GetSignatureStatuses(e.ctx, false, s.CreateSignature())

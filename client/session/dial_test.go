@@ -96,6 +96,6 @@ func TestDial(t *testing.T) {
 func TestCloseLeavesGivenSender(t *testing.T) {
 	e := newEnv(t)
 	require.NoError(t, e.m.Close())
-	_, err := e.m.Create(e.ctx, e.funded(1_000_000_000), CreateParams{Kind: KindV1, TargetProgram: gameID, ValidFor: time.Hour})
+	_, err := e.m.Create(e.ctx, e.funded(1_000_000_000), CreateParams{Kind: KindV1, TargetProgram: gameID, ValidFor: time.Hour, Unfunded: true})
 	require.NoError(t, err)
 }

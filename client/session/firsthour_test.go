@@ -19,7 +19,7 @@ func TestFirstHourShortSessionExpires(t *testing.T) {
 	defer cancel()
 	e := newEnvWith(t, ctx, net, net.RPC())
 	authority := e.funded(1_000_000_000)
-	sess, err := e.m.Create(ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, ValidFor: 3 * time.Second})
+	sess, err := e.m.Create(ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, ValidFor: 3 * time.Second, Unfunded: true})
 	require.NoError(t, err)
 	created := time.Now()
 

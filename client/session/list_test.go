@@ -19,7 +19,7 @@ func TestListAndGet(t *testing.T) {
 	authority := e.funded(1_000_000_000)
 	other := e.funded(1_000_000_000)
 	mk := func(who solana.PrivateKey, kind Kind, target solana.PublicKey, d time.Duration) *Session {
-		s, err := e.m.Create(e.ctx, who, CreateParams{Kind: kind, TargetProgram: target, ValidFor: d})
+		s, err := e.m.Create(e.ctx, who, CreateParams{Kind: kind, TargetProgram: target, ValidFor: d, Unfunded: true})
 		require.NoError(t, err)
 		return s
 	}
@@ -105,7 +105,7 @@ func TestRevokeToken(t *testing.T) {
 	stranger := e.funded(1_000_000_000)
 	v1, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000})
 	require.NoError(t, err)
-	v2, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID})
+	v2, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Unfunded: true})
 	require.NoError(t, err)
 	authStart, strangerStart := e.balance(authority.PublicKey()), e.balance(stranger.PublicKey())
 

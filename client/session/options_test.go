@@ -88,7 +88,7 @@ func TestCreateChecksTheDeploymentsValidity(t *testing.T) {
 		for _, o := range tc.opts {
 			o(m)
 		}
-		_, err := m.planCreate(t.Context(), authority, CreateParams{Kind: KindV1, TargetProgram: gameID, ValidFor: 48 * time.Hour})
+		_, err := m.planCreate(t.Context(), authority, CreateParams{Kind: KindV1, TargetProgram: gameID, ValidFor: 48 * time.Hour, Unfunded: true})
 		if tc.tooLong {
 			require.ErrorIs(t, err, client.ErrValidityTooLong, tc.name)
 		} else {

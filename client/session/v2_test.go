@@ -105,7 +105,7 @@ func TestSponsorPaysMoves(t *testing.T) {
 	authority := e.funded(1_000_000_000)
 	sponsor := e.funded(1_000_000_000)
 	player := e.player(e.game, authority)
-	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: keyFrom(t, sponsor)})
+	sess, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV2, TargetProgram: gameID, Payer: keyFrom(t, sponsor), Unfunded: true})
 	require.NoError(t, err)
 	sponsorKey, err := txn.SessionKeyFromPrivateKey(sponsor)
 	require.NoError(t, err)

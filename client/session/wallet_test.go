@@ -101,7 +101,7 @@ func TestExternalWalletTooSlow(t *testing.T) {
 	e := newEnv(t)
 	wallet := e.funded(1_000_000_000)
 	start := e.balance(wallet.PublicKey())
-	pending, err := e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV1, TargetProgram: gameID})
+	pending, err := e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV1, TargetProgram: gameID, Unfunded: true})
 	require.NoError(t, err)
 	// The player goes for coffee while the cluster makes blocks (one per transaction here).
 	sink := solana.NewWallet().PublicKey()
@@ -125,7 +125,7 @@ func TestExternalWalletTooSlow(t *testing.T) {
 	require.False(t, e.exists(pending.Session().Token()))
 	require.Equal(t, start, e.balance(wallet.PublicKey()))
 
-	pending, err = e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV1, TargetProgram: gameID})
+	pending, err = e.m.PrepareCreate(e.ctx, wallet.PublicKey(), CreateParams{Kind: KindV1, TargetProgram: gameID, Unfunded: true})
 	require.NoError(t, err)
 	_, err = e.m.SubmitSigned(e.ctx, pending, walletSign(t, pending.Bytes(), wallet))
 	require.NoError(t, err)

@@ -80,6 +80,7 @@ refused.`,
 			if p.TopUp, err = output.ParseSOL(topUp); err != nil {
 				return usageError("", "--top-up %w", err)
 			}
+			p.Unfunded = p.TopUp == 0 // --top-up 0 asks for it: moves paid by someone else
 			if p.TopUp > 0 && store.dir == "" {
 				return usageError("pass --store DIR to keep the session key, or --top-up 0",
 					"a top-up of %s would be lost: without --store the session key is discarded", output.SOL(p.TopUp))

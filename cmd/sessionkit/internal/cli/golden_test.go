@@ -60,7 +60,7 @@ func TestGolden(t *testing.T) {
 	m := h.manager()
 	create := func(kind session.Kind, seed byte, target solana.PublicKey, validFor int64) *session.Session {
 		s, err := m.Create(ctx, authority, session.CreateParams{Kind: kind, TargetProgram: target, Seed: fixedSeed(seed),
-			ValidUntil: time.Unix(t0+validFor, 0)})
+			ValidUntil: time.Unix(t0+validFor, 0), Unfunded: true})
 		require.NoError(t, err)
 		return s
 	}
