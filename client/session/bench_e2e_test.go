@@ -11,6 +11,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/sessionkit/sessionkit/client/sender"
+	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 )
@@ -46,22 +47,7 @@ func BenchmarkEndToEnd(b *testing.B) {
 	}
 	players := make([]player, benchSessions)
 	for i := range players {
-		owner, err := net.NewFundedKey(ctx, 10_000_000_000)
-		if err != nil {
-			b.Fatal(err)
-		}
-		ix, err := game.InitPlayer(owner.PublicKey())
-		if err != nil {
-			b.Fatal(err)
-		}
-		if _, err := net.Send(ctx, owner, []solana.Instruction{ix}); err != nil {
-			b.Fatal(err)
-		}
-		sess, err := m.Create(ctx, owner, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000_000, ValidFor: 24 * time.Hour})
-		if err != nil {
-			b.Fatal(err)
-		}
-		acct, _ := game.Player(owner.PublicKey())
+		sess, acct := benchPlayer(b, ctx, net, m, game, 24*time.Hour)
 		players[i] = player{sess, acct}
 	}
 
@@ -115,4 +101,30 @@ func BenchmarkEndToEnd(b *testing.B) {
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(all[(len(all)*99)/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(100*float64(clientNanos.Load())/float64(total), "client-%")
+}
+
+// benchPlayer funds an owner, sets up its player in game and creates a session for it
+// with a top-up that outlasts any benchmark.
+func benchPlayer(b *testing.B, ctx context.Context, net *localnet.Net, m *Manager, game examplegame.Game, validFor time.Duration) (*Session, solana.PublicKey) {
+	b.Helper()
+	owner, err := net.NewFundedKey(ctx, 10_000_000_000)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ix, err := game.InitPlayer(owner.PublicKey())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := net.Send(ctx, owner, []solana.Instruction{ix}); err != nil {
+		b.Fatal(err)
+	}
+	player, err := game.Player(owner.PublicKey())
+	if err != nil {
+		b.Fatal(err)
+	}
+	sess, err := m.Create(ctx, owner, CreateParams{Kind: KindV1, TargetProgram: game.ID, TopUp: 1_000_000_000, ValidFor: validFor})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return sess, player
 }

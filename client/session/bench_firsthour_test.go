@@ -24,25 +24,7 @@ func BenchmarkFirstHourMoves(b *testing.B) {
 	}
 	defer m.Close()
 	game := examplegame.Game{ID: gameID}
-	owner, err := net.NewFundedKey(ctx, 10_000_000_000)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ix, err := game.InitPlayer(owner.PublicKey())
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := net.Send(ctx, owner, []solana.Instruction{ix}); err != nil {
-		b.Fatal(err)
-	}
-	player, err := game.Player(owner.PublicKey())
-	if err != nil {
-		b.Fatal(err)
-	}
-	sess, err := m.Create(ctx, owner, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000_000, ValidFor: time.Hour})
-	if err != nil {
-		b.Fatal(err)
-	}
+	sess, player := benchPlayer(b, ctx, net, m, game, time.Hour)
 	b.ResetTimer()
 	start := time.Now()
 	for range b.N {
