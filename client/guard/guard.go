@@ -8,12 +8,19 @@
 //     granted the session to; what it lets a session do is the program's to bound),
 //   - in Compute Budget instructions whose unit limit and unit price are within the caps
 //     (they name no account, but a high price burns the fee payer's lamports),
-//   - in instructions of programs the caller allowed explicitly for this session.
+//   - in instructions of programs the caller allowed explicitly for this session,
+//   - when the policy has spend limits (Policy.Lamports, Policy.Tokens), in the System
+//     and Token instructions that spend within them (see spend.go's Measure).
 //
 // Any other instruction that names the signer, in any account position and with any
 // flags, is refused: System, SPL Token, Token-2022, Associated Token or any program. The
 // caller's AccountMeta flags play no part; the compiler merges them, so only the compiled
-// message says what a signature authorises.
+// message says what a signature authorises. Policy.Instructions narrows the target
+// program to the listed instructions.
+//
+// These are bounds sessionkit applies before it signs: they stop a bug or compromised
+// game logic in the backend, not someone holding the raw key, who signs what they like.
+// What the key holds (its top-ups) is the only cap the chain enforces.
 package guard
 
 import (
@@ -53,6 +60,22 @@ type Policy struct {
 	// MaxUnitPrice caps SetComputeUnitPrice (micro-lamports per unit); zero means
 	// DefaultMaxUnitPrice.
 	MaxUnitPrice uint64
+	// Instructions, when not empty, are the only target-program instructions a message
+	// may carry, by their leading 8 bytes (Anchor's discriminator), whether or not they
+	// name the signer.
+	Instructions []Discriminator
+	// Lamports, when set, lets System instructions the signer funds (transfer, transfer
+	// with seed, create account, create account with seed) through, up to PerTransaction
+	// lamports per message; nil refuses every System instruction naming the signer.
+	Lamports *Limit
+	// Tokens bounds, per mint, what Token and Token-2022 instructions with the signer as
+	// authority may move per message (transfer, approve, burn and their checked forms; an
+	// approval counts as spent). At most MaxTokenLimits.
+	Tokens []TokenLimit
+	// TokenAccounts says which mint each token account the signer may move holds. A
+	// token instruction whose source is not listed, or whose mint has no TokenLimit, is
+	// refused: deny by default.
+	TokenAccounts []TokenAccount
 }
 
 // Refusal reasons; a *RefusedError unwraps to one of them.
@@ -70,6 +93,18 @@ var (
 	// ErrLookupTables: a v0 message loads accounts from lookup tables, which the guard
 	// cannot see into.
 	ErrLookupTables = errors.New("guard: address lookup tables are not supported")
+	// ErrInstructionNotAllowed: a target-program instruction not in Policy.Instructions.
+	ErrInstructionNotAllowed = errors.New("guard: instruction not allowed for the session")
+	// ErrSpendLimit: the message spends more lamports or tokens than the policy allows per
+	// transaction, or spends a mint it has no limit for.
+	ErrSpendLimit = errors.New("guard: spend over the per-transaction limit")
+	// ErrTokenAccount: a token instruction moves an account of the signer's that the
+	// policy does not know (not in Policy.TokenAccounts, or holding another mint).
+	ErrTokenAccount = errors.New("guard: token account unknown to the policy")
+	// ErrSpendInstruction: a System or Token instruction that names the signer in a way
+	// the guard does not measure (an Assign, a SetAuthority, the signer as destination of
+	// a create, ...).
+	ErrSpendInstruction = errors.New("guard: instruction the guard cannot measure names the session signer")
 )
 
 // RefusedError names the instruction the guard refused, its program and why. Index is
@@ -109,6 +144,18 @@ const (
 // Check judges a serialized message (legacy or v0, the bytes every signer signs). It
 // returns nil when p.Signer may sign it, or a *RefusedError. It does not allocate.
 func (p *Policy) Check(msg []byte) error {
+	var s Spend
+	return p.Measure(msg, &s)
+}
+
+// Measure is Check that also reports, in *s, what the message spends of the signer's:
+// the session counts it against per-session totals. *s is reset first; on a refusal it
+// holds what was measured up to the refused instruction. It does not allocate.
+func (p *Policy) Measure(msg []byte, s *Spend) error {
+	*s = Spend{}
+	if len(p.Tokens) > MaxTokenLimits {
+		return &RefusedError{Index: -1, Err: ErrSpendLimit, Detail: fmt.Sprintf("the policy has %d token limits, at most %d", len(p.Tokens), MaxTokenLimits)}
+	}
 	r := reader{b: msg}
 	version := -1
 	if len(msg) > 0 && msg[0]&0x80 != 0 {
@@ -119,6 +166,7 @@ func (p *Policy) Check(msg []byte) error {
 		r.off = 1
 	}
 	nSigners, ok1 := r.byte()
+	s.Signatures = uint64(nSigners)
 	_, ok2 := r.byte()
 	_, ok3 := r.byte()
 	nKeys, ok4 := r.compact()
@@ -149,6 +197,9 @@ func (p *Policy) Check(msg []byte) error {
 	key := func(i int) solana.PublicKey { return solana.PublicKey(msg[keysAt+32*i : keysAt+32*i+32]) }
 
 	var seenCB [cbSetLoadedAccountsDataMax + 1]bool
+	var unitLimit, unitPrice uint64
+	hasLimit := false
+	budgeted := 0 // instructions other than Compute Budget ones, for the default unit limit
 	// An index past the static keys is a lookup-table account in v0, malformed otherwise.
 	beyondKeys := false
 	for ix := range nIxs {
@@ -183,15 +234,40 @@ func (p *Policy) Check(msg []byte) error {
 			names = names || int(a) == signerAt
 		}
 		program := key(int(progIdx))
+		data, accts := msg[dataAt:dataAt+nData], msg[acctsAt:acctsAt+nAccts]
+		if program != ComputeBudgetProgramID {
+			budgeted++
+			if n := precompileSignatures(program, data); n > 0 {
+				s.Signatures += n
+			}
+		}
 		switch {
 		case int(progIdx) == signerAt:
 			return &RefusedError{Index: ix, Program: program, Err: ErrSignerAsProgram}
 		case program == ComputeBudgetProgramID:
-			if err := p.checkComputeBudget(msg[dataAt:dataAt+nData], &seenCB); err != nil {
+			if err := p.checkComputeBudget(data, &seenCB); err != nil {
 				return &RefusedError{Index: ix, Program: program, Err: ErrComputeBudget, Detail: err.Error()}
 			}
 			if names {
 				return &RefusedError{Index: ix, Program: program, Err: ErrForeignProgram}
+			}
+			switch data[0] {
+			case cbSetComputeUnitLimit:
+				unitLimit, hasLimit = uint64(min(binary.LittleEndian.Uint32(data[1:]), runtimeMaxUnitLimit)), true
+			case cbSetComputeUnitPrice:
+				unitPrice = binary.LittleEndian.Uint64(data[1:])
+			}
+		case program == p.TargetProgram && len(p.Instructions) > 0 && !p.instructionAllowed(data):
+			return &RefusedError{Index: ix, Program: program, Err: ErrInstructionNotAllowed, Detail: "data starts " + hexPrefix(data)}
+		case names && p.Lamports != nil && program == solana.SystemProgramID:
+			if err := p.measureSystem(data, accts, nKeys, signerAt, s); err != nil {
+				err.Index, err.Program = ix, program
+				return err
+			}
+		case names && (len(p.Tokens) > 0 || len(p.TokenAccounts) > 0) && (program == tokenProgramID || program == token2022ProgramID):
+			if err := p.measureToken(data, accts, nKeys, signerAt, key, s); err != nil {
+				err.Index, err.Program = ix, program
+				return err
 			}
 		case !names, program == p.TargetProgram, p.allowed(program):
 		default:
@@ -213,7 +289,10 @@ func (p *Policy) Check(msg []byte) error {
 	if r.off != len(msg) {
 		return malformed(fmt.Sprintf("%d bytes after the message", len(msg)-r.off))
 	}
-	return nil
+	if signerAt == 0 {
+		s.Fee = feeOf(s.Signatures, unitLimit, hasLimit, unitPrice, budgeted)
+	}
+	return p.withinLimits(s)
 }
 
 func (p *Policy) allowed(program solana.PublicKey) bool {
