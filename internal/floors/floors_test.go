@@ -24,7 +24,7 @@ var floorOf = []struct {
 	{3, []string{"client/session"}},
 	{2, []string{"client/sender", "tokenstore", "localnet", "localnet/..."}},
 	{1, []string{"client"}},
-	{0, []string{"pda", "client/txn", "client/guard", "client/spl", "program-idl", "program/...", "internal/..."}},
+	{0, []string{"pda", "client/txn", "client/guard", "client/grant", "client/spl", "program-idl", "program/...", "internal/..."}},
 }
 
 func floor(rel string) (int, bool) {
