@@ -622,6 +622,7 @@ func (d *Dir) Delete(ctx context.Context, token solana.PublicKey) error {
 		return fmt.Errorf("tokenstore: delete %s: %w", token, err)
 	}
 	d.dropLease(token)
+	d.dropSide(token)
 	return syncDir(d.sessions)
 }
 
@@ -650,6 +651,7 @@ func (d *Dir) Prune(ctx context.Context, now time.Time) (int, error) {
 		switch err := d.sessions.unlink(recordName(r.Token)); {
 		case err == nil:
 			d.dropLease(r.Token)
+			d.dropSide(r.Token)
 			n++
 		case !errors.Is(err, fs.ErrNotExist): // already pruned elsewhere
 			bad = append(bad, badFile{path, fmt.Errorf("tokenstore: prune: %w", err)})

@@ -46,6 +46,8 @@
 //	<dir>/tmp/          0700  files being written
 //	<dir>/sessions/     0700  one <token address, base58>.rec per session, 0600
 //	                          and <token address>.lease while one is leased, 0600
+//	                          <token address>.count, its counters (Reserver), 0600
+//	                          <token address>.grant.att, its grant (Attacher), 0600
 //
 // Every one of these must be a real directory or regular file owned by the
 // store's user: the store follows no symbolic links, not even <dir> itself
@@ -129,6 +131,19 @@
 // lock and read under the same no-link, regular-file rules; the file
 // format is laid out in lease.go. Delete and Prune remove the lease with
 // its record.
+//
+// # Counters and attachments
+//
+// [Reserver] keeps a session's counters (moves, lamports, tokens reserved
+// before signing) and [Attacher] small public documents beside it (its
+// permission grant). Dir writes them beside the record, authenticated like
+// one, under the same no-link, regular-file rules; counters are replaced
+// atomically and fsynced under the exclusive lock, so two processes never
+// reserve the same block. An authenticated file cannot be forged, but a
+// user who can write the directory can put back an older counter file of
+// the same token: counters are trusted no more than the rest of the store.
+// Delete and Prune remove them with the record; the formats are laid out
+// in reserve.go.
 //
 // # Threat model
 //

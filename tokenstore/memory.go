@@ -24,8 +24,10 @@ type Memory struct {
 }
 
 type memoryEntry struct {
-	rec  Record
-	seed *[ed25519.SeedSize]byte
+	rec         Record
+	seed        *[ed25519.SeedSize]byte
+	counters    counters
+	attachments map[string][]byte
 }
 
 var (

@@ -1,0 +1,127 @@
+package tokenstore
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+// Both stores count alike: reservations add up, zero reads, names and records are checked.
+func TestReserve(t *testing.T) {
+	ctx := context.Background()
+	dir, _ := newTestDir(t)
+	for name, st := range map[string]interface {
+		Store
+		Reserver
+		Attacher
+	}{"Dir": dir, "Memory": NewMemory()} {
+		t.Run(name, func(t *testing.T) {
+			rec, key := testSession(t, 1)
+			_, err := st.Reserve(ctx, rec.Token, "uses", 1)
+			require.ErrorIs(t, err, ErrNotFound, "no record, no counters")
+			require.NoError(t, st.Put(ctx, rec, key))
+
+			total, err := st.Reserve(ctx, rec.Token, "uses", 0)
+			require.NoError(t, err)
+			require.Zero(t, total)
+			total, err = st.Reserve(ctx, rec.Token, "uses", 64)
+			require.NoError(t, err)
+			require.Equal(t, uint64(64), total)
+			total, err = st.Reserve(ctx, rec.Token, "uses", 64)
+			require.NoError(t, err)
+			require.Equal(t, uint64(128), total)
+			total, err = st.Reserve(ctx, rec.Token, "lamports", 5_000)
+			require.NoError(t, err)
+			require.Equal(t, uint64(5_000), total)
+			total, err = st.Reserve(ctx, rec.Token, "uses", 0)
+			require.NoError(t, err)
+			require.Equal(t, uint64(128), total, "another counter left this one alone")
+
+			_, err = st.Reserve(ctx, rec.Token, "lamports", ^uint64(0))
+			require.ErrorIs(t, err, ErrInvalidRecord, "overflow")
+			_, err = st.Reserve(ctx, rec.Token, "Uses!", 1)
+			require.ErrorIs(t, err, ErrInvalidRecord)
+
+			require.NoError(t, st.Attach(ctx, rec.Token, AttachmentGrant, []byte(`{"version":1}`)))
+			require.ErrorIs(t, st.Attach(ctx, rec.Token, AttachmentGrant, []byte(`{}`)), ErrExists, "written once")
+			require.ErrorIs(t, st.Attach(ctx, rec.Token, "notes", []byte(`x`)), ErrInvalidRecord)
+			got, err := st.Attachment(ctx, rec.Token, AttachmentGrant)
+			require.NoError(t, err)
+			require.Equal(t, `{"version":1}`, string(got))
+
+			require.NoError(t, st.Delete(ctx, rec.Token))
+			_, err = st.Attachment(ctx, rec.Token, AttachmentGrant)
+			require.ErrorIs(t, err, ErrNotFound)
+			require.NoError(t, st.Put(ctx, rec, key))
+			total, err = st.Reserve(ctx, rec.Token, "uses", 0)
+			require.NoError(t, err)
+			require.Zero(t, total, "Delete took the counters with the record")
+			_, err = st.Attachment(ctx, rec.Token, AttachmentGrant)
+			require.ErrorIs(t, err, ErrNotFound)
+		})
+	}
+}
+
+// The counters survive reopening, and a counter or attachment file that was edited,
+// or copied from another token, is refused as corrupt rather than trusted.
+func TestReserveDirFiles(t *testing.T) {
+	ctx := context.Background()
+	d, path := newTestDir(t)
+	a, keyA := testSession(t, 1)
+	b, keyB := testSession(t, 2)
+	require.NoError(t, d.Put(ctx, a, keyA))
+	require.NoError(t, d.Put(ctx, b, keyB))
+	_, err := d.Reserve(ctx, a.Token, "uses", 100)
+	require.NoError(t, err)
+	_, err = d.Reserve(ctx, b.Token, "uses", 7)
+	require.NoError(t, err)
+	require.NoError(t, d.Attach(ctx, a.Token, AttachmentGrant, []byte("grant a")))
+	require.NoError(t, d.Close())
+
+	d = openTestDir(t, path)
+	total, err := d.Reserve(ctx, a.Token, "uses", 0)
+	require.NoError(t, err)
+	require.Equal(t, uint64(100), total)
+
+	sessions := filepath.Join(path, "sessions")
+	countA := filepath.Join(sessions, a.Token.String()+".count")
+	countB := filepath.Join(sessions, b.Token.String()+".count")
+	info, err := os.Stat(countA)
+	require.NoError(t, err)
+	require.Equal(t, os.FileMode(0o600), info.Mode().Perm())
+
+	// Rolled back: b's file (7 uses) copied over a's.
+	saved, err := os.ReadFile(countA)
+	require.NoError(t, err)
+	fromB, err := os.ReadFile(countB)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(countA, fromB, 0o600))
+	_, err = d.Reserve(ctx, a.Token, "uses", 1)
+	var ce *CorruptError
+	require.ErrorAs(t, err, &ce)
+
+	// Edited: one bit of the total flipped.
+	edited := append([]byte(nil), saved...)
+	edited[4+1+32+1+1+len("uses")] ^= 1
+	require.NoError(t, os.WriteFile(countA, edited, 0o600))
+	_, err = d.Reserve(ctx, a.Token, "uses", 0)
+	require.ErrorAs(t, err, &ce)
+
+	// A link is refused as records are.
+	require.NoError(t, os.Remove(countA))
+	require.NoError(t, os.Symlink(countB, countA))
+	_, err = d.Reserve(ctx, a.Token, "uses", 0)
+	var ue *UnsafePathError
+	require.ErrorAs(t, err, &ue)
+
+	att := filepath.Join(sessions, a.Token.String()+".grant.att")
+	raw, err := os.ReadFile(att)
+	require.NoError(t, err)
+	raw[len(raw)-nonceSize-sideTagSize-1] ^= 1
+	require.NoError(t, os.WriteFile(att, raw, 0o600))
+	_, err = d.Attachment(ctx, a.Token, AttachmentGrant)
+	require.ErrorAs(t, err, &ce)
+}
