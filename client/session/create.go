@@ -10,6 +10,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/grant"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
@@ -75,6 +76,14 @@ type CreateParams struct {
 	// Seed, when set, is the ephemeral key's seed (a key derived from a wallet
 	// signature, say) instead of a fresh random one.
 	Seed *Seed
+	// Grant, when set, is the permission grant the player sees and signs (package
+	// client/grant): its bounds bind every move of the session. Create fills in its
+	// signer (the generated key) and its expiry (the token's valid_until) when they are
+	// missing and refuses a grant whose target, signer or expiry disagree with the
+	// session; it puts a Memo with the hash of the completed grant into the create
+	// transaction, signed by the authority. The session's Snapshot carries the grant,
+	// for the store (see Session.Grant and Manager.CheckGrant).
+	Grant *grant.Grant
 }
 
 // Create makes a session with the authority's key on hand: it generates the ephemeral
@@ -100,7 +109,7 @@ func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p Cre
 	}
 	cfg := &wrapConfig{payer: &plan.payer, keys: keys}
 	sig, err := m.send(ctx, plan.session, func(blockhash solana.Hash) ([]byte, error) {
-		return plan.session.build(blockhash, []solana.Instruction{plan.ix}, cfg)
+		return plan.session.build(blockhash, plan.instructions(), cfg)
 	})
 	if err != nil {
 		return nil, plan.explain(err)
@@ -127,7 +136,7 @@ func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey,
 		return nil, err
 	}
 	cfg := &wrapConfig{payer: &plan.payer, keys: keys, external: &authority}
-	wire, err := plan.session.build(bh.Hash, []solana.Instruction{plan.ix}, cfg)
+	wire, err := plan.session.build(bh.Hash, plan.instructions(), cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +153,15 @@ type createPlan struct {
 	session *Session
 	payer   solana.PublicKey // pays rent, top-up and the fee
 	ix      solana.Instruction
+	// memo carries the hash of the session's grant, when it has one.
+	memo solana.Instruction
+}
+
+func (c *createPlan) instructions() []solana.Instruction {
+	if c.memo == nil {
+		return []solana.Instruction{c.ix}
+	}
+	return []solana.Instruction{c.ix, c.memo}
 }
 
 func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p CreateParams) (*createPlan, error) {
@@ -224,6 +242,12 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 		token: token, signer: signer, authority: authority, target: p.TargetProgram, feePayer: plan.payer,
 		version: p.Kind.Version(), validUntil: validUntil, key: key, mgr: m,
 	}
+	if p.Grant != nil {
+		if plan.session.bounds, err = m.grantBounds(*p.Grant, token, signer, p.TargetProgram, validUntil); err != nil {
+			return nil, err
+		}
+		plan.memo = grant.Memo(authority, plan.session.bounds.hash)
+	}
 	return plan, nil
 }
 
@@ -243,4 +267,27 @@ func (c *createPlan) settle(_ context.Context, err error) error {
 	}
 	c.session.state.CompareAndSwap(statePending, stateActive)
 	return nil
+}
+
+// grantBounds completes g for the session being created (its signer, its expiry) and
+// makes the session's bounds from it.
+func (m *Manager) grantBounds(g grant.Grant, token, signer, target solana.PublicKey, validUntil int64) (*bounds, error) {
+	switch {
+	case g.TargetProgram != target:
+		return nil, fmt.Errorf("%w: the grant is for program %s, the session for %s", ErrBadParams, g.TargetProgram, target)
+	case !g.Signer.IsZero() && g.Signer != signer:
+		return nil, fmt.Errorf("%w: the grant names signer %s, the session's key is %s", ErrBadParams, g.Signer, signer)
+	case g.Expiry != 0 && g.Expiry != validUntil:
+		return nil, fmt.Errorf("%w: the grant's expiry %d is not the token's valid_until %d; leave it out, or set CreateParams.ValidUntil to it", ErrBadParams, g.Expiry, validUntil)
+	}
+	g.Signer, g.Expiry = signer, validUntil
+	canonical, err := g.Canonical()
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadParams, err)
+	}
+	b, err := newBounds(canonical, token, signer, target, m.reserver)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadParams, err)
+	}
+	return b, nil
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
+	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
 // Manager creates, inspects, lists, renews and revokes sessions of one session program
@@ -30,6 +31,21 @@ type Manager struct {
 	unitPriceCap uint64
 	// maxValidity overrides the deployment's validity limit (zero: client.MaxValidityOf).
 	maxValidity time.Duration
+	// reserver keeps the counters of sessions' grants across restarts (nil: in memory).
+	reserver tokenstore.Reserver
+}
+
+// WithStore names the store the backend keeps its sessions in. When it implements
+// tokenstore.Reserver (Dir and Memory do), the counters of sessions' grants (moves and
+// spend totals) are reserved in it before signing, in blocks, so that they survive
+// restarts: a session is then saved to the store before its first move. Without it a
+// grant's totals count in this process alone and start again after a restart.
+func WithStore(st tokenstore.Store) Option {
+	return func(m *Manager) {
+		if r, ok := st.(tokenstore.Reserver); ok {
+			m.reserver = r
+		}
+	}
 }
 
 // Option configures a Manager.

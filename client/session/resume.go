@@ -42,9 +42,17 @@ func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err er
 	if t.Expired {
 		return nil, fmt.Errorf("%w: %s valid until %d", client.ErrExpired, t.Address, t.ValidUntil)
 	}
-	return &Session{
+	s := &Session{
 		salt:  newSalt(),
 		token: t.Address, signer: signer, authority: t.Authority, target: t.TargetProgram,
 		feePayer: snap.FeePayer, version: t.Version, validUntil: t.ValidUntil, key: key, mgr: m,
-	}, nil
+	}
+	if snap.Grant != nil {
+		// A stored grant that does not parse, or names another session, is refused: its
+		// bounds must hold after the restart as before.
+		if s.bounds, err = newBounds(snap.Grant, t.Address, signer, t.TargetProgram, m.reserver); err != nil {
+			return nil, fmt.Errorf("session: the stored grant of %s: %w", snap.Token, err)
+		}
+	}
+	return s, nil
 }

@@ -59,7 +59,9 @@ func (s *Session) noticeGone(ctx context.Context, err error) {
 
 // mover is Send's build function. It copies cfg, so the caller's stays on its stack.
 func (s *Session) mover(ctx context.Context, ixs []solana.Instruction, cfg *wrapConfig) sender.BuildFunc {
-	return (&move{s: s, ctx: ctx, ixs: ixs, cfg: *cfg}).build
+	mv := &move{s: s, ctx: ctx, ixs: ixs, cfg: *cfg}
+	mv.cfg.ctx = ctx
+	return mv.build
 }
 
 // move is one Send's state across the sender's build calls.

@@ -60,6 +60,9 @@ type Session struct {
 	// guard is what the guard lets the key sign, made on first use and replaced by
 	// AllowPrograms.
 	guard atomic.Pointer[guard.Policy]
+	// bounds, when the session was created with a grant, are the grant's bounds and
+	// counters (bounds.go).
+	bounds *bounds
 }
 
 const (
@@ -111,10 +114,24 @@ func (s *Session) policy() *guard.Policy {
 
 func (s *Session) basePolicy() guard.Policy {
 	p := guard.Policy{Signer: s.signer, TargetProgram: s.target}
+	if s.bounds != nil {
+		p = s.bounds.policy
+	}
 	if s.mgr != nil {
-		p.MaxUnitLimit, p.MaxUnitPrice = s.mgr.unitLimitCap, s.mgr.unitPriceCap
+		p.MaxUnitLimit, p.MaxUnitPrice = tighter(p.MaxUnitLimit, s.mgr.unitLimitCap), tighter(p.MaxUnitPrice, s.mgr.unitPriceCap)
 	}
 	return p
+}
+
+// tighter is the smaller of two caps where zero means the guard's default.
+func tighter[T uint32 | uint64](a, b T) T {
+	switch {
+	case a == 0:
+		return b
+	case b == 0:
+		return a
+	}
+	return min(a, b)
 }
 
 // heldLease is a store lease and the local time, on the monotonic clock, it ends by.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 
 	"github.com/gagliardetto/solana-go"
 
@@ -45,16 +46,23 @@ type Snapshot struct {
 	Version       pda.Version
 	ValidUntil    int64
 	Seed          Seed
+	// Grant is the canonical JSON of the session's permission grant, nil without one.
+	// Resume re-applies its bounds; their counters are the store's (WithStore).
+	Grant []byte
 }
 
 // Snapshot returns the session's state including its key seed, for a store.
 func (s *Session) Snapshot() Snapshot {
 	seed := s.key.Seed()
 	defer clear(seed)
-	return Snapshot{
+	snap := Snapshot{
 		Token: s.token, SessionSigner: s.signer, Authority: s.authority, TargetProgram: s.target,
 		FeePayer: s.feePayer, Version: s.version, ValidUntil: s.validUntil, Seed: Seed(seed),
 	}
+	if s.bounds != nil {
+		snap.Grant = slices.Clone(s.bounds.canonical)
+	}
+	return snap
 }
 
 // LoadError reports the stored sessions a Persister could not load, each error naming

@@ -33,10 +33,20 @@ func (p *storePersister) Save(ctx context.Context, snap Snapshot) error {
 		ProgramID: p.programID, Version: snap.Version, Token: snap.Token, Authority: snap.Authority,
 		TargetProgram: snap.TargetProgram, SessionSigner: snap.SessionSigner, FeePayer: snap.FeePayer, ValidUntil: snap.ValidUntil,
 	}, key)
-	if errors.Is(err, tokenstore.ErrExists) {
+	if err != nil && !errors.Is(err, tokenstore.ErrExists) {
+		return err
+	}
+	if snap.Grant == nil {
 		return nil
 	}
-	return err
+	a, ok := p.st.(tokenstore.Attacher)
+	if !ok {
+		return fmt.Errorf("%w: session %s has a grant and the store keeps no attachments", ErrBadParams, snap.Token)
+	}
+	if err := a.Attach(ctx, snap.Token, tokenstore.AttachmentGrant, snap.Grant); err != nil && !errors.Is(err, tokenstore.ErrExists) {
+		return err
+	}
+	return nil
 }
 
 func (p *storePersister) Delete(ctx context.Context, token solana.PublicKey) error {
@@ -76,6 +86,16 @@ func (p *storePersister) Load(ctx context.Context) ([]Snapshot, error) {
 			FeePayer: rec.FeePayer, Version: rec.Version, ValidUntil: rec.ValidUntil, Seed: Seed(seed),
 		}
 		clear(seed)
+		if a, ok := p.st.(tokenstore.Attacher); ok {
+			g, err := a.Attachment(ctx, rec.Token, tokenstore.AttachmentGrant)
+			switch {
+			case err == nil:
+				snap.Grant = g
+			case !errors.Is(err, tokenstore.ErrNotFound):
+				bad = append(bad, fmt.Errorf("session: loading the grant of %s: %w", rec.Token, err))
+				continue
+			}
+		}
 		out = append(out, snap)
 	}
 	if len(bad) > 0 {

@@ -37,6 +37,11 @@ type wrapConfig struct {
 	// caller's moves always have one; sessionkit's own transactions (create, revoke,
 	// sweep) do not, since they move the signer's lamports on purpose.
 	guard *guard.Policy
+	// ctx and admitted: a move of a session with a grant is counted against its bounds
+	// once (admitted), however many times the sender has it re-signed.
+	ctx      context.Context
+	admitted bool
+	spend    guard.Spend
 }
 
 // Wrap checks ixs and builds a transaction signed by the session signer (and the keys of
@@ -60,6 +65,7 @@ func (s *Session) Wrap(ctx context.Context, blockhash solana.Hash, ixs []solana.
 	if err := s.usable(ctx); err != nil {
 		return nil, err
 	}
+	cfg.ctx = ctx
 	wire, err := s.build(blockhash, ixs, &cfg)
 	if err != nil {
 		return nil, err
@@ -132,8 +138,14 @@ func (s *Session) build(blockhash solana.Hash, ixs []solana.Instruction, cfg *wr
 		return nil, fmt.Errorf("session: building transaction: %w", err)
 	}
 	if cfg.guard != nil {
-		if err := cfg.guard.Check(msg.Bytes()); err != nil {
+		if err := cfg.guard.Measure(msg.Bytes(), &cfg.spend); err != nil {
 			return nil, err
+		}
+		if s.bounds != nil && !cfg.admitted {
+			if err := s.admit(cfg.ctx, msg.Bytes(), &cfg.spend); err != nil {
+				return nil, err
+			}
+			cfg.admitted = true
 		}
 	}
 	if cfg.payer == nil && len(cfg.keys) == 0 && cfg.external == nil {
