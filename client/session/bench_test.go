@@ -9,7 +9,10 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/sessionkit/sessionkit/client/grant"
+	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
+	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
 // BenchmarkMoveTransaction measures the client-side cost of one session move as Send
@@ -29,7 +32,37 @@ func BenchmarkMoveTransaction(b *testing.B) {
 	fc := &fakeClock{}
 	fc.unix.Store(1_000)
 	m := offlineManager(fc, time.Hour)
+	benchMove(b, testSession(b, m, 1_000_000))
+}
+
+// BenchmarkMoveTransactionGranted is BenchmarkMoveTransaction for a session with a grant
+// that binds every move: allowed instructions, SOL per transaction and in total, a use
+// count reserved in blocks in a tokenstore.Memory, a rate and valid-after. Target
+// ratio-vs-sign ≤ 1.25.
+func BenchmarkMoveTransactionGranted(b *testing.B) {
+	fc := &fakeClock{}
+	fc.unix.Store(1_000)
+	m := offlineManager(fc, time.Hour)
+	st := tokenstore.NewMemory()
+	m.reserver = st
 	s := testSession(b, m, 1_000_000)
+	withGrant(b, s, grant.Grant{
+		Native:       &grant.Limit{PerTransaction: amount(1_000_000), Total: amount(1_000_000_000)},
+		Instructions: []string{"move_player"},
+		MaxUses:      1 << 40,
+		Rate:         &grant.Rate{Count: 10_000, Interval: time.Millisecond},
+		ValidAfter:   500,
+	}, st)
+	if err := StorePersister(st, pda.MagicBlockProgramID).Save(context.Background(), s.Snapshot()); err != nil {
+		b.Fatal(err)
+	}
+	benchMove(b, s)
+	if used := s.Grant().Used["uses"]; used < uint64(b.N) {
+		b.Fatalf("the grant counted %d moves of %d", used, b.N)
+	}
+}
+
+func benchMove(b *testing.B, s *Session) {
 	game := examplegame.Game{ID: s.target}
 	player := solana.NewWallet().PublicKey()
 	ctx := context.Background()

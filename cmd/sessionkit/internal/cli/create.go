@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"strconv"
@@ -32,11 +33,14 @@ type created struct {
 	TopUp          uint64 `json:"topUpLamports"`
 	TopUpRequested uint64 `json:"topUpRequestedLamports"`
 	Store          string `json:"store,omitempty"`
-	clusterTime    int64
+	// GrantSHA256 is the hash of the session's grant, which the create transaction's
+	// memo carries.
+	GrantSHA256 string `json:"grantSha256,omitempty"`
+	clusterTime int64
 }
 
 func (a *app) createCmd() *cobra.Command {
-	var target, validFor, topUp, payer string
+	var target, validFor, topUp, payer, grantFile string
 	var v2 bool
 	var store storeFlags
 	cmd := &cobra.Command{
@@ -95,6 +99,14 @@ refused.`,
 			if v2 {
 				p.Kind = session.KindV2
 			}
+			if grantFile != "" {
+				if store.dir == "" {
+					return usageError("", "--grant needs --store DIR: the grant is kept beside the session key, for its counters and for inspect")
+				}
+				if p.Grant, err = readGrant(grantFile); err != nil {
+					return err
+				}
+			}
 			return a.create(cmd, p, store)
 		}),
 	}
@@ -104,6 +116,7 @@ refused.`,
 	f.StringVar(&topUp, "top-up", "0.01", "SOL moved to the session signer for its fees; 0 for none")
 	f.BoolVar(&v2, "v2", false, "create a V2 token (create_session_v2)")
 	f.StringVar(&payer, "payer", "", "keypair file of a sponsor paying rent and top-up instead of the authority")
+	f.StringVar(&grantFile, "grant", "", "permission-grant JSON document bounding the session (its hash goes into a memo of the create transaction; needs --store)")
 	store.register(cmd, "token store directory keeping the session key, encrypted (created if missing)")
 	return cmd
 }
@@ -178,6 +191,9 @@ func (a *app) create(cmd *cobra.Command, p session.CreateParams, store storeFlag
 		fmt.Fprintf(a.io.Err, "Warning: asked for a top-up of %s (%d lamports), the session signer received %s (%d lamports): the deployed program ignores the amount (builds before January 2025 top up %d lamports whenever a top-up is asked for)\n",
 			output.SOL(p.TopUp), p.TopUp, output.SOL(out.TopUp), out.TopUp, client.DefaultTopUpLamports)
 	}
+	if g := s.Grant(); g != nil {
+		out.GrantSHA256 = hex.EncodeToString(g.Hash[:])
+	}
 	if persist != nil {
 		if err := persist.Save(ctx, s.Snapshot()); err != nil {
 			return fmt.Errorf("session %s was created but its key could not be stored: %w", s.Token(), err)
@@ -207,6 +223,9 @@ func writeCreated(io IO, c created) error {
 		f.Add("Top-Up", fmt.Sprintf("%s (%d lamports) to the session signer", output.SOL(c.TopUp), c.TopUp))
 	} else {
 		f.Add("Top-Up", "none")
+	}
+	if c.GrantSHA256 != "" {
+		f.Add("Grant", "sha256 "+c.GrantSHA256+", in a memo the authority signed")
 	}
 	if c.Store != "" {
 		f.Add("Session Key", "stored, encrypted, in "+c.Store)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"github.com/gagliardetto/solana-go"
 	"github.com/spf13/cobra"
 
@@ -52,6 +53,7 @@ func (t *triple) address(programID solana.PublicKey) (solana.PublicKey, error) {
 
 func (a *app) inspectCmd() *cobra.Command {
 	var tr triple
+	var store storeFlags
 	cmd := &cobra.Command{
 		Use:   "inspect <token> | inspect --authority A --signer S --target T [--v2]",
 		Short: "Show a session token: its fields, expiry and status by cluster time",
@@ -82,15 +84,16 @@ Exit code 3 when there is no session token at the address.`,
 			if err != nil {
 				return err
 			}
-			return a.inspect(cmd, addr)
+			return a.inspect(cmd, addr, store)
 		}),
 	}
 	tr.register(cmd, " (instead of <token>)")
+	store.register(cmd, "token store directory: show the session's grant from it and check its hash against the create transaction's memo")
 	cmd.Flags().BoolVar(&tr.v2, "v2", false, "derive the V2 (session_token_v2) address instead of V1")
 	return cmd
 }
 
-func (a *app) inspect(cmd *cobra.Command, addr solana.PublicKey) error {
+func (a *app) inspect(cmd *cobra.Command, addr solana.PublicKey, store storeFlags) error {
 	m, _, err := a.manager(a.rpcClient(), false)
 	if err != nil {
 		return err
@@ -100,14 +103,41 @@ func (a *app) inspect(cmd *cobra.Command, addr solana.PublicKey) error {
 		return err
 	}
 	v := tokenview.New(a.env.programID, ins, err)
+	var gv *grantView
+	if store.dir != "" && v.Found() {
+		st, err := a.openStore(cmd.Context(), store, false)
+		if err != nil {
+			return err
+		}
+		defer st.Close()
+		authority, _ := solana.PublicKeyFromBase58(v.Authority)
+		if gv, err = inspectGrant(cmd.Context(), m, st, addr, authority); err != nil {
+			return err
+		}
+	}
 	if a.env.format.IsJSON() {
-		if err := output.WriteJSON(a.io.Out, a.env.format, v); err != nil {
+		out := any(v)
+		if gv != nil {
+			out = struct {
+				*tokenview.View
+				Grant *grantView `json:"grant"`
+			}{v, gv}
+		}
+		if err := output.WriteJSON(a.io.Out, a.env.format, out); err != nil {
 			return err
 		}
 	} else if v.Found() {
 		if err := v.WriteText(a.io.Out); err != nil {
 			return err
 		}
+		if gv != nil {
+			if err := gv.writeText(a.io.Out); err != nil {
+				return err
+			}
+		}
+	}
+	if gv != nil && gv.Check == "tampered" {
+		return failure("the store's copy of the grant is not the one the wallet signed; do not trust its bounds", errors.New(gv.Reason))
 	}
 	switch v.Status {
 	case tokenview.NotFound:
