@@ -48,13 +48,16 @@
 //     digits. Judged by sessionkit from the compiled message.
 //   - max-uses: how many moves the session may sign in all; counted by sessionkit and
 //     reserved in the key store before signing, so that it survives restarts.
-//   - rate: at most count moves per interval (a Go duration: "1m", "10s"); counted by
-//     sessionkit in memory (a restart starts a new window).
+//   - rate: at most count moves (1..MaxRateCount) per interval (a Go duration: "1m",
+//     "10s"); counted by sessionkit in memory (a restart starts a new window).
 //   - valid-after: unix seconds before which no move is signed (gpl_session has no such
 //     field); judged by sessionkit against the cluster clock.
 //   - expiry: unix seconds; the token's valid_until, which the chain enforces.
 //   - compute: caps on SetComputeUnitLimit and SetComputeUnitPrice (micro-lamports per
-//     unit); judged by sessionkit from the compiled message.
+//     unit); judged by sessionkit from the compiled message. Session.Send gives every move
+//     a salted unit-limit instruction that the runtime reads as its ceiling, 1,400,000
+//     units, so a maxUnitLimit below that refuses every Send (it binds messages built with
+//     Session.Wrap); bound the priority fee with maxUnitPrice.
 //
 // Only the token's target program and expiry, and what the session key holds (the SOL
 // and token top-ups), are enforced by the chain. Everything else is enforced by
@@ -92,6 +95,9 @@ const Version = 1
 
 // MaxTokenLimits bounds the token-limit permissions of one grant (guard.MaxTokenLimits).
 const MaxTokenLimits = 8
+
+// MaxRateCount bounds a rate's count: the session remembers that many signing times.
+const MaxRateCount = 10_000
 
 // MaxDocumentSize bounds the JSON Parse reads.
 const MaxDocumentSize = 16 << 10
@@ -370,8 +376,8 @@ func Parse(b []byte) (*Grant, error) {
 				return nil, invalid(data+".interval", "%q is not a duration such as \"1m\"", d.Interval)
 			case interval <= 0:
 				return nil, invalid(data+".interval", "%q is not positive", d.Interval)
-			case d.Count == 0:
-				return nil, invalid(data+".count", "zero moves per interval")
+			case d.Count == 0 || d.Count > MaxRateCount:
+				return nil, invalid(data+".count", "%d moves per interval, want 1..%d", d.Count, MaxRateCount)
 			}
 			g.Rate = &Rate{Count: d.Count, Interval: interval}
 		case TypeValidAfter, TypeExpiry:

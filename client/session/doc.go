@@ -56,4 +56,20 @@
 // client package's typed errors, so errors.Is(err, client.ErrInvalidToken) and friends
 // hold with any sender; a Manager from [Dial] also names the session program's codes in
 // the messages.
+//
+// # Grants
+//
+// [CreateParams.Grant] binds a session with a permission grant (package client/grant) that
+// the player signs: its hash goes into a Memo of the create transaction, the grant into the
+// Snapshot and the store, and [Manager.CheckGrant] compares the two. Before every signature
+// the guard judges the grant's per-transaction bounds from the compiled message (allowed
+// instructions, SOL and token spend, compute caps: a *guard.RefusedError) and the session
+// its stateful ones (totals, max uses, rate, valid-after: a [*BoundError] matching
+// [ErrBound]). With [WithStore], the counters are reserved in the store before signing, in
+// blocks (64 moves, a sixteenth of a spend total), so they survive restarts: a restarted
+// process counts every reserved unit as used, so a crash forfeits at most the unused rest
+// of a block and never lets the session past its bound. A move counts once, when first
+// signed, whether or not it lands. The rate is counted in memory: a restart opens a new
+// window. These bounds stop a bug or compromised game logic in the backend, not a holder
+// of the raw key: what the key holds (its top-ups) is the only cap the chain enforces.
 package session
