@@ -72,6 +72,7 @@ func TestParseRefuses(t *testing.T) {
 		{"no data", head + `{"type":"max-uses"}]}`, grant.ErrInvalid, "permissions[0].data"},
 		{"zero uses", head + `{"type":"max-uses","data":{"count":0}}]}`, grant.ErrInvalid, "permissions[0].data.count"},
 		{"negative uses", head + `{"type":"max-uses","data":{"count":-1}}]}`, grant.ErrInvalid, "permissions[0].data"},
+		{"rate past the maximum", head + `{"type":"rate","data":{"count":10001,"interval":"1m"}}]}`, grant.ErrInvalid, "permissions[0].data.count"},
 		{"bad interval", head + `{"type":"rate","data":{"count":1,"interval":"often"}}]}`, grant.ErrInvalid, "permissions[0].data.interval"},
 		{"empty allow", head + `{"type":"instructions","data":{"allow":[]}}]}`, grant.ErrInvalid, "permissions[0].data.allow"},
 		{"bad instruction name", head + `{"type":"instructions","data":{"allow":["move player"]}}]}`, grant.ErrInvalid, "permissions[0].data.allow[0]"},

@@ -40,6 +40,9 @@ const (
 //     Requested what this move spends, in lamports or base units;
 //   - rate: Limit moves per Interval, Used moves in the current interval, Requested 1;
 //   - valid-after: Limit the grant's unix time, Used the cluster's unix time now.
+//
+// The grant's expiry is the token's valid_until (Create and Resume see to it), judged as
+// every session's expiry is.
 type BoundError struct {
 	Bound                  string
 	Mint                   solana.PublicKey
@@ -50,7 +53,7 @@ type BoundError struct {
 func (e *BoundError) Error() string {
 	switch e.Bound {
 	case BoundValidAfter:
-		return fmt.Sprintf("session: move outside the session's grant: valid-after %d, cluster time %d", e.Limit, e.Used)
+		return fmt.Sprintf("session: move outside the session's grant: %s %d, cluster time %d", e.Bound, e.Limit, e.Used)
 	case BoundRate:
 		return fmt.Sprintf("session: move outside the session's grant: rate %d per %s, %d in the current interval", e.Limit, e.Interval, e.Used)
 	case BoundToken:
@@ -215,6 +218,7 @@ func (b *bounds) admit(ctx context.Context, now int64, spend *guard.Spend) error
 	if g.ValidAfter != 0 && now < g.ValidAfter {
 		return &BoundError{Bound: BoundValidAfter, Limit: uint64(g.ValidAfter), Used: uint64(max(now, 0))}
 	}
+
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if !b.loaded {

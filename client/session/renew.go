@@ -7,6 +7,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 
+	"github.com/sessionkit/sessionkit/client/grant"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
@@ -27,6 +28,10 @@ type RenewParams struct {
 	RevokeOld bool
 	// Revoke adjusts that revoke.
 	Revoke RevokeParams
+	// Grant bounds the new session; by default it is old's grant (its signer and expiry
+	// filled in afresh), so a renewal never drops a session's bounds. The new session's
+	// memo carries it and its counters start from zero: the authority signs it anew.
+	Grant *grant.Grant
 }
 
 // Renew replaces old with a new session for the same authority and target, with a fresh
@@ -46,7 +51,13 @@ func (m *Manager) Renew(ctx context.Context, old *Session, authority solana.Priv
 	if kind == 0 {
 		kind = old.kind()
 	}
-	next, err := m.Create(ctx, authority, CreateParams{Kind: kind, TargetProgram: old.target, Payer: p.Payer, ValidFor: p.ValidFor, TopUp: p.TopUp})
+	g := p.Grant
+	if g == nil && old.bounds != nil {
+		carried := *old.bounds.grant
+		carried.Signer, carried.Expiry = solana.PublicKey{}, 0
+		g = &carried
+	}
+	next, err := m.Create(ctx, authority, CreateParams{Kind: kind, TargetProgram: old.target, Payer: p.Payer, ValidFor: p.ValidFor, TopUp: p.TopUp, Grant: g})
 	if err != nil {
 		return nil, err
 	}

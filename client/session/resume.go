@@ -53,6 +53,9 @@ func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err er
 		if s.bounds, err = newBounds(snap.Grant, t.Address, signer, t.TargetProgram, m.reserver); err != nil {
 			return nil, fmt.Errorf("session: the stored grant of %s: %w", snap.Token, err)
 		}
+		if e := s.bounds.grant.Expiry; e != 0 && e != t.ValidUntil {
+			return nil, fmt.Errorf("%w: the stored grant of %s expires at %d, the token at %d", ErrMismatch, snap.Token, e, t.ValidUntil)
+		}
 	}
 	return s, nil
 }

@@ -338,3 +338,52 @@ func mustData(t testing.TB, ix solana.Instruction) []byte {
 	require.NoError(t, err)
 	return d
 }
+
+// The grant's compute caps bind with the Manager's, the tighter one winning.
+func TestScopedComputeCaps(t *testing.T) {
+	fc := &fakeClock{}
+	fc.unix.Store(1_000)
+	m := offlineManager(fc, time.Hour)
+	m.unitPriceCap = 50
+	s := testSession(t, m, 1_000_000)
+	withGrant(t, s, grant.Grant{Compute: &grant.Compute{MaxUnitLimit: 300_000, MaxUnitPrice: 100}}, nil)
+	player := solana.NewWallet().PublicKey()
+	price := func(n uint64) solana.Instruction {
+		return solana.NewInstruction(guard.ComputeBudgetProgramID, nil, binary.LittleEndian.AppendUint64([]byte{3}, n))
+	}
+	limit := func(n uint32) solana.Instruction {
+		return solana.NewInstruction(guard.ComputeBudgetProgramID, nil, binary.LittleEndian.AppendUint32([]byte{2}, n))
+	}
+	wrap := func(i int, ixs ...solana.Instruction) error {
+		_, err := s.Wrap(t.Context(), blockhashOf(i), append(ixs, moveIx(s, player)), MoveParams{})
+		return err
+	}
+	require.NoError(t, wrap(0, price(50), limit(300_000)))
+	err := wrap(1, price(51))
+	require.ErrorIs(t, err, guard.ErrComputeBudget, "the Manager's cap of 50 is tighter than the grant's 100")
+	require.ErrorContains(t, err, "unit price 51 micro-lamports over the cap 50")
+	err = wrap(2, limit(300_001))
+	require.ErrorIs(t, err, guard.ErrComputeBudget)
+	require.ErrorContains(t, err, "unit limit 300001 over the cap 300000")
+}
+
+// A renewal keeps the session's bounds: the new token's create carries the same grant
+// (for the new signer and expiry) in its memo.
+func TestScopedRenewKeepsGrant(t *testing.T) {
+	e := newEnv(t)
+	authority := e.funded(1_000_000_000)
+	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: time.Hour,
+		Grant: &grant.Grant{TargetProgram: gameID, MaxUses: 7, Instructions: []string{"move_player"}}})
+	require.NoError(t, err)
+	next, err := e.m.Renew(e.ctx, s, authority, RenewParams{TopUp: 1_000_000, ValidFor: 2 * time.Hour, RevokeOld: true})
+	require.NoError(t, err)
+	g := next.Grant()
+	require.NotNil(t, g, "the renewed session is bounded too")
+	require.Equal(t, uint64(7), g.Grant.MaxUses)
+	require.Equal(t, []string{"move_player"}, g.Grant.Instructions)
+	require.Equal(t, next.SessionSigner(), g.Grant.Signer)
+	require.Equal(t, next.ValidUntil(), g.Grant.Expiry)
+	check, err := e.m.CheckGrant(e.ctx, CheckGrantParams{Token: next.Token(), Authority: authority.PublicKey(), Grant: g.Canonical, CreateSignature: next.CreateSignature()})
+	require.NoError(t, err)
+	require.True(t, check.Match())
+}
