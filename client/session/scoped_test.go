@@ -1,9 +1,13 @@
 package session
 
 import (
+	"context"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,10 +16,12 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/programs/system"
 	spltoken "github.com/gagliardetto/solana-go/programs/token"
+	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client/grant"
 	"github.com/sessionkit/sessionkit/client/guard"
+	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/spl"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
@@ -386,4 +392,103 @@ func TestScopedRenewKeepsGrant(t *testing.T) {
 	check, err := e.m.CheckGrant(e.ctx, CheckGrantParams{Token: next.Token(), Authority: authority.PublicKey(), Grant: g.Canonical, CreateSignature: next.CreateSignature()})
 	require.NoError(t, err)
 	require.True(t, check.Match())
+}
+
+// The environment of the process TestScopedUsesSurviveAKill kills.
+const envScopedHelper = "SESSIONKIT_SESSION_SCOPED_HELPER"
+
+// scopedUses is the grant's max-uses in TestScopedUsesSurviveAKill: one block of 64 and 2.
+const scopedUses = usesBlock + 2
+
+// A backend process creates a session with a grant of 66 moves, stores it in a Dir
+// through the pool, plays 3 moves and is killed mid-block. The next process restores
+// the pool from the store: the 61 moves left in the dead process's block are forfeited,
+// the 2 after it are signed, and the 67th move overall is refused before signing.
+func TestScopedUsesSurviveAKill(t *testing.T) {
+	e := newEnv(t)
+	authority := e.funded(1_000_000_000)
+	player := e.player(e.game, authority)
+	dir := t.TempDir()
+	st, err := tokenstore.Create(e.ctx, dir, tokenstore.MasterKey(storeKey))
+	require.NoError(t, err)
+	require.NoError(t, st.Close())
+
+	cmd := exec.CommandContext(e.ctx, os.Args[0], "-test.run=^TestScopedKillHelper$", "-test.count=1")
+	cmd.Env = append(os.Environ(), envScopedHelper+"=1", envRPC+"="+e.net.RPCURL(), envWS+"="+e.net.WSURL(),
+		envStore+"="+dir, envAuthority+"="+hex.EncodeToString(authority), envGame+"="+gameID.String())
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	require.ErrorAs(t, err, &exit, "the first process is killed:\n%s", out)
+	require.Equal(t, 9, exit.ExitCode(), "%s", out)
+
+	st2, err := tokenstore.Open(e.ctx, dir, tokenstore.MasterKey(storeKey))
+	require.NoError(t, err)
+	defer st2.Close()
+	m := NewManager(e.rpc, e.snd, WithProgramID(e.m.ProgramID()), WithStore(st2))
+	pool := NewPool(m, PoolConfig{Persister: StorePersister(st2, m.ProgramID()), Interval: -1})
+	defer pool.Close()
+	n, err := pool.Restore(e.ctx)
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	sess, ok := pool.Get(authority.PublicKey(), gameID)
+	require.True(t, ok)
+	require.Equal(t, uint64(scopedUses), sess.Grant().Grant.MaxUses)
+	for range scopedUses - usesBlock {
+		_, err := sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Left)})
+		require.NoError(t, err)
+	}
+	_, err = sess.Send(e.ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Left)})
+	requireBound(t, err, BoundMaxUses, scopedUses, scopedUses, 1)
+	require.Equal(t, uint64(3+scopedUses-usesBlock), e.playerState(player).Moves, "3 before the kill, 2 after; none twice")
+}
+
+// TestScopedKillHelper is the killed process of TestScopedUsesSurviveAKill.
+func TestScopedKillHelper(t *testing.T) {
+	if os.Getenv(envScopedHelper) != "1" {
+		t.Skip("runs only as the first process of TestScopedUsesSurviveAKill")
+	}
+	if err := scopedKillHelper(); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(3)
+	}
+	os.Exit(9) // killed mid-block: nothing deferred runs, nothing is handed back
+}
+
+func scopedKillHelper() error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	authority, err := hex.DecodeString(os.Getenv(envAuthority))
+	if err != nil {
+		return err
+	}
+	game := examplegame.Game{ID: solana.MustPublicKeyFromBase58(os.Getenv(envGame))}
+	client := rpc.New(os.Getenv(envRPC))
+	snd, err := sender.New(client, sender.WithWebSocket(os.Getenv(envWS)))
+	if err != nil {
+		return err
+	}
+	st, err := tokenstore.Open(ctx, os.Getenv(envStore), tokenstore.MasterKey(storeKey))
+	if err != nil {
+		return err
+	}
+	m := NewManager(client, snd, WithStore(st))
+	pool := NewPool(m, PoolConfig{Persister: StorePersister(st, pda.MagicBlockProgramID), Interval: -1})
+	sess, err := m.Create(ctx, authority, CreateParams{Kind: KindV1, TargetProgram: game.ID, TopUp: 2_000_000, ValidFor: time.Hour,
+		Grant: &grant.Grant{TargetProgram: game.ID, MaxUses: scopedUses}})
+	if err != nil {
+		return err
+	}
+	if _, err := pool.Put(ctx, sess); err != nil {
+		return err
+	}
+	player, err := game.Player(solana.PrivateKey(authority).PublicKey())
+	if err != nil {
+		return err
+	}
+	for range 3 {
+		if _, err := sess.Send(ctx, []solana.Instruction{game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Up)}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
