@@ -125,3 +125,27 @@ func TestReserveDirFiles(t *testing.T) {
 	_, err = d.Attachment(ctx, a.Token, AttachmentGrant)
 	require.ErrorAs(t, err, &ce)
 }
+
+// FuzzParseCounters: the counter body decoder never panics, and what it accepts encodes
+// back to the same bytes (so a rewrite of the file changes nothing it did not mean to).
+func FuzzParseCounters(f *testing.F) {
+	token := testPub("token", 1)
+	var cs counters
+	_, _ = cs.add("lamports", 5)
+	_, _ = cs.add("uses", 64)
+	f.Add(appendCounters(token, cs))
+	f.Add(appendCounters(token, nil))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		rest, err := sideHeader("fuzz", body, counterMagic, token)
+		if err != nil {
+			return
+		}
+		cs, err := parseCounters("fuzz", rest)
+		if err != nil {
+			return
+		}
+		if got := appendCounters(token, cs); string(got) != string(body) {
+			t.Fatalf("re-encoded %x, read %x", got, body)
+		}
+	})
+}
