@@ -459,13 +459,8 @@ func checkInstructionName(s string) error {
 	return nil
 }
 
-// Validate checks a Grant built in code as Parse checks a document.
-func (g *Grant) Validate() error {
-	_, err := Parse(g.encode())
-	return err
-}
-
-// Canonical is the grant's canonical JSON: the bytes whose hash goes on chain.
+// Canonical is the grant's canonical JSON: the bytes whose hash goes on chain. A Grant
+// built in code is checked as Parse checks a document: what Parse refuses, Canonical does.
 func (g *Grant) Canonical() ([]byte, error) {
 	b := g.encode()
 	// What does not parse back must not be hashed: the hash would commit to nonsense.

@@ -3,6 +3,7 @@ package grant_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"strings"
@@ -38,6 +39,14 @@ func TestGolden(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, strings.TrimSpace(string(wantHash)), hex.EncodeToString(h[:]))
 	require.Equal(t, sha256.Sum256(want), h)
+	viaJSON, err := json.Marshal(struct{ G *grant.Grant }{g})
+	require.NoError(t, err)
+	require.Equal(t, `{"G":`+string(want)+`}`, string(viaJSON), "encoding/json writes the canonical form")
+	var back struct{ G grant.Grant }
+	require.NoError(t, json.Unmarshal(viaJSON, &back))
+	require.Equal(t, *g, back.G)
+	_, err = (&grant.Grant{TargetProgram: g.TargetProgram, MaxUses: 1, ValidAfter: 5, Expiry: 5}).Canonical()
+	require.ErrorIs(t, err, grant.ErrInvalid, "a grant built in code is checked as a parsed one")
 
 	require.Equal(t, uint64(1_000_000), uint64(*g.Native.PerTransaction))
 	require.Equal(t, uint64(50), uint64(*g.Tokens[0].Total))

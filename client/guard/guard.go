@@ -67,10 +67,12 @@ type Policy struct {
 	// Lamports, when set, lets System instructions the signer funds (transfer, transfer
 	// with seed, create account, create account with seed) through, up to PerTransaction
 	// lamports per message; nil refuses every System instruction naming the signer.
+	// With Lamports set the System program is measured even if AllowedPrograms lists it.
 	Lamports *Limit
 	// Tokens bounds, per mint, what Token and Token-2022 instructions with the signer as
 	// authority may move per message (transfer, approve, burn and their checked forms; an
-	// approval counts as spent). At most MaxTokenLimits.
+	// approval counts as spent). At most MaxTokenLimits. With Tokens or TokenAccounts set,
+	// Token and Token-2022 are measured even if AllowedPrograms lists them.
 	Tokens []TokenLimit
 	// TokenAccounts says which mint each token account the signer may move holds. A
 	// token instruction whose source is not listed, or whose mint has no TokenLimit, is
