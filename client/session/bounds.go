@@ -14,6 +14,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client/grant"
 	"github.com/sessionkit/sessionkit/client/guard"
+	programidl "github.com/sessionkit/sessionkit/program-idl"
 	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
@@ -107,8 +108,8 @@ type tally struct {
 }
 
 // newBounds parses canonical (a stored or freshly made grant) for the session with
-// signer and target.
-func newBounds(canonical []byte, token, signer, target solana.PublicKey, store tokenstore.Reserver) (*bounds, error) {
+// signer and target; idl, when known, resolves the grant's instruction names.
+func newBounds(canonical []byte, token, signer, target solana.PublicKey, store tokenstore.Reserver, idl *programidl.IDL) (*bounds, error) {
 	g, err := grant.Parse(canonical)
 	if err != nil {
 		return nil, err
@@ -119,7 +120,7 @@ func newBounds(canonical []byte, token, signer, target solana.PublicKey, store t
 	case g.TargetProgram != target:
 		return nil, fmt.Errorf("%w: the grant is for program %s, the session's is %s", ErrMismatch, g.TargetProgram, target)
 	}
-	policy, err := g.Policy(nil)
+	policy, err := g.Policy(idl)
 	if err != nil {
 		return nil, err
 	}

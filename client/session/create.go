@@ -285,7 +285,7 @@ func (m *Manager) grantBounds(g grant.Grant, token, signer, target solana.Public
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadParams, err)
 	}
-	b, err := newBounds(canonical, token, signer, target, m.reserver)
+	b, err := newBounds(canonical, token, signer, target, m.reserver, m.idls[target])
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadParams, err)
 	}

@@ -10,6 +10,7 @@ import (
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
+	programidl "github.com/sessionkit/sessionkit/program-idl"
 	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
@@ -33,6 +34,21 @@ type Manager struct {
 	maxValidity time.Duration
 	// reserver keeps the counters of sessions' grants across restarts (nil: in memory).
 	reserver tokenstore.Reserver
+	// idls resolve grants' instruction names per target program.
+	idls map[solana.PublicKey]*programidl.IDL
+}
+
+// WithIDL resolves the instruction names of grants for target program through its IDL
+// (programidl.ExampleGame, say): a name the IDL lacks is refused at create. Without one,
+// names resolve by Anchor's rule, sha256("global:<name>")[:8], which a non-Anchor
+// program's discriminators need not follow (a grant can name them as "0x…" instead).
+func WithIDL(program solana.PublicKey, idl *programidl.IDL) Option {
+	return func(m *Manager) {
+		if m.idls == nil {
+			m.idls = map[solana.PublicKey]*programidl.IDL{}
+		}
+		m.idls[program] = idl
+	}
 }
 
 // WithStore names the store the backend keeps its sessions in. When it implements

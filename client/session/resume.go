@@ -50,7 +50,7 @@ func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err er
 	if snap.Grant != nil {
 		// A stored grant that does not parse, or names another session, is refused: its
 		// bounds must hold after the restart as before.
-		if s.bounds, err = newBounds(snap.Grant, t.Address, signer, t.TargetProgram, m.reserver); err != nil {
+		if s.bounds, err = newBounds(snap.Grant, t.Address, signer, t.TargetProgram, m.reserver, m.idls[t.TargetProgram]); err != nil {
 			return nil, fmt.Errorf("session: the stored grant of %s: %w", snap.Token, err)
 		}
 		if e := s.bounds.grant.Expiry; e != 0 && e != t.ValidUntil {

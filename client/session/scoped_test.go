@@ -24,6 +24,7 @@ import (
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/spl"
 	"github.com/sessionkit/sessionkit/pda"
+	programidl "github.com/sessionkit/sessionkit/program-idl"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 	"github.com/sessionkit/sessionkit/tokenstore"
 )
@@ -36,7 +37,7 @@ func withGrant(t testing.TB, s *Session, g grant.Grant, store tokenstore.Reserve
 	g.Signer, g.TargetProgram = s.signer, s.target
 	c, err := g.Canonical()
 	require.NoError(t, err)
-	s.bounds, err = newBounds(c, s.token, s.signer, s.target, store)
+	s.bounds, err = newBounds(c, s.token, s.signer, s.target, store, nil)
 	require.NoError(t, err)
 }
 
@@ -164,7 +165,7 @@ func TestScopedMaxUsesAcrossRestart(t *testing.T) {
 	require.NotNil(t, snaps[0].Grant)
 	s2 := testSession(t, m, 1_000_000)
 	s2.token, s2.signer, s2.target, s2.key = s.token, s.signer, s.target, s.key
-	s2.bounds, err = newBounds(snaps[0].Grant, s.token, s.signer, s.target, st)
+	s2.bounds, err = newBounds(snaps[0].Grant, s.token, s.signer, s.target, st, nil)
 	require.NoError(t, err)
 	for i := range 70 - usesBlock {
 		_, err := s2.Wrap(ctx, blockhashOf(100+i), []solana.Instruction{moveIx(s2, player)}, MoveParams{})
@@ -491,4 +492,29 @@ func scopedKillHelper() error {
 		}
 	}
 	return nil
+}
+
+// With the target's IDL, a grant's instruction names resolve through it, and a name the
+// program lacks is refused at create instead of never matching.
+func TestScopedInstructionNamesThroughIDL(t *testing.T) {
+	fc := &fakeClock{}
+	fc.unix.Store(1_700_000_000)
+	m := offlineManager(fc, time.Hour)
+	idl, err := programidl.ExampleGame()
+	require.NoError(t, err)
+	target := solana.NewWallet().PublicKey()
+	WithIDL(target, idl)(m)
+	authority := solana.NewWallet().PublicKey()
+	create := func(names ...string) (*createPlan, error) {
+		return m.planCreate(t.Context(), authority, CreateParams{Kind: KindV1, TargetProgram: target, TopUp: 1,
+			Grant: &grant.Grant{TargetProgram: target, Instructions: names}})
+	}
+	_, err = create("move_player", "buy_itme")
+	require.ErrorIs(t, err, ErrBadParams)
+	require.ErrorContains(t, err, `"buy_itme"`)
+	plan, err := create("move_player")
+	require.NoError(t, err)
+	require.Equal(t, []guard.Discriminator{guard.Discriminator(idl.Instructions[1].Discriminator)}, plan.session.policy().Instructions)
+	require.Equal(t, "move_player", idl.Instructions[1].Name)
+	require.Equal(t, 2, len(plan.instructions()), "the create and its memo")
 }
