@@ -43,9 +43,9 @@
 //     approval counts as spent) out of the signer's associated token accounts of the
 //     mint. Any other token account moved by the signer is refused. "simulate" as above.
 //   - instructions: the target program's instructions a move may carry, by Anchor name
-//     (resolved through the program's IDL when one is given — session.WithIDL —, by Anchor's rule
-//     sha256("global:<name>")[:8] otherwise) or by 8-byte discriminator as "0x" and 16 hex
-//     digits. Judged by sessionkit from the compiled message.
+//     (resolved through the program's IDL when the Manager has it, session.WithIDL; by
+//     Anchor's rule sha256("global:<name>")[:8] otherwise) or by 8-byte discriminator as
+//     "0x" and 16 hex digits. Judged by sessionkit from the compiled message.
 //   - max-uses: how many moves the session may sign in all; counted by sessionkit and
 //     reserved in the key store before signing, so that it survives restarts.
 //   - rate: at most count moves (1..MaxRateCount) per interval (a Go duration: "1m",
