@@ -66,8 +66,10 @@ type CreateParams struct {
 	ValidUntil time.Time
 	// TopUp is how many lamports the payer moves to the ephemeral signer so it can pay
 	// for its moves (client.DefaultTopUpLamports, 0.01 SOL, is what the program moves
-	// by default and what the CLI asks for). Zero is refused unless Unfunded: a signer
-	// with no lamports cannot pay for a single move.
+	// by default and what the CLI asks for). It is the session's SOL cap, enforced by
+	// the chain: a leaked key can spend what its own account holds, nothing of anyone
+	// else's. Zero is refused unless Unfunded: a signer with no lamports cannot pay for
+	// a single move.
 	TopUp uint64
 	// Unfunded creates the session without a top-up on purpose: its moves are paid by
 	// another fee payer (MoveParams.Payer, a relay).
@@ -75,6 +77,11 @@ type CreateParams struct {
 	// Seed, when set, is the ephemeral key's seed (a key derived from a wallet
 	// signature, say) instead of a fresh random one.
 	Seed *Seed
+	// Tokens are the session's SPL token caps, set up in the same transaction from the
+	// authority's associated token accounts (see TokenMode): the wallet's one signature
+	// covers them. The payer pays the rent of the session's token accounts; revoke
+	// returns it.
+	Tokens []TokenGrant
 }
 
 // Create makes a session with the authority's key on hand: it generates the ephemeral
@@ -99,8 +106,11 @@ func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p Cre
 		return nil, err
 	}
 	cfg := &wrapConfig{payer: &plan.payer, keys: keys}
+	if err := plan.checkSize(cfg); err != nil {
+		return nil, err
+	}
 	sig, err := m.send(ctx, plan.session, func(blockhash solana.Hash) ([]byte, error) {
-		return plan.session.build(blockhash, []solana.Instruction{plan.ix}, cfg)
+		return plan.session.build(blockhash, plan.instructions(), cfg)
 	})
 	if err != nil {
 		return nil, plan.explain(err)
@@ -127,8 +137,11 @@ func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey,
 		return nil, err
 	}
 	cfg := &wrapConfig{payer: &plan.payer, keys: keys, external: &authority}
-	wire, err := plan.session.build(bh.Hash, []solana.Instruction{plan.ix}, cfg)
+	wire, err := plan.session.build(bh.Hash, plan.instructions(), cfg)
 	if err != nil {
+		return nil, err
+	}
+	if err := checkSize(wire, "the create transaction"); err != nil {
 		return nil, err
 	}
 	pending, err := newPending(wire, authority, bh.LastValidBlockHeight, plan.session, plan.settle)
@@ -144,6 +157,22 @@ type createPlan struct {
 	session *Session
 	payer   solana.PublicKey // pays rent, top-up and the fee
 	ix      solana.Instruction
+	// tokenIxs set up the token caps after the create instruction.
+	tokenIxs []solana.Instruction
+}
+
+// instructions is the create transaction's instructions in order.
+func (c *createPlan) instructions() []solana.Instruction {
+	return append([]solana.Instruction{c.ix}, c.tokenIxs...)
+}
+
+// checkSize refuses a create that would not fit one transaction, before it is sent.
+func (c *createPlan) checkSize(cfg *wrapConfig) error {
+	wire, err := c.session.build(solana.Hash{}, c.instructions(), cfg)
+	if err != nil {
+		return err
+	}
+	return checkSize(wire, "the create transaction")
 }
 
 func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p CreateParams) (*createPlan, error) {
@@ -219,10 +248,15 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 			return nil, err
 		}
 	}
+	tokenIxs, caps, err := m.planTokens(ctx, authority, plan.payer, signer, p.Tokens)
+	if err != nil {
+		return nil, err
+	}
+	plan.tokenIxs = tokenIxs
 	plan.session = &Session{
 		salt:  newSalt(),
 		token: token, signer: signer, authority: authority, target: p.TargetProgram, feePayer: plan.payer,
-		version: p.Kind.Version(), validUntil: validUntil, key: key, mgr: m,
+		version: p.Kind.Version(), validUntil: validUntil, key: key, mgr: m, tokens: caps,
 	}
 	return plan, nil
 }

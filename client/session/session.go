@@ -60,6 +60,9 @@ type Session struct {
 	// guard is what the guard lets the key sign, made on first use and replaced by
 	// AllowPrograms.
 	guard atomic.Pointer[guard.Policy]
+	// tokens are the token caps granted at create (CreateParams.Tokens); nil for a
+	// restored session, whose top-ups are found on chain.
+	tokens []TokenCap
 }
 
 const (

@@ -1,0 +1,190 @@
+package session
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/programs/system"
+	"github.com/gagliardetto/solana-go/rpc"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/client/spl"
+)
+
+// mintSpec is a test mint: its program, decimals and Token-2022 transfer fee.
+type mintSpec struct {
+	program  solana.PublicKey
+	decimals uint8
+	feeBps   uint16
+	maxFee   uint64
+}
+
+var (
+	plainToken = mintSpec{program: spl.TokenProgramID, decimals: 6}
+	plain2022  = mintSpec{program: spl.Token2022ProgramID, decimals: 9}
+	// feeMint takes 1.5% of each transfer, at most 2 tokens (6 decimals).
+	feeMint = mintSpec{program: spl.Token2022ProgramID, decimals: 6, feeBps: 150, maxFee: 2_000_000}
+)
+
+// mintSize is the mint account's length: the base, or padded to an account with the
+// TransferFeeConfig extension (type and length, 108 bytes).
+func (m mintSpec) size() uint64 {
+	if m.feeBps > 0 {
+		return 165 + 1 + 4 + 108
+	}
+	return 82
+}
+
+// newMint creates a mint of spec with issuer as mint authority, paid by issuer.
+func (e *env) newMint(issuer solana.PrivateKey, spec mintSpec) solana.PublicKey {
+	e.t.Helper()
+	mint := solana.NewWallet().PrivateKey
+	ixs := []solana.Instruction{system.NewCreateAccountInstruction(e.rent(spec.size()), spec.size(), spec.program, issuer.PublicKey(), mint.PublicKey()).Build()}
+	if spec.feeBps > 0 {
+		ixs = append(ixs, spl.InitializeTransferFeeConfig(mint.PublicKey(), issuer.PublicKey(), spec.feeBps, spec.maxFee))
+	}
+	init, err := spl.InitializeMint2(spec.program, mint.PublicKey(), issuer.PublicKey(), spec.decimals)
+	require.NoError(e.t, err)
+	_, err = e.net.Send(e.ctx, issuer, append(ixs, init), mint)
+	require.NoError(e.t, err)
+	return mint.PublicKey()
+}
+
+// mintTo mints amount of mint to owner's associated token account, issuer creating it.
+func (e *env) mintTo(issuer solana.PrivateKey, mint solana.PublicKey, program solana.PublicKey, owner solana.PublicKey, amount uint64) solana.PublicKey {
+	e.t.Helper()
+	ata, err := spl.AssociatedTokenAddress(owner, mint, program)
+	require.NoError(e.t, err)
+	create, err := spl.CreateIdempotent(issuer.PublicKey(), owner, mint, program)
+	require.NoError(e.t, err)
+	ixs := []solana.Instruction{create}
+	if amount > 0 {
+		mintTo, err := spl.MintTo(program, mint, ata, issuer.PublicKey(), amount)
+		require.NoError(e.t, err)
+		ixs = append(ixs, mintTo)
+	}
+	_, err = e.net.Send(e.ctx, issuer, ixs)
+	require.NoError(e.t, err)
+	return ata
+}
+
+// tokenAccount is the token account at addr, nil when there is none.
+func (e *env) tokenAccount(addr solana.PublicKey) *spl.TokenAccount {
+	e.t.Helper()
+	res, err := e.rpc.GetAccountInfoWithOpts(e.ctx, addr, &rpc.GetAccountInfoOpts{Commitment: rpc.CommitmentConfirmed})
+	if err == rpc.ErrNotFound {
+		return nil
+	}
+	require.NoError(e.t, err)
+	a, err := spl.DecodeTokenAccount(res.Value.Data.GetBinary())
+	require.NoError(e.t, err)
+	return a
+}
+
+func (e *env) tokens(addr solana.PublicKey) uint64 {
+	if a := e.tokenAccount(addr); a != nil {
+		return a.Amount
+	}
+	return 0
+}
+
+// fee of spec's mint for a transfer of amount: 1.5% rounded up, capped (epoch-independent
+// here, both fees being the same).
+func (m mintSpec) fee(amount uint64) uint64 {
+	if m.feeBps == 0 {
+		return 0
+	}
+	f := (amount*uint64(m.feeBps) + 9_999) / 10_000
+	return min(f, m.maxFee)
+}
+
+// A token top-up round trip loses nothing: the create moves SOL and tokens in the
+// wallet's one transaction, the session spends some, the revoke signed by the session
+// key alone returns every lamport and token left, and each party's balances are exact.
+func TestTokenTopUpRoundTrip(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		spec   mintSpec
+		wallet bool // create through PrepareCreate and the wallet's signature
+	}{
+		{name: "token", spec: plainToken},
+		{name: "token-2022", spec: plain2022, wallet: true},
+		{name: "token-2022 transfer fee", spec: feeMint},
+		{name: "token-2022 transfer fee wallet", spec: feeMint, wallet: true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t)
+			issuer := e.funded(1_000_000_000)
+			authority := e.funded(1_000_000_000)
+			shop := solana.NewWallet().PublicKey()
+			mint := e.newMint(issuer, tc.spec)
+			const supply, grant, spend = 1_000_000_000, 50_000_000, 7_000_000
+			walletATA := e.mintTo(issuer, mint, tc.spec.program, authority.PublicKey(), supply)
+			shopATA := e.mintTo(issuer, mint, tc.spec.program, shop, 0)
+			solStart := e.balance(authority.PublicKey())
+
+			p := CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 3_000_000, ValidFor: time.Hour,
+				Tokens: []TokenGrant{{Mint: mint, Amount: grant}}}
+			var s *Session
+			if tc.wallet {
+				pending, err := e.m.PrepareCreate(e.ctx, authority.PublicKey(), p)
+				require.NoError(t, err)
+				_, err = e.m.SubmitSigned(e.ctx, pending, walletSign(t, pending.Bytes(), authority))
+				require.NoError(t, err)
+				s = pending.Session()
+			} else {
+				var err error
+				s, err = e.m.Create(e.ctx, authority, p)
+				require.NoError(t, err)
+			}
+			sessionATA, err := spl.AssociatedTokenAddress(s.SessionSigner(), mint, tc.spec.program)
+			require.NoError(t, err)
+			arrived := uint64(grant) - tc.spec.fee(grant)
+			ataRent := e.balance(sessionATA)
+			require.NotZero(t, ataRent)
+
+			require.Equal(t, []TokenCap{{Mint: mint, Program: tc.spec.program, Mode: TokenTopUp, Decimals: tc.spec.decimals,
+				Account: sessionATA, Granted: grant, Arrived: arrived, Remaining: arrived}}, s.TokenGrants())
+			require.Equal(t, arrived, e.tokens(sessionATA), "what arrived is what the mint's fee leaves")
+			require.Equal(t, uint64(supply-grant), e.tokens(walletATA))
+			require.Equal(t, solStart-e.rentV1-3_000_000-ataRent-2*fee, e.balance(authority.PublicKey()))
+			caps, err := s.Caps(e.ctx)
+			require.NoError(t, err)
+			require.Equal(t, uint64(3_000_000), caps.SOL)
+			require.Len(t, caps.Tokens, 1)
+			require.Equal(t, arrived, caps.Tokens[0].Remaining)
+			require.Equal(t, uint64(grant), caps.Tokens[0].Granted)
+
+			// The session spends from its own account, with the token program allowed.
+			s.AllowPrograms(tc.spec.program)
+			buy, err := spl.TransferChecked(tc.spec.program, sessionATA, mint, shopATA, s.SessionSigner(), spend, tc.spec.decimals)
+			require.NoError(t, err)
+			_, err = s.Send(e.ctx, []solana.Instruction{buy})
+			require.NoError(t, err)
+			require.Equal(t, uint64(spend)-tc.spec.fee(spend), e.tokens(shopATA))
+			caps, err = s.Caps(e.ctx)
+			require.NoError(t, err)
+			require.Equal(t, uint64(3_000_000-fee), caps.SOL)
+			require.Equal(t, arrived-spend, caps.Tokens[0].Remaining)
+
+			res, err := e.m.Revoke(e.ctx, s, RevokeParams{})
+			require.NoError(t, err)
+			left := arrived - spend
+			require.Empty(t, res.Steps, "one transaction")
+			require.Equal(t, []TokenSweep{{Mint: mint, Program: tc.spec.program, Account: sessionATA, Amount: left,
+				To: walletATA, Rent: ataRent, RentTo: authority.PublicKey(), Signature: res.Signature}}, res.Tokens)
+			require.False(t, e.exists(sessionATA), "the session's token account is closed")
+			require.False(t, e.exists(s.SessionSigner()))
+			require.False(t, e.exists(s.Token()))
+			require.Equal(t, uint64(supply-grant)+left-tc.spec.fee(left), e.tokens(walletATA))
+			// Rent of token and token account back, the top-up back less the two fees the
+			// session paid: the wallet is out only the fees.
+			require.Equal(t, solStart-2*fee-fee-fee, e.balance(authority.PublicKey()))
+			caps, err = s.Caps(e.ctx)
+			require.NoError(t, err)
+			require.Zero(t, caps.SOL)
+			require.Empty(t, caps.Tokens)
+		})
+	}
+}
