@@ -158,4 +158,3 @@ func TestTokenTopUpRevokeCrashChild(t *testing.T) {
 	_, err = m.Revoke(ctx, s, RevokeParams{})
 	t.Fatalf("the revoke ended before the parent killed it: %v", err)
 }
-
