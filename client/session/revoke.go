@@ -49,17 +49,17 @@ type RevokeResult struct {
 	Steps []solana.Signature
 	// TokensLeft are session token accounts that could not be swept (frozen).
 	TokensLeft []solana.PublicKey
-	// AllowancesLeft are delegate allowances still in force: ending one needs the
-	// authority's signature (RevokeParams.Authority or PrepareRevoke).
-	AllowancesLeft []TokenCap
+	// Allowances are the delegate allowances the revoke ended (Remaining: what was
+	// still unspent).
+	Allowances []TokenCap
 }
 
 // Revoke closes the session's token and, in the same transaction, sweeps the ephemeral
 // signer's lamports to where the rent goes: the authority for V1, the recorded fee payer
 // for V2. Before that it empties the signer's token accounts (Token and Token-2022)
 // into the authority's associated token accounts and closes them, their rent going to
-// the session's fee payer, who paid it; the delegate allowances of the session are
-// removed when the authority signs, and otherwise left (RevokeResult.AllowancesLeft).
+// the session's fee payer, who paid it; the session's delegate allowances still in
+// force end too (a delegate may revoke its own allowance).
 // When it all does not fit one transaction the token sweeps go first, as many per
 // transaction as fit (RevokeResult.Steps), each step reading the chain afresh: after a
 // crash, revoking again finishes the job. The ephemeral signer pays the fee unless p.FeePayer is set, so a funded session
@@ -206,8 +206,8 @@ func (r *revokePlan) build(blockhash solana.Hash) ([]byte, error) {
 	return r.s.build(blockhash, ixs, &r.cfg)
 }
 
-// instructions are the revoke's transaction: the token sweeps, the removal of
-// allowances the authority signs for, the revoke, and last the SOL sweep (the closed
+// instructions are the revoke's transaction: the token sweeps, the end of the
+// allowances, the revoke, and last the SOL sweep (the closed
 // token accounts' rent goes elsewhere, so it does not change the signer's balance).
 func (r *revokePlan) instructions() ([]solana.Instruction, error) {
 	s := r.s

@@ -123,8 +123,8 @@ func (r *revokePlan) payerKey() solana.PublicKey {
 	return r.s.signer
 }
 
-// tokenInstructions are the sweeps of ts, then the removal of allowances the authority
-// signs for.
+// tokenInstructions are the sweeps of ts, then (with allowances) the end of the
+// session's delegate allowances.
 func (r *revokePlan) tokenInstructions(ts []tokenSweep, allowances bool) ([]solana.Instruction, error) {
 	var ixs []solana.Instruction
 	for i := range ts {
@@ -136,7 +136,7 @@ func (r *revokePlan) tokenInstructions(ts []tokenSweep, allowances bool) ([]sola
 	}
 	if allowances {
 		for _, a := range r.allowances {
-			ix, err := spl.Revoke(a.Program, a.Account, r.s.authority)
+			ix, err := spl.Revoke(a.Program, a.Account, r.s.signer)
 			if err != nil {
 				return nil, err
 			}
@@ -161,8 +161,9 @@ func (r *revokePlan) sweepCost() uint64 {
 	return cost
 }
 
-// readAllowances finds the session's allowances still in force: removed in the revoke
-// when the authority signs, reported as left otherwise.
+// readAllowances finds the session's allowances still in force, which the revoke ends:
+// the token programs let a delegate revoke its own allowance, so the session key alone
+// signs that.
 func (r *revokePlan) readAllowances(ctx context.Context) error {
 	var granted []TokenCap
 	for _, g := range r.s.tokens {
@@ -181,17 +182,14 @@ func (r *revokePlan) readAllowances(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	r.allowances, r.result.AllowancesLeft = nil, nil
+	r.allowances = nil
 	for i, g := range granted {
-		if a := accts[i]; a != nil && a.Delegate == r.s.signer && a.DelegatedAmount > 0 {
+		if a := accts[i]; a != nil && a.Delegate == r.s.signer {
 			g.Remaining = a.DelegatedAmount
-			if r.authoritySigns {
-				r.allowances = append(r.allowances, g)
-			} else {
-				r.result.AllowancesLeft = append(r.result.AllowancesLeft, g)
-			}
+			r.allowances = append(r.allowances, g)
 		}
 	}
+	r.result.Allowances = r.allowances
 	return nil
 }
 

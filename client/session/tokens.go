@@ -23,10 +23,13 @@ const (
 	// TokenDelegate approves the session signer as delegate of the authority's token
 	// account for the granted amount, so the tokens stay with the wallet until spent.
 	// Its limits: a token account has one delegate, so a second session (or any other
-	// Approve) on the same account replaces the first session's allowance; and only the
-	// account's owner can end an allowance early, so Revoke removes it only when the
-	// authority signs (RevokeParams.Authority, or the wallet through PrepareRevoke);
-	// otherwise the allowance stays until spent or replaced (RevokeResult.AllowancesLeft).
+	// Approve) on the same account replaces the first session's allowance; the cap is
+	// what the allowance says and the chain checks it, but the tokens are the wallet's
+	// own, so a wallet that moves them away leaves the session less. Revoke ends the
+	// allowance with the session key alone (Token and Token-2022 let a delegate revoke
+	// itself), as long as the Session knows of it: a session restored from a store does
+	// not (its grants are not stored), and its allowance stays until spent, replaced, or
+	// revoked by the wallet.
 	TokenDelegate
 )
 
@@ -136,6 +139,7 @@ func (s *Session) Caps(ctx context.Context) (*Caps, error) {
 			return nil, err
 		}
 		for i, g := range delegated {
+			g.Remaining = 0
 			if a := accts[i]; a != nil && a.Delegate == s.signer {
 				g.Remaining = min(a.DelegatedAmount, a.Amount)
 			}

@@ -188,3 +188,96 @@ func TestTokenTopUpRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// A delegate allowance: the session spends the wallet's tokens up to the cap, a second
+// session on the same account replaces it, and revoke, signed by the session key alone,
+// ends what is left of an allowance.
+func TestTokenTopUpDelegateAllowance(t *testing.T) {
+	e := newEnv(t)
+	issuer := e.funded(1_000_000_000)
+	authority := e.funded(1_000_000_000)
+	shop := solana.NewWallet().PublicKey()
+	mint := e.newMint(issuer, plainToken)
+	const supply, allowance, spend = 1_000_000, 300_000, 100_000
+	walletATA := e.mintTo(issuer, mint, spl.TokenProgramID, authority.PublicKey(), supply)
+	shopATA := e.mintTo(issuer, mint, spl.TokenProgramID, shop, 0)
+	start := e.balance(authority.PublicKey())
+
+	grant := []TokenGrant{{Mint: mint, Amount: allowance, Mode: TokenDelegate}}
+	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 3_000_000, ValidFor: time.Hour, Tokens: grant})
+	require.NoError(t, err)
+	require.Equal(t, start-e.rentV1-3_000_000-2*fee, e.balance(authority.PublicKey()), "no token account to pay for")
+	a := e.tokenAccount(walletATA)
+	require.Equal(t, s.SessionSigner(), a.Delegate)
+	require.Equal(t, uint64(allowance), a.DelegatedAmount)
+	require.Equal(t, uint64(supply), a.Amount, "the tokens stay with the wallet")
+
+	s.AllowPrograms(spl.TokenProgramID)
+	buy, err := spl.TransferChecked(spl.TokenProgramID, walletATA, mint, shopATA, s.SessionSigner(), spend, 6)
+	require.NoError(t, err)
+	_, err = s.Send(e.ctx, []solana.Instruction{buy})
+	require.NoError(t, err)
+	caps, err := s.Caps(e.ctx)
+	require.NoError(t, err)
+	require.Equal(t, []TokenCap{{Mint: mint, Program: spl.TokenProgramID, Mode: TokenDelegate, Decimals: 6, Account: walletATA,
+		Granted: allowance, Remaining: allowance - spend}}, caps.Tokens)
+
+	// One delegate per token account: a second session's allowance replaces the first.
+	second, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 3_000_000, ValidFor: time.Hour, Tokens: grant})
+	require.NoError(t, err)
+	caps, err = s.Caps(e.ctx)
+	require.NoError(t, err)
+	require.Zero(t, caps.Tokens[0].Remaining, "the first session's allowance is gone")
+	_, err = s.Send(e.ctx, []solana.Instruction{buy})
+	require.Error(t, err, "the chain refuses the replaced delegate")
+
+	res, err := e.m.Revoke(e.ctx, s, RevokeParams{})
+	require.NoError(t, err)
+	require.Empty(t, res.Allowances, "nothing of the first session's left to end")
+	require.Equal(t, second.SessionSigner(), e.tokenAccount(walletATA).Delegate, "the first revoke leaves the second's allowance")
+
+	res, err = e.m.Revoke(e.ctx, second, RevokeParams{})
+	require.NoError(t, err)
+	require.Len(t, res.Allowances, 1)
+	require.Equal(t, uint64(allowance), res.Allowances[0].Remaining)
+	a = e.tokenAccount(walletATA)
+	require.True(t, a.Delegate.IsZero(), "revoke signed by the session key ended the allowance")
+	require.Zero(t, a.DelegatedAmount)
+	require.Equal(t, uint64(supply-spend), a.Amount)
+	require.Equal(t, uint64(spend), e.tokens(shopATA))
+}
+
+func TestTokenTopUpParamsChecked(t *testing.T) {
+	e := newEnv(t)
+	issuer := e.funded(1_000_000_000)
+	authority := e.funded(1_000_000_000)
+	mint := e.newMint(issuer, plainToken)
+	walletATA := e.mintTo(issuer, mint, spl.TokenProgramID, authority.PublicKey(), 10)
+	notMint := e.funded(1_000_000).PublicKey()
+	base := CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000}
+	for _, tc := range []struct {
+		name   string
+		grants []TokenGrant
+		text   string
+	}{
+		{name: "no mint", grants: []TokenGrant{{Amount: 1}}, text: "has no Mint"},
+		{name: "no amount", grants: []TokenGrant{{Mint: mint}}, text: "has no Amount"},
+		{name: "mode", grants: []TokenGrant{{Mint: mint, Amount: 1, Mode: 7}}, text: "unknown mode 7"},
+		{name: "twice", grants: []TokenGrant{{Mint: mint, Amount: 1}, {Mint: mint, Amount: 1}}, text: "granted twice"},
+		{name: "not a mint", grants: []TokenGrant{{Mint: notMint, Amount: 1}}, text: "not Token or Token-2022"},
+		{name: "missing mint", grants: []TokenGrant{{Mint: solana.NewWallet().PublicKey(), Amount: 1}}, text: "does not exist"},
+		{name: "too few", grants: []TokenGrant{{Mint: mint, Amount: 11}}, text: "holds 10 of mint"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p := base
+			p.Tokens = tc.grants
+			_, err := e.m.Create(e.ctx, authority, p)
+			require.ErrorIs(t, err, ErrBadParams)
+			require.ErrorContains(t, err, tc.text)
+		})
+	}
+	var short *InsufficientTokensError
+	_, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1, Tokens: []TokenGrant{{Mint: mint, Amount: 11}}})
+	require.ErrorAs(t, err, &short)
+	require.Equal(t, InsufficientTokensError{Mint: mint, Account: walletATA, Have: 10, Want: 11}, *short)
+}
