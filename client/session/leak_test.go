@@ -79,7 +79,7 @@ func TestLeakedKeyTakesOnlyTheCaps(t *testing.T) {
 		"take the account's ownership": {solana.NewInstruction(spl.TokenProgramID, solana.AccountMetaSlice{
 			solana.Meta(otherATA).WRITE(), solana.Meta(signer).SIGNER(),
 		}, append([]byte{6, 2, 1}, thief[:]...))}, // SetAuthority(AccountOwner, Some(thief))
-		"lamports of the wallet":    {system.NewTransferInstruction(1_000, authority.PublicKey(), thief).Build()},
+		"lamports of the wallet":   {system.NewTransferInstruction(1_000, authority.PublicKey(), thief).Build()},
 		"revoke the session token": {solana.NewInstruction(e.m.ProgramID(), solana.AccountMetaSlice{solana.Meta(s.Token()).WRITE(), solana.Meta(thief).WRITE()}, binary.LittleEndian.AppendUint64(nil, 0))},
 	}
 	for name, ixs := range refused {
