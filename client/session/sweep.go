@@ -200,6 +200,9 @@ func (r *revokePlan) readAllowances(ctx context.Context) error {
 // close of whole accounts), so a crash between steps loses nothing and the next revoke
 // carries on from what the chain shows.
 func (r *revokePlan) prepareTokens(ctx context.Context) error {
+	if r.s.key == nil {
+		return nil // RevokeToken without the key: nothing of the signer's can move
+	}
 	if err := r.readAllowances(ctx); err != nil {
 		return err
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client/spl"
+	"github.com/sessionkit/sessionkit/client/txn"
+	"github.com/sessionkit/sessionkit/program/examplegame"
 )
 
 // mintSpec is a test mint: its program, decimals and Token-2022 transfer fee.
@@ -280,4 +282,50 @@ func TestTokenTopUpParamsChecked(t *testing.T) {
 	_, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1, Tokens: []TokenGrant{{Mint: mint, Amount: 11}}})
 	require.ErrorAs(t, err, &short)
 	require.Equal(t, InsufficientTokensError{Mint: mint, Account: walletATA, Have: 10, Want: 11}, *short)
+}
+
+// buy_item spends the session's token top-up by CPI to the token program, with the
+// session checks of move_player; a purchase beyond what the session's account holds is
+// refused on chain, and one without a valid session too.
+func TestTokenTopUpBuyItem(t *testing.T) {
+	for _, spec := range []mintSpec{plainToken, feeMint} {
+		t.Run(spec.program.String()[:8], func(t *testing.T) {
+			e := newEnv(t)
+			issuer := e.funded(1_000_000_000)
+			authority := e.funded(1_000_000_000)
+			mint := e.newMint(issuer, spec)
+			e.mintTo(issuer, mint, spec.program, authority.PublicKey(), 1_000_000_000)
+			treasuryOwner, err := e.game.Treasury()
+			require.NoError(t, err)
+			treasury := e.mintTo(issuer, mint, spec.program, treasuryOwner, 0)
+			player := e.player(e.game, authority)
+			s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 3_000_000, ValidFor: time.Hour,
+				Tokens: []TokenGrant{{Mint: mint, Amount: 50_000_000}}})
+			require.NoError(t, err)
+			source := s.TokenGrants()[0].Account
+			held := s.TokenGrants()[0].Arrived
+			buy := func(amount uint64, token solana.PublicKey) solana.Instruction {
+				ix, err := e.game.BuyItem(examplegame.Purchase{Player: player, Signer: s.SessionSigner(), Token: token,
+					Source: source, Mint: mint, TokenProgram: spec.program, Amount: amount})
+				require.NoError(t, err)
+				return ix
+			}
+			_, err = s.Send(e.ctx, []solana.Instruction{buy(20_000_000, s.Token())})
+			require.NoError(t, err, "the guard lets a target-program instruction through; the game checks the session")
+			require.Equal(t, uint64(20_000_000)-spec.fee(20_000_000), e.tokens(treasury))
+			require.Equal(t, held-20_000_000, e.tokens(source))
+
+			_, err = s.Send(e.ctx, []solana.Instruction{buy(held, s.Token())})
+			var pe *txn.ProgramError
+			require.ErrorAs(t, err, &pe, "more than the session holds")
+			require.Equal(t, uint32(1), pe.Code, "the token program's InsufficientFunds")
+			require.Equal(t, spec.program, *pe.ProgramID)
+			require.Equal(t, held-20_000_000, e.tokens(source), "refused on chain, nothing moved")
+
+			// Without the session token the game wants the owner's signature.
+			err = e.sendUnchecked(s, buy(1, gameID))
+			require.ErrorContains(t, err, "6000")
+			require.Equal(t, held-20_000_000, e.tokens(source))
+		})
+	}
 }
