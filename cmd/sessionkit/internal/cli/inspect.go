@@ -100,6 +100,13 @@ func (a *app) inspect(cmd *cobra.Command, addr solana.PublicKey) error {
 		return err
 	}
 	v := tokenview.New(a.env.programID, ins, err)
+	if v.Found() {
+		caps, err := m.SignerCaps(cmd.Context(), ins.Token.SessionSigner)
+		if err != nil {
+			return err
+		}
+		v.SetCaps(caps)
+	}
 	if a.env.format.IsJSON() {
 		if err := output.WriteJSON(a.io.Out, a.env.format, v); err != nil {
 			return err
