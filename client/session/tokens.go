@@ -101,50 +101,68 @@ func (e *InsufficientTokensError) Unwrap() error { return ErrBadParams }
 func (s *Session) TokenGrants() []TokenCap { return slices.Clone(s.tokens) }
 
 // Caps reads what remains of the session's SOL and token caps at a slot no older than
-// its last transaction.
+// its last transaction: SignerCaps, plus the delegate allowances granted at create.
 func (s *Session) Caps(ctx context.Context) (*Caps, error) {
 	if s.mgr == nil {
 		return nil, fmt.Errorf("%w: session %s has no Manager to read with", ErrBadParams, s.token)
 	}
 	m, minSlot := s.mgr, s.lastSlot.Load()
-	sol, err := m.balanceAt(ctx, s.signer, minSlot)
+	out, err := m.signerCaps(ctx, s.signer, minSlot)
 	if err != nil {
 		return nil, err
 	}
-	held, slot, err := m.heldTokens(ctx, s.signer, minSlot)
-	if err != nil {
-		return nil, err
+	for i, c := range out.Tokens {
+		if j := slices.IndexFunc(s.tokens, func(g TokenCap) bool { return g.Account == c.Account }); j >= 0 {
+			out.Tokens[i].Decimals, out.Tokens[i].Granted, out.Tokens[i].Arrived = s.tokens[j].Decimals, s.tokens[j].Granted, s.tokens[j].Arrived
+		}
 	}
-	out := &Caps{Slot: slot, SOL: sol}
 	var delegated []TokenCap
 	for _, g := range s.tokens {
 		if g.Mode == TokenDelegate {
 			delegated = append(delegated, g)
 		}
 	}
-	for _, h := range held {
-		c := TokenCap{Mint: h.Mint, Program: h.Program, Mode: TokenTopUp, Account: h.Address, Remaining: h.Amount}
-		if i := slices.IndexFunc(s.tokens, func(g TokenCap) bool { return g.Account == h.Address }); i >= 0 {
-			c.Decimals, c.Granted, c.Arrived = s.tokens[i].Decimals, s.tokens[i].Granted, s.tokens[i].Arrived
-		}
-		out.Tokens = append(out.Tokens, c)
+	if len(delegated) == 0 {
+		return out, nil
 	}
-	if len(delegated) > 0 {
-		addrs := make([]solana.PublicKey, len(delegated))
-		for i, g := range delegated {
-			addrs[i] = g.Account
+	addrs := make([]solana.PublicKey, len(delegated))
+	for i, g := range delegated {
+		addrs[i] = g.Account
+	}
+	accts, err := m.tokenAccounts(ctx, addrs, minSlot)
+	if err != nil {
+		return nil, err
+	}
+	for i, g := range delegated {
+		g.Remaining = 0
+		if a := accts[i]; a != nil && a.Delegate == s.signer {
+			g.Remaining = min(a.DelegatedAmount, a.Amount)
 		}
-		accts, err := m.tokenAccounts(ctx, addrs, minSlot)
-		if err != nil {
-			return nil, err
-		}
-		for i, g := range delegated {
-			g.Remaining = 0
-			if a := accts[i]; a != nil && a.Delegate == s.signer {
-				g.Remaining = min(a.DelegatedAmount, a.Amount)
-			}
-			out.Tokens = append(out.Tokens, g)
-		}
+		out.Tokens = append(out.Tokens, g)
+	}
+	return out, nil
+}
+
+// SignerCaps reads what a session signer can still spend on its own: its lamports and
+// its Token and Token-2022 accounts (the top-ups; Granted is unknown here). Delegate
+// allowances are not found from the signer (no RPC method lists them); Session.Caps
+// adds those a session was granted.
+func (m *Manager) SignerCaps(ctx context.Context, signer solana.PublicKey) (*Caps, error) {
+	return m.signerCaps(ctx, signer, 0)
+}
+
+func (m *Manager) signerCaps(ctx context.Context, signer solana.PublicKey, minSlot uint64) (*Caps, error) {
+	sol, err := m.balanceAt(ctx, signer, minSlot)
+	if err != nil {
+		return nil, err
+	}
+	held, slot, err := m.heldTokens(ctx, signer, minSlot)
+	if err != nil {
+		return nil, err
+	}
+	out := &Caps{Slot: slot, SOL: sol}
+	for _, h := range held {
+		out.Tokens = append(out.Tokens, TokenCap{Mint: h.Mint, Program: h.Program, Mode: TokenTopUp, Account: h.Address, Remaining: h.Amount})
 	}
 	return out, nil
 }

@@ -27,10 +27,10 @@ type Report struct {
 	// Scoped and TokenBalances (in GOLD base units) are the scoped demo's.
 	Scoped        *Scoped       `json:"scoped,omitempty"`
 	TokenBalances []*BalanceRow `json:"tokenBalances,omitempty"`
-	Fees      Fees            `json:"fees"`
-	Steps     []Step          `json:"steps"`
-	Total     time.Duration   `json:"-"`
-	started   time.Time
+	Fees          Fees          `json:"fees"`
+	Steps         []Step        `json:"steps"`
+	Total         time.Duration `json:"-"`
+	started       time.Time
 }
 
 // Cluster is the local cluster the demo ran on.
