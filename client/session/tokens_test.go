@@ -329,3 +329,46 @@ func TestTokenTopUpBuyItem(t *testing.T) {
 		})
 	}
 }
+
+// A pool deletes a key only when the chain shows its signer holds neither lamports nor
+// token accounts: tokens that reach a revoked session's signer keep its key in the
+// store until a later pass can sweep them back.
+func TestTokenTopUpPoolKeepsKeyWhileTokensRemain(t *testing.T) {
+	e := newEnv(t)
+	issuer := e.funded(1_000_000_000)
+	authority := e.funded(1_000_000_000)
+	mint := e.newMint(issuer, plainToken)
+	walletATA := e.mintTo(issuer, mint, spl.TokenProgramID, authority.PublicKey(), 1_000)
+	store := newMemStore()
+	var log errLog
+	pool := NewPool(e.m, PoolConfig{Persister: store, Interval: -1, OnError: log.add})
+	defer pool.Close()
+	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: time.Hour,
+		Tokens: []TokenGrant{{Mint: mint, Amount: 100}}})
+	require.NoError(t, err)
+	_, err = pool.Put(e.ctx, s)
+	require.NoError(t, err)
+	_, err = e.m.Revoke(e.ctx, s, RevokeParams{})
+	require.NoError(t, err)
+	require.Equal(t, uint64(1_000), e.tokens(walletATA))
+
+	// Someone sends the revoked session's signer tokens; it has no lamports to move them.
+	gift := e.mintTo(issuer, mint, spl.TokenProgramID, s.SessionSigner(), 7)
+	_, err = pool.Remove(e.ctx, authority.PublicKey(), gameID)
+	require.NoError(t, err)
+	snaps, err := store.Load(e.ctx)
+	require.NoError(t, err)
+	require.Len(t, snaps, 1, "the key stays: its signer holds a token account")
+	require.NotEmpty(t, log.all())
+	require.ErrorIs(t, log.all()[0], ErrNoSweep)
+
+	// With lamports for the fee, the next pass sweeps the tokens back and lets the key go.
+	require.NoError(t, e.net.Fund(e.ctx, s.SessionSigner(), 1_000_000))
+	require.NoError(t, pool.Maintain(e.ctx))
+	snaps, err = store.Load(e.ctx)
+	require.NoError(t, err)
+	require.Empty(t, snaps)
+	require.Equal(t, uint64(1_007), e.tokens(walletATA))
+	require.False(t, e.exists(gift))
+	require.False(t, e.exists(s.SessionSigner()))
+}
