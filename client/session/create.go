@@ -67,8 +67,10 @@ type CreateParams struct {
 	ValidUntil time.Time
 	// TopUp is how many lamports the payer moves to the ephemeral signer so it can pay
 	// for its moves (client.DefaultTopUpLamports, 0.01 SOL, is what the program moves
-	// by default and what the CLI asks for). Zero is refused unless Unfunded: a signer
-	// with no lamports cannot pay for a single move.
+	// by default and what the CLI asks for). It is the session's SOL cap, enforced by
+	// the chain: a leaked key can spend what its own account holds, nothing of anyone
+	// else's. Zero is refused unless Unfunded: a signer with no lamports cannot pay for
+	// a single move.
 	TopUp uint64
 	// Unfunded creates the session without a top-up on purpose: its moves are paid by
 	// another fee payer (MoveParams.Payer, a relay).
@@ -84,6 +86,11 @@ type CreateParams struct {
 	// transaction, signed by the authority. The session's Snapshot carries the grant,
 	// for the store (see Session.Grant and Manager.CheckGrant).
 	Grant *grant.Grant
+	// Tokens are the session's SPL token caps, set up in the same transaction from the
+	// authority's associated token accounts (see TokenMode): the wallet's one signature
+	// covers them. The payer pays the rent of the session's token accounts; revoke
+	// returns it.
+	Tokens []TokenGrant
 }
 
 // Create makes a session with the authority's key on hand: it generates the ephemeral
@@ -108,6 +115,9 @@ func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p Cre
 		return nil, err
 	}
 	cfg := &wrapConfig{payer: &plan.payer, keys: keys}
+	if err := plan.checkSize(cfg); err != nil {
+		return nil, err
+	}
 	sig, err := m.send(ctx, plan.session, func(blockhash solana.Hash) ([]byte, error) {
 		return plan.session.build(blockhash, plan.instructions(), cfg)
 	})
@@ -140,6 +150,9 @@ func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey,
 	if err != nil {
 		return nil, err
 	}
+	if err := checkSize(wire, "the create transaction"); err != nil {
+		return nil, err
+	}
 	pending, err := newPending(wire, authority, bh.LastValidBlockHeight, plan.session, plan.settle)
 	if err != nil {
 		return nil, err
@@ -155,13 +168,27 @@ type createPlan struct {
 	ix      solana.Instruction
 	// memo carries the hash of the session's grant, when it has one.
 	memo solana.Instruction
+	// tokenIxs set up the token caps after the create instruction.
+	tokenIxs []solana.Instruction
 }
 
+// instructions is the create transaction's instructions in order: the create, the
+// token caps, then the grant's memo.
 func (c *createPlan) instructions() []solana.Instruction {
-	if c.memo == nil {
-		return []solana.Instruction{c.ix}
+	ixs := append([]solana.Instruction{c.ix}, c.tokenIxs...)
+	if c.memo != nil {
+		ixs = append(ixs, c.memo)
 	}
-	return []solana.Instruction{c.ix, c.memo}
+	return ixs
+}
+
+// checkSize refuses a create that would not fit one transaction, before it is sent.
+func (c *createPlan) checkSize(cfg *wrapConfig) error {
+	wire, err := c.session.build(solana.Hash{}, c.instructions(), cfg)
+	if err != nil {
+		return err
+	}
+	return checkSize(wire, "the create transaction")
 }
 
 func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p CreateParams) (*createPlan, error) {
@@ -237,10 +264,15 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 			return nil, err
 		}
 	}
+	tokenIxs, caps, err := m.planTokens(ctx, authority, plan.payer, signer, p.Tokens)
+	if err != nil {
+		return nil, err
+	}
+	plan.tokenIxs = tokenIxs
 	plan.session = &Session{
 		salt:  newSalt(),
 		token: token, signer: signer, authority: authority, target: p.TargetProgram, feePayer: plan.payer,
-		version: p.Kind.Version(), validUntil: validUntil, key: key, mgr: m,
+		version: p.Kind.Version(), validUntil: validUntil, key: key, mgr: m, tokens: caps,
 	}
 	if p.Grant != nil {
 		if plan.session.bounds, err = m.grantBounds(*p.Grant, token, signer, p.TargetProgram, validUntil); err != nil {

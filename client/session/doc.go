@@ -32,6 +32,24 @@
 // key in [RevokeParams.SessionKey] it sweeps the signer's lamports as [Manager.Revoke]
 // does.
 //
+// # On-chain caps
+//
+// What a session key can lose is what it holds: the chain enforces these caps even when
+// the key leaks. The SOL cap is [CreateParams.TopUp]. Token caps ([CreateParams.Tokens])
+// are set up in the one create transaction the wallet signs: a [TokenTopUp] moves the
+// granted amount (a checked transfer; with a Token-2022 transfer fee, less the fee) into
+// the session signer's own associated token account, a [TokenDelegate] approves the
+// session signer on the authority's account for the amount (one delegate per account: a
+// later approve replaces it). [Session.Caps] reads what is left of each cap.
+//
+// [Manager.Revoke], signed by the session key alone, moves every token left back to the
+// authority's accounts, closes the session's token accounts (their rent to the payer who
+// paid it), ends its allowances, closes the token and sweeps the SOL, in one transaction
+// when it fits and otherwise in bounded steps that each read the chain afresh, so a
+// revoke after a crash finishes the job. [Manager.RevokeAll] signs an authority out of
+// every session at once. A store's key is deleted only once the chain shows its signer
+// holds neither lamports nor token accounts.
+//
 // # Time
 //
 // Expiry is judged by the cluster's Clock sysvar, never by the local wall clock alone: a

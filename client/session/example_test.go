@@ -125,3 +125,32 @@ func walletSigns(b64 string, wallet solana.PrivateKey) []byte {
 	out, _ := tx.MarshalBinary()
 	return out
 }
+
+// A session with a token cap: 50 GOLD (6 decimals) moved into the session signer's own
+// token account in the create transaction the wallet signs, read back as a cap, and
+// returned by the revoke with the unspent SOL.
+func ExampleManager_Create_tokenTopUp() {
+	ctx := context.Background()
+	m, err := session.Dial(ctx, "http://127.0.0.1:8899")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer m.Close()
+	var wallet solana.PrivateKey // the player's key, where the backend holds it
+	gold := solana.MustPublicKeyFromBase58("EPjFWdd5AufqSSqeM2qN1xzybapC8G4wEGGkZwyTDt1v")
+	s, err := m.Create(ctx, wallet, session.CreateParams{Kind: session.KindV1, TargetProgram: examplegame.ProgramID,
+		TopUp: 10_000_000, Tokens: []session.TokenGrant{{Mint: gold, Amount: 50_000_000}}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	caps, err := s.Caps(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("left:", caps.SOL, "lamports and", caps.Tokens[0].Remaining, "GOLD base units")
+	res, err := m.Revoke(ctx, s, session.RevokeParams{})
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("returned:", res.Swept, "lamports and", res.Tokens[0].Amount, "GOLD base units")
+}

@@ -320,7 +320,7 @@ const (
 // stay on the signer, and a lagging node may not have seen the sweep at all. So after a
 // sweep the balance is read again before the key may go.
 func (p *Pool) settle(ctx context.Context, s *Session, revokeNow bool) (outcome, error) {
-	bal, err := p.mgr.balanceAt(ctx, s.signer, s.lastSlot.Load())
+	bal, err := p.mgr.holdings(ctx, s)
 	if err != nil {
 		p.report(s, fmt.Errorf("session: keeping the key of %s: %w", s.token, err))
 		return retry, nil
@@ -337,7 +337,7 @@ func (p *Pool) settle(ctx context.Context, s *Session, revokeNow bool) (outcome,
 			p.report(s, fmt.Errorf("session: %s's signer holds %d lamports, keeping its key: %w", s.token, bal, err))
 			return retry, nil
 		}
-		if bal, err = p.mgr.balanceAt(ctx, s.signer, s.lastSlot.Load()); err != nil || bal > 0 {
+		if bal, err = p.mgr.holdings(ctx, s); err != nil || bal > 0 {
 			if err == nil {
 				err = fmt.Errorf("%w: %d lamports arrived on session signer %s after the sweep was measured", ErrNoSweep, bal, s.signer)
 			}

@@ -41,11 +41,28 @@ type RevokeResult struct {
 	SweptTo solana.PublicKey
 	// Fee is what the transaction cost its fee payer.
 	Fee uint64
+	// Tokens are the session's token accounts emptied back to the authority and closed,
+	// in this transaction or in one of Steps.
+	Tokens []TokenSweep
+	// Steps are the transactions sent before Signature when the token sweeps did not all
+	// fit one transaction, in order.
+	Steps []solana.Signature
+	// TokensLeft are session token accounts that could not be swept (frozen).
+	TokensLeft []solana.PublicKey
+	// Allowances are the delegate allowances the revoke ended (Remaining: what was
+	// still unspent).
+	Allowances []TokenCap
 }
 
 // Revoke closes the session's token and, in the same transaction, sweeps the ephemeral
 // signer's lamports to where the rent goes: the authority for V1, the recorded fee payer
-// for V2. The ephemeral signer pays the fee unless p.FeePayer is set, so a funded session
+// for V2. Before that it empties the signer's token accounts (Token and Token-2022)
+// into the authority's associated token accounts and closes them, their rent going to
+// the session's fee payer, who paid it; the session's delegate allowances still in
+// force end too (a delegate may revoke its own allowance).
+// When it all does not fit one transaction the token sweeps go first, as many per
+// transaction as fit (RevokeResult.Steps), each step reading the chain afresh: after a
+// crash, revoking again finishes the job. The ephemeral signer pays the fee unless p.FeePayer is set, so a funded session
 // revokes itself without any other key (anyone may revoke a V1 token, or a V2 token once
 // expired). Revoke waits for the session's moves in flight; from its start the session
 // refuses new ones.
@@ -58,7 +75,7 @@ func (m *Manager) Revoke(ctx context.Context, s *Session, p RevokeParams) (*Revo
 	if err := plan.settle(ctx, err); err != nil {
 		return nil, err
 	}
-	plan.result.Signature = sig
+	plan.result.signed(sig)
 	return &plan.result, nil
 }
 
@@ -94,6 +111,10 @@ type revokePlan struct {
 	// closed leaves out the revoke: the token is already gone, only the sweep remains.
 	closed bool
 	result RevokeResult
+	// tokens are the session's token accounts the revoke's transaction sweeps;
+	// allowances, the delegate allowances it removes with the authority's signature.
+	tokens     []tokenSweep
+	allowances []TokenCap
 }
 
 func (m *Manager) planRevoke(ctx context.Context, s *Session, p RevokeParams, external *solana.PublicKey) (*revokePlan, error) {
@@ -129,6 +150,10 @@ func (m *Manager) planRevoke(ctx context.Context, s *Session, p RevokeParams, ex
 	if s.version == pda.V2 {
 		plan.result.SweptTo = s.feePayer
 	}
+	if err := plan.prepareTokens(ctx); err != nil {
+		s.state.Store(stateActive)
+		return nil, err
+	}
 	if err := plan.measure(ctx, p.KeepLamports); err != nil {
 		s.state.Store(stateActive)
 		return nil, err
@@ -158,11 +183,12 @@ func (r *revokePlan) measure(ctx context.Context, keep bool) error {
 	}
 	amount := balance
 	if r.cfg.payer == nil {
-		if balance < r.result.Fee {
-			return fmt.Errorf("%w: session signer %s holds %d lamports, less than the %d-lamport fee; set RevokeParams.FeePayer",
-				ErrNoSweep, s.signer, balance, r.result.Fee)
+		cost := r.result.Fee + r.sweepCost()
+		if balance < cost {
+			return fmt.Errorf("%w: session signer %s holds %d lamports, less than the %d lamports the revoke costs it; set RevokeParams.FeePayer",
+				ErrNoSweep, s.signer, balance, cost)
 		}
-		amount = balance - r.result.Fee
+		amount = balance - cost
 	}
 	r.sweep = r.sweep && amount > 0
 	r.result.Swept = 0
@@ -173,8 +199,22 @@ func (r *revokePlan) measure(ctx context.Context, keep bool) error {
 }
 
 func (r *revokePlan) build(blockhash solana.Hash) ([]byte, error) {
+	ixs, err := r.instructions()
+	if err != nil {
+		return nil, err
+	}
+	return r.s.build(blockhash, ixs, &r.cfg)
+}
+
+// instructions are the revoke's transaction: the token sweeps, the end of the
+// allowances, the revoke, and last the SOL sweep (the closed
+// token accounts' rent goes elsewhere, so it does not change the signer's balance).
+func (r *revokePlan) instructions() ([]solana.Instruction, error) {
 	s := r.s
-	var ixs []solana.Instruction
+	ixs, err := r.tokenInstructions(r.tokens, true)
+	if err != nil {
+		return nil, err
+	}
 	if !r.closed {
 		var revoke solana.Instruction
 		var err error
@@ -191,7 +231,7 @@ func (r *revokePlan) build(blockhash solana.Hash) ([]byte, error) {
 	if r.sweep {
 		ixs = append(ixs, system.NewTransferInstruction(r.result.Swept, s.signer, r.result.SweptTo).Build())
 	}
-	return s.build(blockhash, ixs, &r.cfg)
+	return ixs, nil
 }
 
 func (r *revokePlan) prepare(ctx context.Context) (*Pending, error) {
@@ -211,8 +251,26 @@ func (r *revokePlan) settle(ctx context.Context, err error) error {
 	if err != nil {
 		return r.fail(ctx, err)
 	}
+	r.landed()
 	r.s.state.Store(stateRevoked)
 	return nil
+}
+
+// signed records the final transaction's signature.
+func (r *RevokeResult) signed(sig solana.Signature) {
+	r.Signature = sig
+	for i := range r.Tokens {
+		if r.Tokens[i].Signature.IsZero() {
+			r.Tokens[i].Signature = sig
+		}
+	}
+}
+
+// landed records the final transaction's token sweeps in the result.
+func (r *revokePlan) landed() {
+	for _, t := range r.tokens {
+		r.result.Tokens = append(r.result.Tokens, t.sweep)
+	}
 }
 
 // fail settles a failed send: a token that is gone was revoked after all (the answer
@@ -241,17 +299,21 @@ func (m *Manager) sweepClosed(ctx context.Context, s *Session) (*RevokeResult, e
 	if s.version == pda.V2 {
 		plan.result.SweptTo = s.feePayer
 	}
+	if err := plan.prepareTokens(ctx); err != nil {
+		return nil, err
+	}
 	if err := plan.measure(ctx, false); err != nil {
 		return nil, err
 	}
-	if !plan.sweep {
+	if !plan.sweep && len(plan.tokens) == 0 {
 		return nil, fmt.Errorf("%w: session signer %s holds no more than the %d-lamport fee", ErrNoSweep, s.signer, plan.result.Fee)
 	}
 	sig, err := m.send(ctx, s, plan.build)
 	if err != nil {
 		return nil, fmt.Errorf("session: sweeping session signer %s: %w", s.signer, err)
 	}
-	plan.result.Signature = sig
+	plan.landed()
+	plan.result.signed(sig)
 	return &plan.result, nil
 }
 

@@ -17,6 +17,16 @@
  *   move_player(direction: u8)    accounts: player (w), signer (s),
  *                                           session_token (this program's id
  *                                           for "no session")
+ *   buy_item(amount: u64)         accounts: player (w), signer (s),
+ *                                           session_token (as move_player),
+ *                                           source (w), mint, treasury (w),
+ *                                           token_program
+ *
+ * buy_item pays the game amount tokens: a TransferChecked, by CPI to the
+ * Token or Token-2022 program, from source (the session signer's token
+ * account) to the game's treasury, the token account owned by the PDA
+ * ["treasury"] of this program, with the signer's signature passed on. The
+ * token program refuses when source holds too little.
  *
  * Token ownership is checked against upstream's session program id
  * (KeyspM2ss…), like every upstream target; this program's own id comes
@@ -29,6 +39,16 @@
 /* sha256("global:<name>")[..8] as little-endian u64s. */
 #define IX_INIT_PLAYER 0x42e40f3290db1b72ULL
 #define IX_MOVE_PLAYER 0xe78c75badd443a11ULL
+#define IX_BUY_ITEM 0xb8461bd8c9c15250ULL
+
+/* SPL token account and mint fields buy_item reads. */
+#define TOKEN_ACCOUNT_MINT 0
+#define TOKEN_ACCOUNT_OWNER 32
+#define TOKEN_ACCOUNT_LEN 165
+#define MINT_DECIMALS 44
+#define MINT_LEN 82
+#define TOKEN_IX_TRANSFER_CHECKED 12
+#define TREASURY_SEED "treasury"
 
 /* sha256("account:Player")[..8]; Player { owner: Pubkey, x: i64, y: i64,
  * moves: u64 }. */
@@ -50,6 +70,8 @@
  * SessionError's codes (6001 InvalidToken), so 6000 of this program and
  * 6000 of the session program mean different things. */
 #define GAME_ERROR_UNAUTHORIZED 6000
+/* 6001 is SessionError's InvalidToken, above. */
+#define GAME_ERROR_WRONG_TREASURY 6002
 
 static void anchor_program_error_text(u32 code, AnchorErrorText *out) {
   switch (code) {
@@ -58,6 +80,9 @@ static void anchor_program_error_text(u32 code, AnchorErrorText *out) {
     break;
   case SESSION_ERROR_INVALID_TOKEN:
     ANCHOR_ERROR_TEXT(out, "InvalidToken", "Invalid session token");
+    break;
+  case GAME_ERROR_WRONG_TREASURY:
+    ANCHOR_ERROR_TEXT(out, "WrongTreasury", "Treasury is not the game's token account for the mint");
     break;
   default:
     ANCHOR_ERROR_TEXT(out, "Unknown", "Unknown error");
@@ -133,14 +158,14 @@ typedef struct {
  * #[session(signer = signer, authority = player.owner.key())]
  * session_token: Option<Account<SessionToken>> (V1 or V2 here).
  */
-static SBF_NOINLINE u64 move_take_accounts(const SbfInput *in, MoveContext *ctx) {
-  AnchorAccounts c;
+static SBF_NOINLINE u64 move_take_accounts(const SbfInput *in, AnchorAccounts *c,
+                                           MoveContext *ctx) {
   AnchorAccountType player_type = {&in->program_id, PLAYER_DISCRIMINATOR, PLAYER_LEN};
   u64 err;
-  anchor_accounts_begin(&c, in);
-  if ((err = anchor_take_account(&c, "player", &player_type, &ctx->player)) != SUCCESS ||
-      (err = anchor_take_signer(&c, "signer", &ctx->signer)) != SUCCESS ||
-      (err = session_keys_take_token(&c, &in->program_id, &ctx->session_token,
+  anchor_accounts_begin(c, in);
+  if ((err = anchor_take_account(c, "player", &player_type, &ctx->player)) != SUCCESS ||
+      (err = anchor_take_signer(c, "signer", &ctx->signer)) != SUCCESS ||
+      (err = session_keys_take_token(c, &in->program_id, &ctx->session_token,
                                      &ctx->version)) != SUCCESS) {
     return err;
   }
@@ -192,6 +217,7 @@ static void move_apply(SbfAccount *player, u8 direction) {
 
 static SBF_NOINLINE u64 move_player(const SbfInput *in) {
   BorshReader r;
+  AnchorAccounts c;
   MoveContext ctx;
   u8 direction;
   u64 err;
@@ -199,12 +225,118 @@ static SBF_NOINLINE u64 move_player(const SbfInput *in) {
   if (!borsh_u8(&r, &direction) || direction > DIRECTION_RIGHT) {
     return anchor_error(ANCHOR_INSTRUCTION_DID_NOT_DESERIALIZE, NULL);
   }
-  if ((err = move_take_accounts(in, &ctx)) != SUCCESS ||
+  if ((err = move_take_accounts(in, &c, &ctx)) != SUCCESS ||
       (err = move_authorize(in, &ctx)) != SUCCESS) {
     return err;
   }
   move_apply(ctx.player, direction);
   return SUCCESS;
+}
+
+/* ------------------------------------------------------------------------
+ * buy_item
+ * ------------------------------------------------------------------------ */
+
+static bool is_token_program(const SolPubkey *id) {
+  static const SolPubkey token = {.words = {0x93a165d7e1f6dd06ULL, 0xac79ebce46e1cbd9ULL,
+                                            0x91375b5fed85b41cULL, 0xa900ff7e85f58c3aULL}};
+  static const SolPubkey token2022 = {.words = {0xde8f75eee1f6dd06ULL, 0xdacd6ce4bc5d4218ULL,
+                                                0x270db9834dfc1ab6ULL, 0xfc8ba1d828f9bdfeULL}};
+  return sbf_pubkey_eq(id, &token) || sbf_pubkey_eq(id, &token2022);
+}
+
+typedef struct {
+  SbfAccount *source;
+  SbfAccount *mint;
+  SbfAccount *treasury;
+  SbfAccount *token_program;
+} BuyAccounts;
+
+/*
+ * After move_player's accounts: source (w), mint, treasury (w) and the token
+ * program (Token or Token-2022, executable), which must own mint and
+ * treasury; the treasury must hold the mint for the PDA ["treasury"].
+ */
+static SBF_NOINLINE u64 buy_take_accounts(const SbfInput *in, AnchorAccounts *c, BuyAccounts *b) {
+  SolSignerSeed seed = {(const u8 *)TREASURY_SEED, sizeof(TREASURY_SEED) - 1};
+  SolPubkey treasury_owner;
+  u8 bump;
+  u64 err;
+  if ((err = anchor_take(c, "source", &b->source)) != SUCCESS ||
+      (err = anchor_take(c, "mint", &b->mint)) != SUCCESS ||
+      (err = anchor_take(c, "treasury", &b->treasury)) != SUCCESS ||
+      (err = anchor_take(c, "token_program", &b->token_program)) != SUCCESS ||
+      (err = anchor_constraint_mut(b->source, "source")) != SUCCESS ||
+      (err = anchor_constraint_mut(b->treasury, "treasury")) != SUCCESS ||
+      (err = anchor_constraint_executable(b->token_program, "token_program")) != SUCCESS) {
+    return err;
+  }
+  if (!is_token_program(&b->token_program->key)) {
+    return anchor_error(ANCHOR_INVALID_PROGRAM_ID, "token_program");
+  }
+  if (!sbf_pubkey_eq(&b->mint->owner, &b->token_program->key) || b->mint->data_len < MINT_LEN) {
+    return anchor_error(ANCHOR_ACCOUNT_OWNED_BY_WRONG_PROGRAM, "mint");
+  }
+  if (!sbf_pubkey_eq(&b->treasury->owner, &b->token_program->key) ||
+      b->treasury->data_len < TOKEN_ACCOUNT_LEN) {
+    return anchor_error(ANCHOR_ACCOUNT_OWNED_BY_WRONG_PROGRAM, "treasury");
+  }
+  if (sol_try_find_program_address(&seed, 1, &in->program_id, &treasury_owner, &bump) != SUCCESS) {
+    return anchor_error(ANCHOR_CONSTRAINT_SEEDS, "treasury");
+  }
+  SolPubkey mint_field, owner_field;
+  sol_memcpy_(&mint_field, b->treasury->data + TOKEN_ACCOUNT_MINT, sizeof(SolPubkey));
+  sol_memcpy_(&owner_field, b->treasury->data + TOKEN_ACCOUNT_OWNER, sizeof(SolPubkey));
+  if (!sbf_pubkey_eq(&owner_field, &treasury_owner) || !sbf_pubkey_eq(&mint_field, &b->mint->key)) {
+    return anchor_error(GAME_ERROR_WRONG_TREASURY, "treasury");
+  }
+  return SUCCESS;
+}
+
+/* TransferChecked { amount, decimals } from source to treasury, signed by
+ * the session signer (or owner) whose signature this instruction carries. */
+static SBF_NOINLINE u64 buy_transfer(const BuyAccounts *b, SbfAccount *signer, u64 amount) {
+  SolAccountMeta metas[4];
+  SolAccountInfo infos[4];
+  SbfAccount *accounts[4] = {b->source, b->mint, b->treasury, signer};
+  u8 data[10];
+  SolInstruction ix;
+  for (int i = 0; i < 4; i++) {
+    metas[i].pubkey = &accounts[i]->key;
+    metas[i].is_writable = (i == 0 || i == 2);
+    metas[i].is_signer = (i == 3);
+    sbf_account_info(&infos[i], accounts[i]);
+  }
+  data[0] = TOKEN_IX_TRANSFER_CHECKED;
+  for (int i = 0; i < 8; i++) {
+    data[1 + i] = (u8)(amount >> (8 * i));
+  }
+  data[9] = b->mint->data[MINT_DECIMALS];
+  ix.program_id = &b->token_program->key;
+  ix.accounts = metas;
+  ix.account_len = 4;
+  ix.data = data;
+  ix.data_len = sizeof(data);
+  return sol_invoke_signed_c(&ix, infos, 4, NULL, 0);
+}
+
+static SBF_NOINLINE u64 buy_item(const SbfInput *in) {
+  BorshReader r;
+  AnchorAccounts c;
+  MoveContext ctx;
+  BuyAccounts b;
+  u64 amount;
+  u64 err;
+  anchor_args(&r, in);
+  if (!borsh_u64(&r, &amount)) {
+    return anchor_error(ANCHOR_INSTRUCTION_DID_NOT_DESERIALIZE, NULL);
+  }
+  if ((err = move_take_accounts(in, &c, &ctx)) != SUCCESS ||
+      (err = buy_take_accounts(in, &c, &b)) != SUCCESS ||
+      (err = move_authorize(in, &ctx)) != SUCCESS) {
+    return err;
+  }
+  return buy_transfer(&b, ctx.signer, amount);
 }
 
 /* ------------------------------------------------------------------------
@@ -222,6 +354,9 @@ static SBF_NOINLINE u64 dispatch(const SbfInput *in) {
   case IX_MOVE_PLAYER:
     anchor_log_instruction("MovePlayer");
     return move_player(in);
+  case IX_BUY_ITEM:
+    anchor_log_instruction("BuyItem");
+    return buy_item(in);
   default:
     return anchor_fallback(in);
   }

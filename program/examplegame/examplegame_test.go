@@ -13,6 +13,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sessionkit/sessionkit/client/spl"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	programidl "github.com/sessionkit/sessionkit/program-idl"
@@ -29,6 +30,13 @@ func TestBuildersMatchIDL(t *testing.T) {
 	require.NoError(t, err)
 	player, err := g.Player(owner)
 	require.NoError(t, err)
+	mint := solana.PublicKey{4}
+	buyIx, err := g.BuyItem(examplegame.Purchase{Player: player, Signer: signer, Token: token, Source: solana.PublicKey{5},
+		Mint: mint, TokenProgram: spl.TokenProgramID, Amount: 0x0102})
+	require.NoError(t, err)
+	treasury, err := g.TreasuryAccount(mint, spl.TokenProgramID)
+	require.NoError(t, err)
+	require.Equal(t, treasury, buyIx.Accounts()[5].PublicKey)
 	tests := []struct {
 		name string
 		ix   solana.Instruction
@@ -36,6 +44,7 @@ func TestBuildersMatchIDL(t *testing.T) {
 	}{
 		{"init_player", initIx, nil},
 		{"move_player", g.Move(player, signer, token, examplegame.Left), []byte{2}},
+		{"buy_item", buyIx, []byte{2, 1, 0, 0, 0, 0, 0, 0}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -36,11 +36,50 @@ type created struct {
 	// GrantSHA256 is the hash of the session's grant, which the create transaction's
 	// memo carries.
 	GrantSHA256 string `json:"grantSha256,omitempty"`
+	// Tokens are the token caps granted (--token), as set up in the create transaction.
+	Tokens      []createdToken `json:"tokens,omitempty"`
 	clusterTime int64
+}
+
+type createdToken struct {
+	Mint    string `json:"mint"`
+	Program string `json:"program"`
+	Mode    string `json:"mode"`
+	Account string `json:"account"`
+	Granted uint64 `json:"granted"`
+	Arrived uint64 `json:"arrived"`
+}
+
+// parseTokenGrant reads --token MINT:AMOUNT[:top-up|delegate], AMOUNT in base units.
+func parseTokenGrant(s string) (session.TokenGrant, error) {
+	parts := strings.Split(s, ":")
+	if len(parts) < 2 || len(parts) > 3 {
+		return session.TokenGrant{}, usageError("", "--token %q: want MINT:AMOUNT or MINT:AMOUNT:delegate", s)
+	}
+	mint, err := parsePubkey("--token mint", parts[0])
+	if err != nil {
+		return session.TokenGrant{}, err
+	}
+	amount, err := strconv.ParseUint(parts[1], 10, 64)
+	if err != nil || amount == 0 {
+		return session.TokenGrant{}, usageError("", "--token %q: the amount is a positive whole number of the mint's base units", s)
+	}
+	g := session.TokenGrant{Mint: mint, Amount: amount}
+	if len(parts) == 3 {
+		switch parts[2] {
+		case "top-up":
+		case "delegate":
+			g.Mode = session.TokenDelegate
+		default:
+			return session.TokenGrant{}, usageError("", "--token %q: the mode is top-up (default) or delegate", s)
+		}
+	}
+	return g, nil
 }
 
 func (a *app) createCmd() *cobra.Command {
 	var target, validFor, topUp, payer, grantFile string
+	var tokens []string
 	var v2 bool
 	var store storeFlags
 	cmd := &cobra.Command{
@@ -57,12 +96,18 @@ instruction signed by the authority (the -k keypair), which pays rent and top-up
                    it while active
 
 The top-up (0.01 SOL by default) moves to the session signer so it can pay for its
-transactions. The session signer's key is kept only with --store DIR (an encrypted
+transactions; it is the session's SOL cap, which the chain enforces even if the key
+leaks. --token MINT:AMOUNT (base units; repeatable) grants a token cap in the same
+transaction: the session signer's associated token account is created and AMOUNT
+moved into it from the authority's (a token top-up), or with MINT:AMOUNT:delegate the
+session signer becomes the delegate of the authority's account for AMOUNT (one
+delegate per account: a later session replaces it). Revoke returns what is left. The session signer's key is kept only with --store DIR (an encrypted
 token store, created if missing): without it the key is discarded, so a top-up is
 refused.`,
 		Example: `  sessionkit -u l create --target B8V8XNwzi7tfaXdC6YhAn8UB4DZpjy4LMcm2q57WRwSi --store ./sessions
   sessionkit create --target B8V8…RwSi --valid-for 24h --top-up 0.05 --v2 --store ./sessions
-  sessionkit create --target B8V8…RwSi --top-up 0 --output json`,
+  sessionkit create --target B8V8…RwSi --top-up 0 --output json
+  sessionkit create --target B8V8…RwSi --token EPjF…Dt1v:50000000 --store ./sessions`,
 		Args: noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			if target == "" {
@@ -88,6 +133,17 @@ refused.`,
 			if p.TopUp > 0 && store.dir == "" {
 				return usageError("pass --store DIR to keep the session key, or --top-up 0",
 					"a top-up of %s would be lost: without --store the session key is discarded", output.SOL(p.TopUp))
+			}
+			for _, t := range tokens {
+				g, err := parseTokenGrant(t)
+				if err != nil {
+					return err
+				}
+				if g.Mode == session.TokenTopUp && store.dir == "" {
+					return usageError("pass --store DIR to keep the session key, or grant the tokens as :delegate",
+						"the token top-up %s would be lost: without --store the session key is discarded", t)
+				}
+				p.Tokens = append(p.Tokens, g)
 			}
 			if payer != "" {
 				p.Kind = session.KindV1WithPayer
@@ -115,6 +171,7 @@ refused.`,
 	f.StringVar(&validFor, "valid-for", "1h", "lifetime from the cluster's clock: a Go duration (90m, 24h) or days (7d, the program's maximum)")
 	f.StringVar(&topUp, "top-up", "0.01", "SOL moved to the session signer for its fees; 0 for none")
 	f.BoolVar(&v2, "v2", false, "create a V2 token (create_session_v2)")
+	f.StringArrayVar(&tokens, "token", nil, "token cap MINT:AMOUNT[:delegate] in base units; repeatable")
 	f.StringVar(&payer, "payer", "", "keypair file of a sponsor paying rent and top-up instead of the authority")
 	f.StringVar(&grantFile, "grant", "", "permission-grant JSON document bounding the session (its hash goes into a memo of the create transaction; needs --store)")
 	store.register(cmd, "token store directory keeping the session key, encrypted (created if missing)")
@@ -183,6 +240,10 @@ func (a *app) create(cmd *cobra.Command, p session.CreateParams, store storeFlag
 		Authority: s.Authority().String(), TargetProgram: s.TargetProgram().String(), SessionSigner: s.SessionSigner().String(),
 		FeePayer: s.FeePayer().String(), ValidUntil: s.ValidUntil(), ValidUntilUTC: output.UTC(s.ValidUntil()),
 		TopUpRequested: p.TopUp}
+	for _, g := range s.TokenGrants() {
+		out.Tokens = append(out.Tokens, createdToken{Mint: g.Mint.String(), Program: g.Program.String(), Mode: g.Mode.String(),
+			Account: g.Account.String(), Granted: g.Granted, Arrived: g.Arrived})
+	}
 	// The signer is a fresh key: its balance is what the create moved to it.
 	if out.TopUp, err = s.Balance(ctx); err != nil {
 		return fmt.Errorf("session %s was created but its signer's balance could not be read: %w", s.Token(), err)
@@ -226,6 +287,13 @@ func writeCreated(io IO, c created) error {
 	}
 	if c.GrantSHA256 != "" {
 		f.Add("Grant", "sha256 "+c.GrantSHA256+", in a memo the authority signed")
+	}
+	for _, t := range c.Tokens {
+		if t.Mode == session.TokenDelegate.String() {
+			f.Add("Token Cap", fmt.Sprintf("%d of mint %s: delegate allowance on %s", t.Granted, t.Mint, t.Account))
+		} else {
+			f.Add("Token Cap", fmt.Sprintf("%d of mint %s in %s (%d sent)", t.Arrived, t.Mint, t.Account, t.Granted))
+		}
 	}
 	if c.Store != "" {
 		f.Add("Session Key", "stored, encrypted, in "+c.Store)

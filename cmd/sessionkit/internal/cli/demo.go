@@ -20,13 +20,16 @@ func (a *app) demoCmd() *cobra.Command {
 the example game, then do the main job end to end: fund an authority, create a session
 for the game (signed once by the authority, with a top-up for the session signer), play
 N moves signed by the ephemeral session key alone, read them back, inspect the token,
-revoke it and sweep the lamports back. Prints each step with timings, the moves'
+revoke it and sweep the lamports back. With --scoped the session also gets 50 of the
+game's tokens, spends them on items (buy_item) until the token program refuses a
+purchase for lack of tokens, and the revoke returns the rest. Prints each step with timings, the moves'
 transactions per second and every party's exact balances; removes the cluster on exit.
 
 The demo always runs on its own embedded cluster: --url and --keypair do not apply.`,
 		Example: `  sessionkit demo
   sessionkit demo --moves 500 --concurrency 8
-  sessionkit demo --v2 --sponsor --output json`,
+  sessionkit demo --v2 --sponsor --output json
+  sessionkit demo --scoped`,
 		Args: noArgs,
 		RunE: runE(func(cmd *cobra.Command, _ []string) error {
 			var err error
@@ -64,6 +67,7 @@ The demo always runs on its own embedded cluster: --url and --keypair do not app
 	f.BoolVar(&opt.Sponsor, "sponsor", false, "a second key pays rent and top-up (create_session_with_payer, or the V2 fee payer)")
 	f.StringVar(&topUp, "top-up", output.SOLAmount(opt.TopUp), "SOL moved to the session signer for its move fees")
 	f.StringVar(&validFor, "valid-for", "1h", "session lifetime on the cluster's clock")
+	f.BoolVar(&opt.Scoped, "scoped", false, "grant 0.01 SOL and 50 GOLD (the game's token), buy items with buy_item until the chain refuses one, revoke and show the tokens returned")
 	f.StringVar(&sessionProgram, "session-program", "", "run this build of the session program (a session_keys.so) instead of sessionkit's own")
 	return cmd
 }

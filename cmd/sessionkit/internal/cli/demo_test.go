@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -146,4 +147,48 @@ func TestDemoOnAGivenBuild(t *testing.T) {
 	bad := newHarness(t, nil).run("demo", "--session-program", "/nonexistent.so")
 	require.Equal(t, ExitError, bad.code, "%s", bad)
 	require.Contains(t, bad.err, "--session-program takes a session_keys.so file")
+}
+
+// demo --scoped: the session's 50 GOLD buy three items at 15, the fourth purchase is
+// refused on chain, and the revoke returns the 5 left and every lamport but the fees.
+func TestDemoScoped(t *testing.T) {
+	localnettest.RequireOwnSessionBuild(t, "the scoped demo runs on sessionkit's build")
+	type row struct {
+		Name                                         string `json:"name"`
+		Before, AfterCreate, AfterMoves, AfterRevoke uint64
+	}
+	var d struct {
+		demoReport
+		Scoped struct {
+			GrantedSOL, GrantedTokens, ItemPrice, TokensReturned uint64
+			Bought                                               int    `json:"itemsBought"`
+			Refused                                              string `json:"refusedPurchase"`
+		} `json:"scoped"`
+		TokenBalances []row `json:"tokenBalances"`
+		Revoke        struct {
+			TokenRent uint64 `json:"tokenAccountRentLamports"`
+		} `json:"revoke"`
+	}
+	r := newHarness(t, nil).run("demo", "--scoped", "--moves", "5", "--output", "json").ok(t)
+	require.NoError(t, json.Unmarshal([]byte(r.out), &d))
+	require.Equal(t, 3, d.Scoped.Bought)
+	require.Contains(t, d.Scoped.Refused, "purchase 4: insufficient funds (5000000 left, 15000000 asked)")
+	require.Equal(t, uint64(5_000_000), d.Scoped.TokensReturned)
+	require.Equal(t, []row{
+		{"authority", 1_000_000_000, 950_000_000, 950_000_000, 955_000_000},
+		{"treasury", 0, 0, 45_000_000, 45_000_000},
+		{"session signer", 0, 50_000_000, 5_000_000, 0},
+	}, d.TokenBalances)
+	// SOL: every party but the authority ends where it began, and the authority is out
+	// exactly the fees: create, 5 moves and 3 purchases, revoke.
+	fees := 2*sigFee + 8*sigFee + sigFee
+	require.Equal(t, uint64(fees), d.Fees.Total)
+	for _, b := range d.Balances {
+		if b.Name == "authority" {
+			require.Equal(t, uint64(fees), b.Before-b.AfterRevoke)
+		} else {
+			require.Zero(t, b.AfterRevoke, b.Name)
+		}
+	}
+	require.NotZero(t, d.Revoke.TokenRent)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gagliardetto/solana-go"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/program/examplegame"
@@ -170,6 +171,34 @@ func FuzzLocalnetFlags(f *testing.F) {
 			if p.ID == pk && (string(p.ELF) != string(elf) || loaded[i].Name != path) {
 				t.Fatalf("--program %q loads %d bytes named %q", programSpec, len(p.ELF), loaded[i].Name)
 			}
+		}
+	})
+}
+
+// FuzzParseTokenGrant: --token is MINT:AMOUNT[:top-up|delegate]; anything else is a
+// usage error, and what is accepted says exactly what was written.
+func FuzzParseTokenGrant(f *testing.F) {
+	mint := examplegame.ProgramID.String()
+	for _, s := range []string{mint + ":1", mint + ":50000000:delegate", mint + ":5:top-up", mint + ":0", mint + ":-1",
+		mint + ":1:x", mint + "::", ":1", mint + ":18446744073709551616", "a:b:c:d", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		g, err := parseTokenGrant(s)
+		if err != nil {
+			if !isUsage(err) {
+				t.Fatalf("%q: %v is not a usage error", s, err)
+			}
+			return
+		}
+		parts := strings.Split(s, ":")
+		mint, merr := solana.PublicKeyFromBase58(parts[0])
+		amount, aerr := strconv.ParseUint(parts[1], 10, 64)
+		if g.Amount == 0 || merr != nil || aerr != nil || g.Mint != mint || g.Amount != amount {
+			t.Fatalf("%q read as %+v", s, g)
+		}
+		if (len(parts) == 3 && parts[2] == "delegate") != (g.Mode == session.TokenDelegate) {
+			t.Fatalf("%q read as mode %s", s, g.Mode)
 		}
 	})
 }

@@ -103,6 +103,13 @@ func (a *app) inspect(cmd *cobra.Command, addr solana.PublicKey, store storeFlag
 		return err
 	}
 	v := tokenview.New(a.env.programID, ins, err)
+	if v.Found() {
+		caps, err := m.SignerCaps(cmd.Context(), ins.Token.SessionSigner)
+		if err != nil {
+			return err
+		}
+		v.SetCaps(caps)
+	}
 	var gv *grantView
 	if store.dir != "" && v.Found() {
 		st, err := a.openStore(cmd.Context(), store, false)

@@ -93,7 +93,13 @@ func (a *app) list(cmd *cobra.Command, authority solana.PublicKey, target *solan
 		out.TargetProgram = target.String()
 	}
 	for _, t := range toks {
-		out.Sessions = append(out.Sessions, tokenview.FromToken(a.env.programID, t, now))
+		v := tokenview.FromToken(a.env.programID, t, now)
+		caps, err := m.SignerCaps(ctx, t.SessionSigner)
+		if err != nil {
+			return err
+		}
+		v.SetCaps(caps)
+		out.Sessions = append(out.Sessions, v)
 	}
 	if a.env.format.IsJSON() {
 		return output.WriteJSON(a.io.Out, a.env.format, out)
@@ -116,14 +122,14 @@ func writeListing(io IO, l listing) error {
 		_, err := fmt.Fprintln(io.Out, "No session tokens.")
 		return err
 	}
-	t := output.NewTable(io.Out, "TOKEN", "VER", "TARGET PROGRAM", "SESSION SIGNER", "VALID UNTIL (UTC)", "STATUS")
+	t := output.NewTable(io.Out, "TOKEN", "VER", "TARGET PROGRAM", "SESSION SIGNER", "VALID UNTIL (UTC)", "CAPS LEFT", "STATUS")
 	active := 0
 	for _, s := range l.Sessions {
 		status := string(s.Status)
 		if s.Status == tokenview.Active {
 			active++
 		}
-		t.Row(s.Token, fmt.Sprintf("v%d", s.Version), s.TargetProgram, s.SessionSigner, s.ValidUntilUTC,
+		t.Row(s.Token, fmt.Sprintf("v%d", s.Version), s.TargetProgram, s.SessionSigner, s.ValidUntilUTC, s.Caps.CapsText(),
 			status+" ("+output.Relative(*s.ValidUntil, l.ClusterTime)+")")
 	}
 	if err := t.Flush(); err != nil {

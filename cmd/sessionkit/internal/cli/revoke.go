@@ -30,13 +30,27 @@ type revoked struct {
 	// SignerLeft is what stays with the session signer when its key is not at hand.
 	SignerLeft uint64 `json:"signerLamportsLeft"`
 	KeyStatus  string `json:"sessionKey"`
+	// Tokens are the session's token accounts emptied back to the authority and closed.
+	Tokens []revokedTokens `json:"tokens,omitempty"`
+	// tokensLeft: token accounts the revoke could not close keep the key in the store.
+	tokensLeft int
+}
+
+type revokedTokens struct {
+	Mint    string `json:"mint"`
+	Account string `json:"account"`
+	Amount  uint64 `json:"amount"`
+	To      string `json:"to"`
+	Rent    uint64 `json:"rentLamports"`
+	RentTo  string `json:"rentTo"`
 }
 
 func (a *app) revokeCmd() *cobra.Command {
 	var store storeFlags
-	var keepKey bool
+	var keepKey, all, both bool
+	var authority string
 	cmd := &cobra.Command{
-		Use:   "revoke <token> [--store DIR]",
+		Use:   "revoke <token> [--store DIR] | revoke --all [--authority A] [--both-programs] [--store DIR]",
 		Short: "Revoke a session token and sweep the session signer's lamports back",
 		Long: `Close a session token: its rent goes back to the authority (V1) or to the recorded
 fee payer (V2). With the session key in the --store, the same transaction sweeps the
@@ -47,12 +61,30 @@ Anyone may revoke a V1 token, or a V2 token once expired; an active V2 token nee
 authority's signature, so -k must then be the authority's keypair. The session signer
 pays the fee from its own lamports when it can; otherwise the -k keypair does.
 
+With --all, sign an authority out everywhere: every V1 and V2 token of --authority
+(found with getProgramAccounts) is closed, as many per transaction as fit; tokens whose
+keys are in the --store are swept back (SOL and token top-ups) and their keys deleted.
+Active V2 tokens need the authority's signature: with -k the authority's keypair they
+are revoked at once, otherwise they are printed as one transaction for the wallet.
+
 Exit code 3 when there is no session token at the address.`,
 		Example: `  sessionkit revoke 9xQeWvG816bUx9EPjHmaT23yvVM2ZWbrrpZb9PusVFin --store ./sessions
+  sessionkit -k wallet.json revoke --all --store ./sessions --both-programs
   sessionkit -k ~/.config/solana/id.json revoke 9xQe…Fin
   sessionkit revoke 9xQe…Fin --store ./sessions --output json`,
-		Args: exactArgs("token"),
+		Args: func(cmd *cobra.Command, args []string) error {
+			if all {
+				return noArgs(cmd, args)
+			}
+			return exactArgs("token")(cmd, args)
+		},
 		RunE: runE(func(cmd *cobra.Command, args []string) error {
+			if all {
+				return a.revokeAll(cmd, authority, both, store)
+			}
+			if authority != "" || both {
+				return usageError("", "--authority and --both-programs go with --all")
+			}
 			addr, err := parsePubkey("token address", args[0])
 			if err != nil {
 				return err
@@ -62,6 +94,7 @@ Exit code 3 when there is no session token at the address.`,
 	}
 	store.register(cmd, "token store holding the session key (enables the sweep)")
 	cmd.Flags().BoolVar(&keepKey, "keep-key", false, "keep the session key in the store after the revoke")
+	registerRevokeAll(cmd, &all, &authority, &both)
 	return cmd
 }
 
@@ -123,6 +156,8 @@ func (a *app) revoke(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 		out.KeyStatus = "not at hand (no --store)"
 	case keepKey:
 		out.KeyStatus = "kept in " + store.dir
+	case out.tokensLeft > 0:
+		out.KeyStatus = fmt.Sprintf("kept in %s: %d token account(s) of the session signer could not be closed", store.dir, out.tokensLeft)
 	default:
 		if err := st.Delete(ctx, addr); err != nil {
 			return fmt.Errorf("revoked, but deleting the key from the store: %w", err)
@@ -176,6 +211,11 @@ func (a *app) revokeToken(ctx context.Context, c *rpc.Client, m *session.Manager
 		return err
 	}
 	out.Signature, out.Swept, out.Fee = res.Signature.String(), res.Swept, res.Fee
+	out.tokensLeft = len(res.TokensLeft)
+	for _, t := range res.Tokens {
+		out.Tokens = append(out.Tokens, revokedTokens{Mint: t.Mint.String(), Account: t.Account.String(), Amount: t.Amount,
+			To: t.To.String(), Rent: t.Rent, RentTo: t.RentTo.String()})
+	}
 	if res.Swept > 0 {
 		out.SweptTo = res.SweptTo.String()
 	}
@@ -215,6 +255,9 @@ func writeRevoked(io IO, r revoked) error {
 		f.Add("Swept", fmt.Sprintf("%s (%d lamports) from the session signer to %s", output.SOL(r.Swept), r.Swept, r.SweptTo))
 	} else {
 		f.Add("Swept", "nothing")
+	}
+	for _, t := range r.Tokens {
+		f.Add("Tokens Returned", fmt.Sprintf("%d of mint %s to %s; account closed, rent %s to %s", t.Amount, t.Mint, t.To, output.SOL(t.Rent), t.RentTo))
 	}
 	f.Add("Fee", fmt.Sprintf("%d lamports, paid by %s", r.Fee, r.FeePayer))
 	if r.SignerLeft > 0 {

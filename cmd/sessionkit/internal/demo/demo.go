@@ -15,6 +15,7 @@ import (
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/client/spl"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/progress"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/tokenview"
@@ -42,6 +43,10 @@ type Params struct {
 	// SessionELF is a build of the session program to run instead of sessionkit's own
 	// (nil), e.g. an upstream session_keys.so.
 	SessionELF []byte
+	// Scoped grants the session 50 GOLD (the game's token) besides the SOL top-up, buys
+	// items with it through buy_item until the token program refuses one for lack of
+	// tokens, and shows the tokens returned by the revoke.
+	Scoped bool
 }
 
 // Defaults are the demo's defaults: 100 moves, 4 in flight, a V1 session with the
@@ -66,14 +71,24 @@ func Run(ctx context.Context, opt Params, pr *progress.Reporter) (*Report, error
 		return nil, fmt.Errorf("%w: moves and concurrency must be at least 1, valid-for positive", ErrBadOptions)
 	}
 	// The session signer pays for its moves and for the revoke (up to two signatures).
-	if need := uint64(opt.Moves+2) * feeBound; opt.TopUp < need {
+	need := uint64(opt.Moves+2) * feeBound
+	if opt.Scoped {
+		need += purchases * feeBound
+	}
+	if opt.TopUp < need {
 		return nil, fmt.Errorf("%w: a top-up of %d lamports cannot pay for %d moves and the revoke (at least %d lamports)",
 			ErrBadOptions, opt.TopUp, opt.Moves, need)
+	}
+	if opt.Scoped && opt.SessionELF != nil {
+		return nil, fmt.Errorf("%w: --scoped runs on sessionkit's own session build", ErrBadOptions)
 	}
 	r := &Report{started: time.Now()}
 	d := &run{opt: opt, pr: pr, r: r, game: examplegame.Game{ID: examplegame.ProgramID}}
 	defer d.close()
 	steps := []func(context.Context) error{d.start, d.checkPrograms, d.fund, d.create, d.play, d.verifyMoves, d.inspect, d.revoke}
+	if opt.Scoped {
+		steps = []func(context.Context) error{d.start, d.checkPrograms, d.fund, d.scopedGame, d.create, d.play, d.shop, d.verifyMoves, d.inspect, d.revoke}
+	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
 			return nil, err
@@ -103,6 +118,8 @@ type run struct {
 	player    solana.PublicKey
 	sess      *session.Session
 	moveSigs  []solana.Signature
+	// The scoped demo's token: its mint, the authority's and the treasury's accounts.
+	mint, walletGold, treasury solana.PublicKey
 }
 
 func (d *run) close() {
@@ -224,6 +241,9 @@ func (d *run) create(ctx context.Context) error {
 	if d.opt.V2 {
 		p.Kind = session.KindV2
 	}
+	if d.opt.Scoped {
+		p.Tokens = d.scopedGrant()
+	}
 	if err := d.balances(ctx, "before"); err != nil {
 		return err
 	}
@@ -292,6 +312,9 @@ func (d *run) play(ctx context.Context) error {
 	d.r.Steps = append(d.r.Steps, Step{Name: "moves", Elapsed: elapsed})
 	d.r.Moves = Moves{Count: n, Concurrency: min(d.opt.Concurrency, n), Elapsed: elapsed,
 		PerSecond: float64(n) / elapsed.Seconds()}
+	if d.opt.Scoped {
+		return nil // the purchases come first; shop's balances are taken after them
+	}
 	return d.balances(ctx, "afterMoves")
 }
 
@@ -339,6 +362,11 @@ func (d *run) inspect(ctx context.Context) error {
 			return err
 		}
 		d.r.Token = tokenview.New(d.mgr.ProgramID(), ins, err)
+		caps, err := d.sess.Caps(ctx)
+		if err != nil {
+			return err
+		}
+		d.r.Token.SetCaps(caps)
 		return nil
 	})
 }
@@ -359,6 +387,12 @@ func (d *run) revoke(ctx context.Context) error {
 		}
 		d.r.Revoke = Revoke{Signature: res.Signature.String(), Rent: *d.r.Token.Lamports, Swept: res.Swept,
 			SweptTo: res.SweptTo.String(), Fee: res.Fee}
+		for _, t := range res.Tokens {
+			d.r.Revoke.TokenRent += t.Rent
+			if d.r.Scoped != nil && t.Mint == d.mint {
+				d.r.Scoped.TokensReturned += t.Amount
+			}
+		}
 		return nil
 	})
 	if err != nil {
@@ -382,6 +416,19 @@ func (d *run) balances(ctx context.Context, at string) error {
 	}
 	if d.sess != nil {
 		parties = append(parties, party{"session signer", d.sess.SessionSigner()}, party{"session token", d.sess.Token()})
+	}
+	if d.opt.Scoped {
+		if d.sess != nil {
+			// The session's GOLD account holds rent the payer gets back at revoke.
+			ata, err := spl.AssociatedTokenAddress(d.sess.SessionSigner(), d.mint, spl.TokenProgramID)
+			if err != nil {
+				return err
+			}
+			parties = append(parties, party{"session GOLD account", ata})
+		}
+		if err := d.tokenBalances(ctx, at); err != nil {
+			return err
+		}
 	}
 	for _, p := range parties {
 		bal, err := d.rpc.GetBalance(ctx, p.key, rpc.CommitmentConfirmed)

@@ -24,10 +24,13 @@ type Report struct {
 	Token     *tokenview.View `json:"inspectedToken"`
 	Revoke    Revoke          `json:"revoke"`
 	Balances  []*BalanceRow   `json:"balances"`
-	Fees      Fees            `json:"fees"`
-	Steps     []Step          `json:"steps"`
-	Total     time.Duration   `json:"-"`
-	started   time.Time
+	// Scoped and TokenBalances (in GOLD base units) are the scoped demo's.
+	Scoped        *Scoped       `json:"scoped,omitempty"`
+	TokenBalances []*BalanceRow `json:"tokenBalances,omitempty"`
+	Fees          Fees          `json:"fees"`
+	Steps         []Step        `json:"steps"`
+	Total         time.Duration `json:"-"`
+	started       time.Time
 }
 
 // Cluster is the local cluster the demo ran on.
@@ -80,6 +83,8 @@ type Revoke struct {
 	Swept     uint64 `json:"sweptLamports"`
 	SweptTo   string `json:"sweptTo"`
 	Fee       uint64 `json:"feeLamports"`
+	// TokenRent is the rent of the session's token accounts, closed by the revoke.
+	TokenRent uint64 `json:"tokenAccountRentLamports,omitempty"`
 }
 
 // BalanceRow is one party's balance through the lifecycle, in lamports.
@@ -107,6 +112,17 @@ func (b *BalanceRow) set(at string, lamports uint64) {
 
 // Change is the row's net change over the whole lifecycle.
 func (b *BalanceRow) Change() int64 { return int64(b.AfterRevoke) - int64(b.Before) }
+
+func (r *Report) tokenBalance(name, address string) *BalanceRow {
+	for _, b := range r.TokenBalances {
+		if b.Name == name {
+			return b
+		}
+	}
+	b := &BalanceRow{Name: name, Address: address}
+	r.TokenBalances = append(r.TokenBalances, b)
+	return b
+}
 
 func (r *Report) balance(name, address string) *BalanceRow {
 	for _, b := range r.Balances {
@@ -200,6 +216,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	p.line("   fee payer       %s", s.FeePayer)
 	p.line("   top-up          %s (%s lamports) to the session signer", output.SOL(s.TopUp), output.Grouped(s.TopUp))
 	p.line("   valid until     %s (%s)", output.UTC(s.ValidUntil), output.Relative(s.ValidUntil, r.Token.ClusterTime))
+	if sc := r.Scoped; sc != nil {
+		p.line("   caps            %s SOL (the top-up) and %s GOLD (mint %s) moved to the session's own", output.SOLAmount(sc.GrantedSOL), gold(sc.GrantedTokens), sc.Mint)
+		p.line("                   token account in the same transaction: the chain holds the key to these, even if it leaks")
+	}
 
 	m := r.Moves
 	p.head(5, fmt.Sprintf("%d moves played, signed only by the session key", m.Count), m.Elapsed)
@@ -208,6 +228,10 @@ func (r *Report) WriteText(w io.Writer) error {
 		m.PlayerX, m.PlayerY, m.PlayerMoves, m.SignedBySessionKeyOnly, m.Count)
 	p.line("   first %s", m.FirstSignature)
 	p.line("   last  %s", m.LastSignature)
+	if sc := r.Scoped; sc != nil {
+		p.line("   %d items bought at %s GOLD each with buy_item, paid from %s to the treasury %s", sc.Bought, gold(sc.ItemPrice), sc.SessionTokenAccount, sc.Treasury)
+		p.line("   refused on chain: %s", sc.Refused)
+	}
 
 	p.head(6, "Token inspected", r.step("inspect"))
 	var view strings.Builder
@@ -223,6 +247,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	p.line("   signature %s", rv.Signature)
 	p.line("   rent %s and unspent top-up %s lamports went to %s; fee %s",
 		output.Grouped(rv.Rent), output.Grouped(rv.Swept), rv.SweptTo, output.Grouped(rv.Fee))
+	if sc := r.Scoped; sc != nil {
+		p.line("   %s GOLD left in the session's account went back to the authority; the account was closed and its", gold(sc.TokensReturned))
+		p.line("   rent of %s lamports returned to the authority, all in the same transaction signed by the session key", output.Grouped(rv.TokenRent))
+	}
 
 	p.head(8, "Balances in lamports, exact", 0)
 	var tb strings.Builder
@@ -236,13 +264,32 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	p.raw(tb.String())
 	f := r.Fees
-	perMove := uint64(0)
-	if m.Count > 0 {
-		perMove = f.Moves / uint64(m.Count)
+	txs, what := m.Count, "moves"
+	if r.Scoped != nil {
+		txs, what = m.Count+r.Scoped.Bought, fmt.Sprintf("moves and purchases (%d + %d)", m.Count, r.Scoped.Bought)
 	}
-	p.line("   The session cost %s lamports, all of it transaction fees: create %s + %d moves × %s + revoke %s;",
-		output.Grouped(f.Total), output.Grouped(f.Create), m.Count, output.Grouped(perMove), output.Grouped(f.Revoke))
+	perTx := uint64(0)
+	if txs > 0 {
+		perTx = f.Moves / uint64(txs)
+	}
+	p.line("   The session cost %s lamports, all of it transaction fees: create %s + %d %s × %s + revoke %s;",
+		output.Grouped(f.Total), output.Grouped(f.Create), txs, what, output.Grouped(perTx), output.Grouped(f.Revoke))
 	p.line("   the rent and the unspent top-up came back.")
+	if len(r.TokenBalances) > 0 {
+		p.line("")
+		p.line("   GOLD in base units (6 decimals), exact:")
+		var gb strings.Builder
+		t := output.NewTable(&gb, "   PARTY", "TOKEN ACCOUNT", "BEFORE", "AFTER CREATE", "AFTER PLAY", "AFTER REVOKE", "CHANGE")
+		for _, b := range r.TokenBalances {
+			t.Row("   "+b.Name, b.Address, output.Grouped(b.Before), output.Grouped(b.AfterCreate),
+				output.Grouped(b.AfterMoves), output.Grouped(b.AfterRevoke), output.GroupedSigned(b.Change()))
+		}
+		if err := t.Flush(); err != nil {
+			return err
+		}
+		p.raw(gb.String())
+		p.line("   The authority is out exactly the items bought; the treasury got exactly that; nothing else moved.")
+	}
 
 	p.line("")
 	var parts []string
@@ -251,6 +298,14 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 	p.line("Done in %s (%s); moves at %.1f tx/s.", output.Duration(r.Total), strings.Join(parts, ", "), m.PerSecond)
 	return p.err
+}
+
+// gold prints base units of GOLD as whole tokens.
+func gold(units uint64) string {
+	if units%goldUnit == 0 {
+		return output.Grouped(units / goldUnit)
+	}
+	return fmt.Sprintf("%d.%06d", units/goldUnit, units%goldUnit)
 }
 
 // printer writes lines and keeps the first error.

@@ -51,6 +51,45 @@ type View struct {
 	ValidUntil         *int64 `json:"validUntil,omitempty"`
 	ValidUntilUTC      string `json:"validUntilUtc,omitempty"`
 	SecondsUntilExpiry *int64 `json:"secondsUntilExpiry,omitempty"`
+
+	// Caps is what the session signer can still spend, read from the chain; set by
+	// SetCaps.
+	Caps *Caps `json:"caps,omitempty"`
+}
+
+// Caps is what remains of a session's on-chain caps: the session signer's lamports (its
+// SOL cap) and what its token accounts hold (its token top-ups).
+type Caps struct {
+	SOLLamports uint64     `json:"solLamports"`
+	Tokens      []TokenCap `json:"tokens"`
+}
+
+// TokenCap is one token cap left.
+type TokenCap struct {
+	Mint    string `json:"mint"`
+	Program string `json:"program"`
+	Account string `json:"account"`
+	Mode    string `json:"mode"`
+	Amount  uint64 `json:"amount"`
+}
+
+// SetCaps records what remains of the session's caps.
+func (v *View) SetCaps(c *session.Caps) {
+	out := &Caps{SOLLamports: c.SOL, Tokens: []TokenCap{}}
+	for _, t := range c.Tokens {
+		out.Tokens = append(out.Tokens, TokenCap{Mint: t.Mint.String(), Program: t.Program.String(), Account: t.Account.String(),
+			Mode: t.Mode.String(), Amount: t.Remaining})
+	}
+	v.Caps = out
+}
+
+// CapsText is the caps in one short line, for tables.
+func (c *Caps) CapsText() string {
+	text := output.SOL(c.SOLLamports)
+	if n := len(c.Tokens); n > 0 {
+		text += fmt.Sprintf(" + %d token account(s)", n)
+	}
+	return text
 }
 
 // Found reports whether the address holds a session token (active or expired).
@@ -160,6 +199,15 @@ func (v *View) WriteText(w io.Writer) error {
 			f.Add("Fee Payer", "not recorded by V1 tokens (the rent goes back to the authority)")
 		}
 		f.Add("Valid Until", fmt.Sprintf("%s (%s)", v.ValidUntilUTC, output.Relative(*v.ValidUntil, v.ClusterTime)))
+	}
+	if v.Found() && v.Caps != nil {
+		f.Add("SOL Cap Left", fmt.Sprintf("%s (%d lamports) on the session signer", output.SOL(v.Caps.SOLLamports), v.Caps.SOLLamports))
+		if len(v.Caps.Tokens) == 0 {
+			f.Add("Token Cap Left", "none (the session signer holds no token accounts)")
+		}
+		for _, t := range v.Caps.Tokens {
+			f.Add("Token Cap Left", fmt.Sprintf("%d of mint %s (%s, account %s)", t.Amount, t.Mint, t.Mode, t.Account))
+		}
 	}
 	f.Add("Status", v.StatusText())
 	return f.Flush()
