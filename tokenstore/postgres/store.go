@@ -242,12 +242,13 @@ func (st *Store) String() string { return "postgres.Store(" + st.schema + ")" }
 // Schema is the schema the store's tables are in.
 func (st *Store) Schema() string { return st.schema }
 
-// Close closes the connection pool; later calls return tokenstore.ErrClosed.
+// Close closes the connection pool; later calls return tokenstore.ErrClosed, but a
+// second Close, like Dir's, returns nil.
 func (st *Store) Close() error {
 	st.mu.Lock()
 	defer st.mu.Unlock()
 	if st.s == nil {
-		return tokenstore.ErrClosed
+		return nil
 	}
 	st.s = nil
 	st.pool.Close()
