@@ -117,6 +117,24 @@ func Open(ctx context.Context, url string, cred tokenstore.Credential, opts ...O
 
 // connect opens the pool with the schema on its search path and migrates the schema.
 func connect(ctx context.Context, url string, opts []Option) (*Store, options, error) {
+	cfg, o, err := parse(url, opts)
+	if err != nil {
+		return nil, o, err
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, o, wrap("connect", err)
+	}
+	st := &Store{schema: o.schema, pool: pool}
+	if err := st.migrate(ctx); err != nil {
+		pool.Close()
+		return nil, o, err
+	}
+	return st, o, nil
+}
+
+// parse reads the URL and the options, with the schema on the search path.
+func parse(url string, opts []Option) (*pgxpool.Config, options, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
@@ -137,16 +155,7 @@ func connect(ctx context.Context, url string, opts []Option) (*Store, options, e
 		cfg.MaxConns = o.maxConns
 	}
 	cfg.ConnConfig.RuntimeParams["search_path"] = pgx.Identifier{o.schema}.Sanitize()
-	pool, err := pgxpool.NewWithConfig(ctx, cfg)
-	if err != nil {
-		return nil, o, wrap("connect", err)
-	}
-	st := &Store{schema: o.schema, pool: pool}
-	if err := st.migrate(ctx); err != nil {
-		pool.Close()
-		return nil, o, err
-	}
-	return st, o, nil
+	return cfg, o, nil
 }
 
 //go:embed migrations/*.sql
@@ -283,4 +292,24 @@ func wrap(op string, err error) error {
 		return err
 	}
 	return fmt.Errorf("postgres: %s: %w", op, err)
+}
+
+// Exists reports whether the URL's schema holds a store, without changing anything: a
+// command line asks for a new store's passphrase twice, an existing one's once.
+func Exists(ctx context.Context, url string, opts ...Option) (bool, error) {
+	cfg, o, err := parse(url, opts)
+	if err != nil {
+		return false, err
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg.ConnConfig)
+	if err != nil {
+		return false, wrap("connect", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var ok bool
+	err = conn.QueryRow(ctx, `SELECT to_regclass($1) IS NOT NULL`, pgx.Identifier{o.schema, "store_header"}.Sanitize()).Scan(&ok)
+	if err == nil && ok {
+		err = conn.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM `+pgx.Identifier{o.schema, "store_header"}.Sanitize()+`)`).Scan(&ok)
+	}
+	return ok, wrap("exists", err)
 }
