@@ -175,6 +175,9 @@ func (p *Pool) sessionOf(snap Snapshot) (*Session, error) {
 // releaseClaims gives back claims this pool will not work on, so another replica (or
 // this one's next pass) need not wait for their leases to expire.
 func (p *Pool) releaseClaims(ctx context.Context, claims []tokenstore.Claim) {
+	// Also when ctx ended the pass: a claim left standing blocks everyone for a TTL.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
 	for _, c := range claims {
 		if err := p.cfg.Leases.Release(ctx, c.Lease); err != nil && !errors.Is(err, tokenstore.ErrLeaseLost) {
 			p.report(nil, fmt.Errorf("session: releasing the claim on %s: %w", c.Record.Token, err))
