@@ -28,7 +28,7 @@ import (
 // 4 targets, valid until times spread over a day. Both stores are built once per test
 // process (only when a benchmark runs) and removed by TestMain.
 const (
-	benchSessions    = 100_000
+	benchSessions     = 100_000
 	benchPerAuthority = 10
 )
 
