@@ -76,7 +76,12 @@ func (p *Pool) adopt(ctx context.Context, cs claimStore, ap AdoptParams) (int, e
 		return 0, ErrClosed
 	}
 	start := time.Now() // the leases run from before the claim, so ours end first
-	claims, err := cs.ClaimDue(ctx, tokenstore.ClaimParams{Holder: p.cfg.Holder, Before: ap.Before, Limit: ap.Limit, TTL: p.cfg.LeaseTTL})
+	// A claim canceled in flight may still commit, leaving sessions leased to nobody who
+	// knows it for a whole TTL: once asked, the answer is awaited and the claims given
+	// back below if ctx has ended.
+	claimCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	claims, err := cs.ClaimDue(claimCtx, tokenstore.ClaimParams{Holder: p.cfg.Holder, Before: ap.Before, Limit: ap.Limit, TTL: p.cfg.LeaseTTL})
+	cancel()
 	var errs []error
 	if _, partial := errors.AsType[*tokenstore.PartialError](err); partial {
 		errs = append(errs, err) // the sound claims are adopted all the same
