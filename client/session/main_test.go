@@ -43,9 +43,4 @@ func clusterConfig() []localnet.Option {
 	}
 }
 
-func TestMain(m *testing.M) {
-	if isReplica() { // a replica process of TestReplicasKill9, not a test run
-		os.Exit(replicaMain())
-	}
-	os.Exit(localnettest.RunMain(m, clusterConfig()...))
-}
+func TestMain(m *testing.M) { os.Exit(localnettest.RunMain(m, clusterConfig()...)) }

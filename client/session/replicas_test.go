@@ -32,7 +32,7 @@ import (
 	"github.com/sessionkit/sessionkit/tokenstore/postgres/pgtest"
 )
 
-// A replica process is this test binary re-run with these variables set: TestMain runs
+// A replica process is this test binary re-run with these variables set: init runs
 // replicaMain instead of the tests.
 const (
 	envReplica       = "SESSIONKIT_TEST_REPLICA" // the replica's holder name
@@ -316,8 +316,13 @@ func lamportsOf(t *testing.T, e *env, keys []solana.PublicKey) []uint64 {
 
 func tail(s string, n int) string { return s[max(0, len(s)-n):] }
 
-// isReplica reports whether this process is a replica that TestReplicasKill9 started.
-func isReplica() bool { return os.Getenv(envReplica) != "" }
+// A replica process never reaches TestMain: it is not a test run, and must not start a
+// cluster of its own.
+func init() {
+	if os.Getenv(envReplica) != "" {
+		os.Exit(replicaMain())
+	}
+}
 
 // replicaMain is one replica: it adopts sessions nobody holds, makes each one's moves up
 // to the count its player's account shows, and maintains the pool (leases, expiry,
