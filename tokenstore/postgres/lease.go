@@ -30,30 +30,35 @@ func (st *Store) Acquire(ctx context.Context, token solana.PublicKey, holder str
 	}
 	defer release()
 	id := tokenstore.NewLeaseID()
-	var expires time.Time
-	err = st.pool.QueryRow(ctx, `UPDATE sessions SET lease_id = $2, lease_holder = $3, lease_expires = `+fmt.Sprintf(leaseUntil, 4)+`
-		WHERE token = $1 AND ($5 OR lease_id IS NULL OR lease_expires <= clock_timestamp())
-		RETURNING lease_expires`, token[:], id[:], holder, micros(ttl), takeover).Scan(&expires)
-	if err == nil {
-		return tokenstore.NewLease(token, holder, expires, id), nil
+	// The lease that stood in the way may end between the update and the read that
+	// names it: then the update is tried once more.
+	for attempt := 0; ; attempt++ {
+		var expires time.Time
+		err = st.pool.QueryRow(ctx, `UPDATE sessions SET lease_id = $2, lease_holder = $3, lease_expires = `+fmt.Sprintf(leaseUntil, 4)+`
+			WHERE token = $1 AND ($5 OR lease_id IS NULL OR lease_expires <= clock_timestamp())
+			RETURNING lease_expires`, token[:], id[:], holder, micros(ttl), takeover).Scan(&expires)
+		if err == nil {
+			return tokenstore.NewLease(token, holder, expires, id), nil
+		}
+		if !errors.Is(err, pgx.ErrNoRows) {
+			return tokenstore.Lease{}, wrap("acquire "+token.String(), err)
+		}
+		var cur *string
+		var curExpires *time.Time
+		var live bool
+		err = st.pool.QueryRow(ctx, `SELECT lease_holder, lease_expires, coalesce(lease_expires > clock_timestamp(), false) FROM sessions WHERE token = $1`,
+			token[:]).Scan(&cur, &curExpires, &live)
+		switch {
+		case errors.Is(err, pgx.ErrNoRows):
+			return tokenstore.Lease{}, fmt.Errorf("%w: %s", tokenstore.ErrNotFound, token)
+		case err != nil:
+			return tokenstore.Lease{}, wrap("acquire "+token.String(), err)
+		case cur != nil && (live || attempt > 0):
+			return tokenstore.Lease{}, &tokenstore.HeldError{Token: token, Holder: *cur, Expires: curExpires.UTC()}
+		case attempt > 0:
+			return tokenstore.Lease{}, &tokenstore.HeldError{Token: token, Holder: "(changing hands)", Expires: time.Now().UTC()}
+		}
 	}
-	if !errors.Is(err, pgx.ErrNoRows) {
-		return tokenstore.Lease{}, wrap("acquire "+token.String(), err)
-	}
-	// Not taken: say why. The lease read here may have expired since the update; the
-	// caller retries as it would after any HeldError.
-	var cur *string
-	var curExpires *time.Time
-	err = st.pool.QueryRow(ctx, `SELECT lease_holder, lease_expires FROM sessions WHERE token = $1`, token[:]).Scan(&cur, &curExpires)
-	switch {
-	case errors.Is(err, pgx.ErrNoRows):
-		return tokenstore.Lease{}, fmt.Errorf("%w: %s", tokenstore.ErrNotFound, token)
-	case err != nil:
-		return tokenstore.Lease{}, wrap("acquire "+token.String(), err)
-	case cur == nil:
-		return tokenstore.Lease{}, &tokenstore.HeldError{Token: token, Holder: "(released meanwhile)", Expires: time.Now()}
-	}
-	return tokenstore.Lease{}, &tokenstore.HeldError{Token: token, Holder: *cur, Expires: curExpires.UTC()}
 }
 
 // Renew implements tokenstore.Leaser.
