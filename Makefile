@@ -8,7 +8,7 @@ BENCHCOUNT ?= 6
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all demo test test-upstream unit bench lint fuzz setup tools
+.PHONY: all demo test test-upstream unit bench lint fuzz setup tools postgres
 
 all: lint test
 
@@ -52,6 +52,12 @@ setup:
 	@if command -v node >/dev/null && command -v npm >/dev/null; then $(GO) run ./localnet/cmd/setup; \
 	elif [ -n "$$CI" ]; then echo "setup: node/npm missing: install Node.js 20+ (Debian: apt-get install -y nodejs npm)" >&2; exit 1; \
 	else echo "setup: node/npm missing: integration tests will be skipped; install Node.js 20+ (Debian: apt-get install -y nodejs npm)" >&2; fi
+
+## postgres: make PostgreSQL answer on 127.0.0.1:5432 with a database test (starting or
+## installing Debian's postgresql if needed), for the TestPostgres… and TestReplicas… tests.
+# .ci/run runs it before make test; under CI a missing server fails those tests.
+postgres:
+	.ci/postgres
 
 # make programs / programs-check / sbfld-fixtures: C programs built with clang + sbfld.
 include program/build.mk

@@ -85,26 +85,9 @@ func Create(ctx context.Context, dir string, cred Credential, opts ...Option) (*
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	if err := cred.check(); err != nil {
+	h, err := newHeader(cred, opts)
+	if err != nil {
 		return nil, err
-	}
-	o := createOptions{argon2: kdfParams{
-		Name: kdfArgon2id, Time: defaultArgon2Time, MemoryKiB: defaultArgon2MemoryKiB, Threads: defaultArgon2Threads,
-	}}
-	for _, opt := range opts {
-		opt(&o)
-	}
-	h := &header{Format: headerFormat, Version: headerVersion, StoreID: make([]byte, storeIDSize)}
-	_, _ = rand.Read(h.StoreID)
-	if cred.kind == kindMasterKey {
-		h.KDF = kdfParams{Name: kdfRaw}
-	} else {
-		h.KDF = o.argon2
-		h.KDF.Salt = make([]byte, saltSize)
-		_, _ = rand.Read(h.KDF.Salt)
-		if err := h.KDF.validate(true); err != nil {
-			return nil, err
-		}
 	}
 	root, err := makeSkeleton(dir)
 	if err != nil {
@@ -141,6 +124,32 @@ func Create(ctx context.Context, dir string, cred Credential, opts ...Option) (*
 	}
 	ok = true
 	return d, nil
+}
+
+// newHeader checks cred and returns a fresh header for it, without its key check.
+func newHeader(cred Credential, opts []Option) (*header, error) {
+	if err := cred.check(); err != nil {
+		return nil, err
+	}
+	o := createOptions{argon2: kdfParams{
+		Name: kdfArgon2id, Time: defaultArgon2Time, MemoryKiB: defaultArgon2MemoryKiB, Threads: defaultArgon2Threads,
+	}}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	h := &header{Format: headerFormat, Version: headerVersion, StoreID: make([]byte, storeIDSize)}
+	_, _ = rand.Read(h.StoreID)
+	if cred.kind == kindMasterKey {
+		h.KDF = kdfParams{Name: kdfRaw}
+	} else {
+		h.KDF = o.argon2
+		h.KDF.Salt = make([]byte, saltSize)
+		_, _ = rand.Read(h.KDF.Salt)
+		if err := h.KDF.validate(true); err != nil {
+			return nil, err
+		}
+	}
+	return h, nil
 }
 
 // makeSkeleton creates dir, or checks that an existing one is empty or

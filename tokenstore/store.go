@@ -9,7 +9,7 @@ import (
 )
 
 // Store keeps session records and their secret keys. Dir and Memory
-// implement it; code that persists sessions (a session pool, a CLI) should
+// implement it, and tokenstore/postgres for replicas on many hosts; code that persists sessions (a session pool, a CLI) should
 // accept a Store, or the subset of it that it uses.
 //
 // Records are immutable: a token address is derived from its session

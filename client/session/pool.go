@@ -43,7 +43,10 @@ type PoolConfig struct {
 	// moves, and the cluster runs each such transaction once: a session that another
 	// holder leases is not restored (a *tokenstore.HeldError) unless TakeOver, and a
 	// session whose lease was taken over, or could not be renewed in time, stops signing
-	// (tokenstore.ErrLeaseLost) and leaves the pool.
+	// (tokenstore.ErrLeaseLost) and leaves the pool. With a store that claims
+	// (tokenstore/postgres), replicas share it: maintenance also adopts the sessions
+	// nobody holds that are due for renewal or cleanup, so a killed replica's sessions
+	// are renewed or revoked by exactly one other (see [Pool.Adopt]).
 	Leases tokenstore.Leaser
 	// Holder names this pool in its leases, for people reading them; default host:pid.
 	Holder string
@@ -519,6 +522,9 @@ func (p *Pool) Maintain(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if err := p.claimDue(ctx, now); err != nil {
+		p.report(nil, err)
+	}
 	renewFrom := int64(p.cfg.RenewBefore / time.Second)
 	sem := make(chan struct{}, p.cfg.Workers)
 	var wg sync.WaitGroup
@@ -629,6 +635,11 @@ func (p *Pool) renew(ctx context.Context, s *Session) {
 			}
 			return
 		}
+	}
+	// Held like any session the pool serves, or a replica sharing the store could claim
+	// it once it is due and renew it a second time.
+	if err := p.hold(ctx, next, false); err != nil {
+		p.report(next, err)
 	}
 	key := poolKey{s.authority, s.target}
 	p.mu.Lock()

@@ -22,7 +22,7 @@ var floorOf = []struct {
 	{5, []string{"cmd/...", "internal/quickstart", "."}},
 	{4, []string{"internal/programtest"}}, // test support for the programs' tests
 	{3, []string{"client/session"}},
-	{2, []string{"client/sender", "tokenstore", "localnet", "localnet/..."}},
+	{2, []string{"client/sender", "tokenstore", "tokenstore/...", "localnet", "localnet/..."}},
 	{1, []string{"client"}},
 	{0, []string{"pda", "client/txn", "client/guard", "client/grant", "client/spl", "program-idl", "program/...", "internal/..."}},
 }

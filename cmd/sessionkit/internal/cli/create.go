@@ -259,7 +259,7 @@ func (a *app) create(cmd *cobra.Command, p session.CreateParams, store storeFlag
 		if err := persist.Save(ctx, s.Snapshot()); err != nil {
 			return fmt.Errorf("session %s was created but its key could not be stored: %w", s.Token(), err)
 		}
-		out.Store = store.dir
+		out.Store = store.name()
 	}
 	if out.clusterTime, err = m.ClusterTime(ctx); err != nil {
 		return err

@@ -46,8 +46,12 @@ type grantView struct {
 
 // inspectGrant reads token's grant from the store and checks it against the chain; nil
 // when the store keeps none for it.
-func inspectGrant(ctx context.Context, m *session.Manager, st *tokenstore.Dir, token, authority solana.PublicKey) (*grantView, error) {
-	stored, err := st.Attachment(ctx, token, tokenstore.AttachmentGrant)
+func inspectGrant(ctx context.Context, m *session.Manager, st tokenstore.Store, token, authority solana.PublicKey) (*grantView, error) {
+	att, ok := st.(tokenstore.Attacher)
+	if !ok {
+		return nil, nil
+	}
+	stored, err := att.Attachment(ctx, token, tokenstore.AttachmentGrant)
 	if errors.Is(err, tokenstore.ErrNotFound) {
 		return nil, nil
 	}

@@ -309,7 +309,7 @@ func (a *app) prune(cmd *cobra.Command, store storeFlags, dryRun, force bool) er
 		if dryRun {
 			what = "nothing would be deleted"
 		}
-		_, err := fmt.Fprintf(a.io.Out, "No expired session keys in %s: %s\n", store.dir, what)
+		_, err := fmt.Fprintf(a.io.Out, "No expired session keys in %s: %s\n", store.name(), what)
 		return err
 	}
 	if err := a.writeKeyRecords(out, unreadable, now.Unix(), true); err != nil {
@@ -388,7 +388,7 @@ func (a *app) export(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 	defer st.Close()
 	_, key, err := st.Get(cmd.Context(), addr)
 	if errors.Is(err, tokenstore.ErrNotFound) {
-		return negative("'sessionkit keys list --store DIR' shows the stored tokens", "no key for %s in %s", addr, store.dir)
+		return negative("'sessionkit keys list --store DIR' shows the stored tokens", "no key for %s in %s", addr, store.name())
 	}
 	if err != nil {
 		return err

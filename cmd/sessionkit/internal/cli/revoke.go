@@ -120,7 +120,7 @@ func (a *app) revoke(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 		return err
 	}
 
-	var st *tokenstore.Dir
+	var st cliStore
 	var key *txn.SessionKey
 	if store.dir != "" {
 		if st, err = a.openStore(ctx, store, false); err != nil {
@@ -151,18 +151,18 @@ func (a *app) revoke(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 
 	switch {
 	case key == nil && store.dir != "":
-		out.KeyStatus = "not in " + store.dir
+		out.KeyStatus = "not in " + store.name()
 	case key == nil:
 		out.KeyStatus = "not at hand (no --store)"
 	case keepKey:
-		out.KeyStatus = "kept in " + store.dir
+		out.KeyStatus = "kept in " + store.name()
 	case out.tokensLeft > 0:
-		out.KeyStatus = fmt.Sprintf("kept in %s: %d token account(s) of the session signer could not be closed", store.dir, out.tokensLeft)
+		out.KeyStatus = fmt.Sprintf("kept in %s: %d token account(s) of the session signer could not be closed", store.name(), out.tokensLeft)
 	default:
 		if err := st.Delete(ctx, addr); err != nil {
 			return fmt.Errorf("revoked, but deleting the key from the store: %w", err)
 		}
-		out.KeyStatus = "deleted from " + store.dir
+		out.KeyStatus = "deleted from " + store.name()
 	}
 	if a.env.format.IsJSON() {
 		return output.WriteJSON(a.io.Out, a.env.format, out)

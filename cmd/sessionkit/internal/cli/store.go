@@ -7,12 +7,15 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/sessionkit/sessionkit/tokenstore"
+	"github.com/sessionkit/sessionkit/tokenstore/postgres"
 )
 
 // EnvStorePassphrase is the environment variable that holds a token store's passphrase
@@ -30,20 +33,50 @@ type storeFlags struct {
 
 func (s *storeFlags) register(cmd *cobra.Command, dirUsage string) {
 	f := cmd.Flags()
-	f.StringVar(&s.dir, "store", "", dirUsage)
+	f.StringVar(&s.dir, "store", "", dirUsage+"; or a postgres://user@host/db?search_path=schema URL")
 	f.StringVar(&s.keyFile, "store-key-file", "", "file with the store's 32-byte master key (raw, or 64 hex digits) instead of a passphrase")
 	f.StringVar(&s.passFile, "store-passphrase-file", "", "file whose first line is the store's passphrase (default: $"+EnvStorePassphrase+", else a prompt on the terminal)")
 }
 
-// open opens the store, creating it first when create is set and the directory holds
-// none.
-func (a *app) openStore(ctx context.Context, s storeFlags, create bool) (*tokenstore.Dir, error) {
+// cliStore is what the commands use of a store: a tokenstore.Dir, or a
+// postgres.Store for a --store postgres://… URL.
+type cliStore interface {
+	tokenstore.Store
+	tokenstore.Leaser
+}
+
+// isPostgres reports whether --store names a PostgreSQL database, not a directory.
+func isPostgres(store string) bool {
+	return strings.HasPrefix(store, "postgres://") || strings.HasPrefix(store, "postgresql://")
+}
+
+// name is how messages refer to the store: the directory, or the URL without its
+// password.
+func (s storeFlags) name() string {
+	if !isPostgres(s.dir) {
+		return s.dir
+	}
+	u, err := url.Parse(s.dir)
+	if err != nil {
+		return "the PostgreSQL store"
+	}
+	return u.Redacted()
+}
+
+// open opens the store, creating it first when create is set and the directory (or the
+// database schema) holds none.
+func (a *app) openStore(ctx context.Context, s storeFlags, create bool) (cliStore, error) {
 	exists := true
-	if _, err := os.Stat(filepath.Join(s.dir, "store.json")); errors.Is(err, fs.ErrNotExist) {
-		exists = false
-		if !create {
-			return nil, failure("create a store with 'sessionkit create --store DIR ...'", fmt.Errorf("no token store in %s", s.dir))
+	if isPostgres(s.dir) {
+		var err error
+		if exists, err = postgres.Exists(ctx, s.dir); err != nil {
+			return nil, err
 		}
+	} else if _, err := os.Stat(filepath.Join(s.dir, "store.json")); errors.Is(err, fs.ErrNotExist) {
+		exists = false
+	}
+	if !exists && !create {
+		return nil, failure("create a store with 'sessionkit create --store DIR ...'", fmt.Errorf("no token store in %s", s.name()))
 	}
 	secret, isKey, err := a.storeSecret(s, !exists)
 	if err != nil {
@@ -54,16 +87,24 @@ func (a *app) openStore(ctx context.Context, s storeFlags, create bool) (*tokens
 	if isKey {
 		cred = tokenstore.MasterKey(secret)
 	}
-	var st *tokenstore.Dir
-	if exists {
+	var st cliStore
+	switch {
+	case isPostgres(s.dir) && exists:
+		st, err = postgres.Open(ctx, s.dir, cred)
+	case isPostgres(s.dir):
+		st, err = postgres.Create(ctx, s.dir, cred)
+	case exists:
 		st, err = tokenstore.Open(ctx, s.dir, cred)
-	} else {
+	default:
 		st, err = tokenstore.Create(ctx, s.dir, cred)
 	}
 	if errors.Is(err, tokenstore.ErrWrongKey) {
 		return nil, failure("use the passphrase or key file the store was created with", err)
 	}
-	return st, err
+	if err != nil {
+		return nil, err // no typed nil inside the interface
+	}
+	return st, nil
 }
 
 // storeSecret returns the master key (isKey) or the passphrase; confirm asks twice on a

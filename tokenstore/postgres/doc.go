@@ -1,0 +1,14 @@
+// Package postgres is a tokenstore.Store, Leaser and Claimer kept in PostgreSQL, for
+// backend replicas on many hosts that share one set of sessions.
+//
+// Records are sealed exactly as tokenstore.Dir seals them ([tokenstore.Sealer]): a row
+// holds the session's public fields in clear and its seed encrypted, and the AEAD binds
+// every public column, so a row edited with SQL fails Get with a *tokenstore.CorruptError
+// naming its token. The database sees no secret: its access control guards the leases
+// and the availability of the rows, the credential guards the keys.
+//
+// The tables live in one schema (default "sessionkit", or the URL's search_path, or
+// [WithSchema]); Create and Open apply the embedded, versioned migrations under an
+// advisory lock, so replicas starting together do not race. Leases expire by the
+// database's clock, so replicas on hosts whose clocks differ agree on who holds what.
+package postgres
