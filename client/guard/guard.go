@@ -22,6 +22,8 @@ import (
 	"fmt"
 
 	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 // Default caps, used where a Policy leaves its cap zero.
@@ -67,8 +69,8 @@ var (
 	ErrSignerAsProgram = errors.New("guard: session signer used as a program")
 	// ErrMalformed: the bytes are not a message the guard can read completely.
 	ErrMalformed = errors.New("guard: malformed message")
-	// ErrLookupTables: a v0 message loads accounts from lookup tables, which the guard
-	// cannot see into.
+	// ErrLookupTables: a v0 message loads accounts from lookup tables that Check cannot
+	// see into, or that CheckWithTables was not given (or not given that far).
 	ErrLookupTables = errors.New("guard: address lookup tables are not supported")
 )
 
@@ -107,8 +109,13 @@ const (
 )
 
 // Check judges a serialized message (legacy or v0, the bytes every signer signs). It
-// returns nil when p.Signer may sign it, or a *RefusedError. It does not allocate.
-func (p *Policy) Check(msg []byte) error {
+// returns nil when p.Signer may sign it, or a *RefusedError. It does not allocate. A v0
+// message that loads accounts from lookup tables is refused with ErrLookupTables; judge
+// it with CheckWithTables.
+func (p *Policy) Check(msg []byte) error { return p.check(msg, nil, false) }
+
+// check is Check, or with resolve CheckWithTables.
+func (p *Policy) check(msg []byte, tables []txn.LookupTable, resolve bool) error {
 	r := reader{b: msg}
 	version := -1
 	if len(msg) > 0 && msg[0]&0x80 != 0 {
@@ -148,6 +155,12 @@ func (p *Policy) Check(msg []byte) error {
 	}
 	key := func(i int) solana.PublicKey { return solana.PublicKey(msg[keysAt+32*i : keysAt+32*i+32]) }
 
+	var lk loaded
+	if version == 0 && resolve {
+		if err := lk.resolve(msg, r, nKeys, nIxs, tables, p.Signer); err != nil {
+			return err
+		}
+	}
 	var seenCB [cbSetLoadedAccountsDataMax + 1]bool
 	// An index past the static keys is a lookup-table account in v0, malformed otherwise.
 	beyondKeys := false
@@ -175,12 +188,12 @@ func (p *Policy) Check(msg []byte) error {
 		names := false
 		for _, a := range msg[acctsAt : acctsAt+nAccts] {
 			if int(a) >= nKeys {
-				if version < 0 {
-					return malformed(fmt.Sprintf("instruction %d: account index %d of %d keys", ix, a, nKeys))
+				if version < 0 || (resolve && int(a) >= nKeys+lk.n) {
+					return malformed(fmt.Sprintf("instruction %d: account index %d of %d keys", ix, a, nKeys+lk.n))
 				}
 				beyondKeys = true
 			}
-			names = names || int(a) == signerAt
+			names = names || int(a) == signerAt || lk.signer[a]
 		}
 		program := key(int(progIdx))
 		switch {
@@ -203,10 +216,13 @@ func (p *Policy) Check(msg []byte) error {
 		if !ok {
 			return malformed("truncated lookup tables")
 		}
-		if nLookups > 0 {
+		switch {
+		case resolve:
+			r.off = lk.end // resolve read the lookups
+		case nLookups > 0:
 			return &RefusedError{Index: -1, Err: ErrLookupTables, Detail: fmt.Sprintf("%d tables", nLookups)}
 		}
-		if beyondKeys {
+		if beyondKeys && lk.n == 0 {
 			return malformed("account index past the keys without lookup tables")
 		}
 	}
