@@ -75,6 +75,9 @@ type CreateParams struct {
 	// Seed, when set, is the ephemeral key's seed (a key derived from a wallet
 	// signature, say) instead of a fresh random one.
 	Seed *Seed
+	// Nonce, for PrepareCreate, signs the transaction on a durable nonce (from a
+	// NoncePool) instead of a blockhash, so that the wallet may sign it much later.
+	Nonce *Nonce
 }
 
 // Create makes a session with the authority's key on hand: it generates the ephemeral
@@ -84,6 +87,9 @@ type CreateParams struct {
 func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p CreateParams) (*Session, error) {
 	if authority == nil {
 		return nil, fmt.Errorf("%w: no authority key; use PrepareCreate when the wallet holds it", ErrBadParams)
+	}
+	if p.Nonce != nil {
+		return nil, fmt.Errorf("%w: CreateParams.Nonce is for PrepareCreate; Create signs at once", ErrBadParams)
 	}
 	keys, err := sessionKeys(authority)
 	if err != nil {
@@ -122,12 +128,12 @@ func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey,
 	if err != nil {
 		return nil, err
 	}
-	bh, err := m.blockhash(ctx)
+	cfg := &wrapConfig{payer: &plan.payer, keys: keys, external: &authority}
+	ixs, bh, err := m.recent(ctx, p.Nonce, cfg, []solana.Instruction{plan.ix})
 	if err != nil {
 		return nil, err
 	}
-	cfg := &wrapConfig{payer: &plan.payer, keys: keys, external: &authority}
-	wire, err := plan.session.build(bh.Hash, []solana.Instruction{plan.ix}, cfg)
+	wire, err := plan.session.build(bh.Hash, ixs, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -135,6 +141,7 @@ func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey,
 	if err != nil {
 		return nil, err
 	}
+	pending.nonce = p.Nonce
 	plan.session.state.Store(statePending)
 	return pending, nil
 }
