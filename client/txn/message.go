@@ -24,10 +24,10 @@ type LegacyMessage struct {
 type msgKey struct {
 	key                       solana.PublicKey
 	signer, writable, invoked bool
-	// table is 1 + the index of the lookup table that loads the key, 0 for a static key;
-	// at is its index in that table.
-	table int
-	at    byte
+	// table is 1 + the index of the lookup table that loads the key, 0 for a static key
+	// (bytes keep the struct small: keys are swapped while sorting); at is its index in
+	// that table.
+	table, at byte
 }
 
 // less orders keys as the runtime expects: static keys first, signers first among
@@ -105,7 +105,7 @@ func compile(feePayer solana.PublicKey, blockhash solana.Hash, tables []LookupTa
 		datas = append(datas, data)
 		dataLen += 3 + 3 + len(metas) + 3 + len(data)
 	}
-	nStatic, lookupLen := lookUp(keys, tables)
+	nStatic, nTables, lookupLen := lookUp(keys, tables)
 	if nStatic > 256 {
 		return LegacyMessage{}, fmt.Errorf("%w: %d account keys, a message holds 256", ErrCompile, nStatic)
 	}
@@ -164,7 +164,7 @@ func compile(feePayer solana.PublicKey, blockhash solana.Hash, tables []LookupTa
 		b = append(b, datas[i]...)
 	}
 	if tables != nil {
-		b = appendLookups(b, keys[nStatic:], tables)
+		b = appendLookups(b, keys[nStatic:], tables, nTables)
 	}
 	return LegacyMessage{bytes: b, nSigners: int(nSigners), keysAt: keysAt}, nil
 }

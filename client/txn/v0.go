@@ -8,7 +8,8 @@ import (
 )
 
 // ErrLookupTable means lookup tables a v0 message cannot use: a zero or repeated table
-// address, or more than 256 addresses in one table.
+// address, more than 256 addresses in one table, or more than 255 tables (a message has
+// room for a few dozen).
 var ErrLookupTable = errors.New("txn: bad address lookup table")
 
 // v0Prefix is the first message byte of a v0 message: the version flag and version 0.
@@ -16,6 +17,9 @@ const v0Prefix = 0x80
 
 // maxTableAddresses is how many addresses a message can index in one table (a u8).
 const maxTableAddresses = 256
+
+// maxTables is how many tables CompileV0 takes, so that a key's table fits a byte.
+const maxTables = 255
 
 // LookupTable is an address lookup table's address and its addresses as the chain holds
 // them (package alt reads and writes tables). A table may be longer than what a message
@@ -44,101 +48,116 @@ type V0Message struct {
 // NewTransaction with TransactionAddressTables (apart from CompileLegacy's one
 // documented difference). With no tables it still makes a v0 message, all keys static.
 func CompileV0(feePayer solana.PublicKey, blockhash solana.Hash, tables []LookupTable, ixs ...solana.Instruction) (V0Message, error) {
-	if tables == nil {
-		tables = []LookupTable{}
+	if err := checkTables(tables); err != nil {
+		return V0Message{}, err
 	}
-	for i := range tables {
-		t := &tables[i]
-		switch {
-		case t.Address.IsZero():
-			return V0Message{}, fmt.Errorf("%w: table %d has no address", ErrLookupTable, i)
-		case len(t.Addresses) > maxTableAddresses:
-			return V0Message{}, fmt.Errorf("%w: table %s holds %d addresses, a message indexes %d", ErrLookupTable, t.Address, len(t.Addresses), maxTableAddresses)
-		}
-		for j := range tables[:i] {
-			if tables[j].Address == t.Address {
-				return V0Message{}, fmt.Errorf("%w: table %s given twice", ErrLookupTable, t.Address)
-			}
-		}
+	if tables == nil {
+		tables = []LookupTable{} // not nil: compile makes a v0 message
 	}
 	m, err := compile(feePayer, blockhash, tables, ixs)
 	return V0Message{m}, err
 }
 
-// lookUp marks the keys that tables load (all but the fee payer, the signers and the
-// program ids) and returns how many stay static and the size of the lookups' encoding.
-func lookUp(keys []msgKey, tables []LookupTable) (nStatic, size int) {
-	if len(tables) == 0 {
-		return len(keys), 1 // the empty lookup list
+func checkTables(tables []LookupTable) error {
+	if len(tables) > maxTables {
+		return fmt.Errorf("%w: %d tables, at most %d", ErrLookupTable, len(tables), maxTables)
 	}
-	var used [maxTableAddresses]bool // tables past that many cannot all be used anyway
-	nUsed := 0
-	nStatic = len(keys)
-	for i := 1; i < len(keys); i++ {
-		k := &keys[i]
-		if k.signer || k.invoked {
-			continue
+	for i := range tables {
+		t := &tables[i]
+		switch {
+		case t.Address.IsZero():
+			return fmt.Errorf("%w: table %d has no address", ErrLookupTable, i)
+		case len(t.Addresses) > maxTableAddresses:
+			return fmt.Errorf("%w: table %s holds %d addresses, a message indexes %d", ErrLookupTable, t.Address, len(t.Addresses), maxTableAddresses)
 		}
-	search:
-		for t := range tables {
-			addrs := tables[t].Addresses
-			for at := range addrs {
-				// The first byte rules out nearly every other key without a call to
-				// memequal.
-				if addrs[at][0] == k.key[0] && addrs[at] == k.key {
-					k.table, k.at = t+1, byte(at)
-					nStatic--
-					if t < len(used) && !used[t] {
-						used[t] = true
-						nUsed++
-					}
-					break search
-				}
+		for j := range tables[:i] {
+			if tables[j].Address == t.Address {
+				return fmt.Errorf("%w: table %s given twice", ErrLookupTable, t.Address)
 			}
 		}
 	}
-	size = 3 + nUsed*(32+3+3) + (len(keys) - nStatic)
-	return nStatic, size
+	return nil
 }
 
-// appendLookups writes the lookups of the tables that load keys (sorted, the static ones
-// removed) in table order: address, writable indexes, read-only indexes.
-func appendLookups(b []byte, looked []msgKey, tables []LookupTable) []byte {
-	n := 0
-	for t := range tables {
-		if usesTable(looked, t+1) {
-			n++
+// lookUp marks the keys that tables load (all but the fee payer, the signers and the
+// program ids) and returns how many stay static, how many tables are used and the size
+// of the lookups' encoding.
+// It reads the tables once, in order, skipping at a byte's cost every entry whose first
+// byte starts no wanted key: the cost is the tables' length, not keys times length.
+func lookUp(keys []msgKey, tables []LookupTable) (nStatic, nUsed, size int) {
+	nStatic = len(keys)
+	var starts [4]uint64 // the first bytes of the keys a table may load
+	wanted := 0
+	for i := 1; i < len(keys); i++ {
+		if k := &keys[i]; !k.signer && !k.invoked {
+			starts[k.key[0]>>6] |= 1 << (k.key[0] & 63)
+			wanted++
 		}
 	}
-	b = appendCompactU16(b, n)
+	if len(tables) == 0 || wanted == 0 {
+		return nStatic, 0, 1 // the empty lookup list
+	}
 	for t := range tables {
-		if !usesTable(looked, t+1) {
+		addrs := tables[t].Addresses
+		used := false
+		for at := range addrs {
+			if c := addrs[at][0]; starts[c>>6]&(1<<(c&63)) == 0 {
+				continue
+			}
+			for i := 1; i < len(keys); i++ {
+				k := &keys[i]
+				if k.table == 0 && !k.signer && !k.invoked && k.key == addrs[at] {
+					k.table, k.at = byte(t+1), byte(at)
+					nStatic--
+					wanted--
+					used = true
+				}
+			}
+			if wanted == 0 {
+				break
+			}
+		}
+		if used {
+			nUsed++
+		}
+		if wanted == 0 {
+			break
+		}
+	}
+	return nStatic, nUsed, 3 + nUsed*(32+3+3) + (len(keys) - nStatic)
+}
+
+// appendLookups writes the lookups of the n tables that load keys, in table order:
+// address, writable indexes, read-only indexes. looked is sorted (writable first, then
+// by table), so each table's writable and read-only keys are two runs, walked once.
+func appendLookups(b []byte, looked []msgKey, tables []LookupTable, n int) []byte {
+	nWritable := 0
+	for nWritable < len(looked) && looked[nWritable].writable {
+		nWritable++
+	}
+	b = appendCompactU16(b, n)
+	w, r := 0, nWritable
+	for t := range tables {
+		id := byte(t + 1)
+		w1, r1 := w, r
+		for w1 < nWritable && looked[w1].table == id {
+			w1++
+		}
+		for r1 < len(looked) && looked[r1].table == id {
+			r1++
+		}
+		if w1 == w && r1 == r {
 			continue
 		}
 		b = append(b, tables[t].Address[:]...)
-		for _, writable := range [2]bool{true, false} {
-			count := 0
-			for i := range looked {
-				if looked[i].table == t+1 && looked[i].writable == writable {
-					count++
-				}
-			}
-			b = appendCompactU16(b, count)
-			for i := range looked {
-				if looked[i].table == t+1 && looked[i].writable == writable {
-					b = append(b, looked[i].at)
-				}
-			}
+		b = appendCompactU16(b, w1-w)
+		for ; w < w1; w++ {
+			b = append(b, looked[w].at)
+		}
+		b = appendCompactU16(b, r1-r)
+		for ; r < r1; r++ {
+			b = append(b, looked[r].at)
 		}
 	}
 	return b
-}
-
-func usesTable(looked []msgKey, table int) bool {
-	for i := range looked {
-		if looked[i].table == table {
-			return true
-		}
-	}
-	return false
 }
