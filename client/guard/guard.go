@@ -13,7 +13,9 @@
 // Any other instruction that names the signer, in any account position and with any
 // flags, is refused: System, SPL Token, Token-2022, Associated Token or any program. The
 // caller's AccountMeta flags play no part; the compiler merges them, so only the compiled
-// message says what a signature authorises.
+// message says what a signature authorises. In a v0 message an account may come from an
+// address lookup table: Check refuses such a message, CheckWithTables resolves every
+// loaded account through the tables' contents and applies the same rules to it.
 package guard
 
 import (

@@ -26,19 +26,22 @@ import (
 // holders maps each type keyHolders finds to its reflect.Type, which go/types cannot
 // give; TestHoldersPrintNoSecret fails when the two disagree, so the map cannot rot.
 var holders = map[string]reflect.Type{
-	"client/txn.SessionKey":       reflect.TypeFor[txn.SessionKey](),
-	"client/session.CreateParams": reflect.TypeFor[session.CreateParams](),
-	"client/session.Pending":      reflect.TypeFor[session.Pending](),
-	"client/session.Pool":         reflect.TypeFor[session.Pool](),
-	"client/session.RenewParams":  reflect.TypeFor[session.RenewParams](),
-	"client/session.RevokeParams": reflect.TypeFor[session.RevokeParams](),
-	"client/session.MoveParams":   reflect.TypeFor[session.MoveParams](),
-	"client/session.Seed":         reflect.TypeFor[session.Seed](),
-	"client/session.Session":      reflect.TypeFor[session.Session](),
-	"client/session.Snapshot":     reflect.TypeFor[session.Snapshot](),
-	"localnet.Net":                reflect.TypeFor[localnet.Net](),
-	"localnet/deploy.Params":      reflect.TypeFor[deploy.Params](),
-	"internal/programtest.Env":    reflect.TypeFor[programtest.Env](),
+	"client/txn.SessionKey":            reflect.TypeFor[txn.SessionKey](),
+	"client/session.CreateParams":      reflect.TypeFor[session.CreateParams](),
+	"client/session.Pending":           reflect.TypeFor[session.Pending](),
+	"client/session.Pool":              reflect.TypeFor[session.Pool](),
+	"client/session.RenewParams":       reflect.TypeFor[session.RenewParams](),
+	"client/session.RevokeParams":      reflect.TypeFor[session.RevokeParams](),
+	"client/session.MoveParams":        reflect.TypeFor[session.MoveParams](),
+	"client/session.LookupTableParams": reflect.TypeFor[session.LookupTableParams](),
+	"client/session.Nonce":             reflect.TypeFor[session.Nonce](),
+	"client/session.NoncePool":         reflect.TypeFor[session.NoncePool](),
+	"client/session.Seed":              reflect.TypeFor[session.Seed](),
+	"client/session.Session":           reflect.TypeFor[session.Session](),
+	"client/session.Snapshot":          reflect.TypeFor[session.Snapshot](),
+	"localnet.Net":                     reflect.TypeFor[localnet.Net](),
+	"localnet/deploy.Params":           reflect.TypeFor[deploy.Params](),
+	"internal/programtest.Env":         reflect.TypeFor[programtest.Env](),
 }
 
 // secret is a fixed key whose bytes are unlikely to occur by chance.
