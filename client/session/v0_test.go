@@ -1,6 +1,7 @@
 package session
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -100,4 +101,30 @@ func TestV0GuardRefusesSignerBehindTable(t *testing.T) {
 	require.ErrorIs(t, err, guard.ErrForeignProgram)
 	require.Equal(t, uint64(3_000_000), e.balance(sess.SessionSigner()))
 	require.False(t, e.exists(sink))
+}
+
+// Wrap with lookup tables makes a v0 transaction, signed and judged like a legacy one;
+// a table that does not hold what the message loads is refused before signing.
+func TestV0Wrap(t *testing.T) {
+	s := testSession(t, nil, 0)
+	player := solana.NewWallet().PublicKey()
+	table := txn.LookupTable{Address: solana.NewWallet().PublicKey(), Addresses: []solana.PublicKey{player, s.token}}
+	tx, err := s.Wrap(context.Background(), solana.Hash{1}, []solana.Instruction{moveIx(s, player)}, MoveParams{LookupTables: []txn.LookupTable{table}})
+	require.NoError(t, err)
+	require.True(t, tx.Message.IsVersioned())
+	require.NoError(t, tx.VerifySignatures())
+	require.Equal(t, solana.PublicKeySlice{s.signer, s.target}, tx.Message.AccountKeys, "signer and program static, the rest looked up")
+
+	legacy, err := s.Wrap(context.Background(), solana.Hash{1}, []solana.Instruction{moveIx(s, player)}, MoveParams{})
+	require.NoError(t, err)
+	require.False(t, legacy.Message.IsVersioned())
+
+	// The signer in a table: a foreign instruction naming it as a plain account still
+	// finds it static (the compiler never loads a signer), and the guard refuses.
+	withSigner := txn.LookupTable{Address: table.Address, Addresses: []solana.PublicKey{player, s.token, s.signer}}
+	foreign := solana.NewInstruction(solana.NewWallet().PublicKey(), solana.AccountMetaSlice{solana.Meta(s.signer).WRITE()}, nil)
+	_, err = s.Wrap(context.Background(), solana.Hash{1}, []solana.Instruction{moveIx(s, player), foreign}, MoveParams{LookupTables: []txn.LookupTable{withSigner}})
+	require.ErrorIs(t, err, guard.ErrForeignProgram)
+	_, err = s.Wrap(context.Background(), solana.Hash{1}, []solana.Instruction{moveIx(s, player)}, MoveParams{LookupTables: []txn.LookupTable{table, table}})
+	require.ErrorIs(t, err, txn.ErrLookupTable)
 }
