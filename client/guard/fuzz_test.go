@@ -143,6 +143,7 @@ func FuzzSigningGuard(f *testing.F) {
 		if p.Check(msg.Bytes()) == nil {
 			debitsOnlyWithinBounds(t, p, msg.Bytes())
 		}
+		lookedUpWithinBounds(t, p, payer, ixs, b)
 	})
 }
 

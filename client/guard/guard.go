@@ -16,7 +16,9 @@
 // flags, is refused: System, SPL Token, Token-2022, Associated Token or any program. The
 // caller's AccountMeta flags play no part; the compiler merges them, so only the compiled
 // message says what a signature authorises. Policy.Instructions narrows the target
-// program to the listed instructions.
+// program to the listed instructions. In a v0 message an account may come from an
+// address lookup table: Check refuses such a message, CheckWithTables resolves every
+// loaded account through the tables' contents and applies the same rules to it.
 //
 // These are bounds sessionkit applies before it signs: they stop a bug or compromised
 // game logic in the backend, not someone holding the raw key, who signs what they like.
@@ -29,6 +31,8 @@ import (
 	"fmt"
 
 	"github.com/gagliardetto/solana-go"
+
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 // Default caps, used where a Policy leaves its cap zero.
@@ -92,8 +96,8 @@ var (
 	ErrSignerAsProgram = errors.New("guard: session signer used as a program")
 	// ErrMalformed: the bytes are not a message the guard can read completely.
 	ErrMalformed = errors.New("guard: malformed message")
-	// ErrLookupTables: a v0 message loads accounts from lookup tables, which the guard
-	// cannot see into.
+	// ErrLookupTables: a v0 message loads accounts from lookup tables that Check cannot
+	// see into, or that CheckWithTables was not given (or not given that far).
 	ErrLookupTables = errors.New("guard: address lookup tables are not supported")
 	// ErrInstructionNotAllowed: a target-program instruction not in Policy.Instructions.
 	ErrInstructionNotAllowed = errors.New("guard: instruction not allowed for the session")
@@ -144,16 +148,21 @@ const (
 )
 
 // Check judges a serialized message (legacy or v0, the bytes every signer signs). It
-// returns nil when p.Signer may sign it, or a *RefusedError. It does not allocate.
+// returns nil when p.Signer may sign it, or a *RefusedError. It does not allocate. A v0
+// message that loads accounts from lookup tables is refused with ErrLookupTables; judge
+// it with CheckWithTables.
 func (p *Policy) Check(msg []byte) error {
 	var s Spend
-	return p.Measure(msg, &s)
+	return p.measure(msg, nil, false, &s)
 }
 
 // Measure is Check that also reports, in *s, what the message spends of the signer's:
 // the session counts it against per-session totals. *s is reset first; on a refusal it
 // holds what was measured up to the refused instruction. It does not allocate.
-func (p *Policy) Measure(msg []byte, s *Spend) error {
+func (p *Policy) Measure(msg []byte, s *Spend) error { return p.measure(msg, nil, false, s) }
+
+// measure is Measure, or with resolve MeasureWithTables.
+func (p *Policy) measure(msg []byte, tables []txn.LookupTable, resolve bool, s *Spend) error {
 	*s = Spend{}
 	if len(p.Tokens) > MaxTokenLimits {
 		return &RefusedError{Index: -1, Err: ErrSpendLimit, Detail: fmt.Sprintf("the policy has %d token limits, at most %d", len(p.Tokens), MaxTokenLimits)}
@@ -198,6 +207,12 @@ func (p *Policy) Measure(msg []byte, s *Spend) error {
 	}
 	key := func(i int) solana.PublicKey { return solana.PublicKey(msg[keysAt+32*i : keysAt+32*i+32]) }
 
+	var lk loaded
+	if version == 0 && resolve {
+		if err := lk.resolve(msg, r, nKeys, nIxs, tables, p.Signer); err != nil {
+			return err
+		}
+	}
 	var seenCB [cbSetLoadedAccountsDataMax + 1]bool
 	var unitLimit, unitPrice uint64
 	hasLimit := false
@@ -228,12 +243,12 @@ func (p *Policy) Measure(msg []byte, s *Spend) error {
 		names := false
 		for _, a := range msg[acctsAt : acctsAt+nAccts] {
 			if int(a) >= nKeys {
-				if version < 0 {
-					return malformed(fmt.Sprintf("instruction %d: account index %d of %d keys", ix, a, nKeys))
+				if version < 0 || (resolve && int(a) >= nKeys+lk.n) {
+					return malformed(fmt.Sprintf("instruction %d: account index %d of %d keys", ix, a, nKeys+lk.n))
 				}
 				beyondKeys = true
 			}
-			names = names || int(a) == signerAt
+			names = names || int(a) == signerAt || lk.signer[a]
 		}
 		program := key(int(progIdx))
 		data, accts := msg[dataAt:dataAt+nData], msg[acctsAt:acctsAt+nAccts]
@@ -281,10 +296,13 @@ func (p *Policy) Measure(msg []byte, s *Spend) error {
 		if !ok {
 			return malformed("truncated lookup tables")
 		}
-		if nLookups > 0 {
+		switch {
+		case resolve:
+			r.off = lk.end // resolve read the lookups
+		case nLookups > 0:
 			return &RefusedError{Index: -1, Err: ErrLookupTables, Detail: fmt.Sprintf("%d tables", nLookups)}
 		}
-		if beyondKeys {
+		if beyondKeys && lk.n == 0 {
 			return malformed("account index past the keys without lookup tables")
 		}
 	}

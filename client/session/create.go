@@ -91,6 +91,9 @@ type CreateParams struct {
 	// covers them. The payer pays the rent of the session's token accounts; revoke
 	// returns it.
 	Tokens []TokenGrant
+	// Nonce, for PrepareCreate, signs the transaction on a durable nonce (from a
+	// NoncePool) instead of a blockhash, so that the wallet may sign it much later.
+	Nonce *Nonce
 }
 
 // Create makes a session with the authority's key on hand: it generates the ephemeral
@@ -100,6 +103,9 @@ type CreateParams struct {
 func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p CreateParams) (*Session, error) {
 	if authority == nil {
 		return nil, fmt.Errorf("%w: no authority key; use PrepareCreate when the wallet holds it", ErrBadParams)
+	}
+	if p.Nonce != nil {
+		return nil, fmt.Errorf("%w: CreateParams.Nonce is for PrepareCreate; Create signs at once", ErrBadParams)
 	}
 	keys, err := sessionKeys(authority)
 	if err != nil {
@@ -141,12 +147,12 @@ func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey,
 	if err != nil {
 		return nil, err
 	}
-	bh, err := m.blockhash(ctx)
+	cfg := &wrapConfig{payer: &plan.payer, keys: keys, external: &authority}
+	ixs, bh, err := m.recent(ctx, p.Nonce, cfg, plan.instructions())
 	if err != nil {
 		return nil, err
 	}
-	cfg := &wrapConfig{payer: &plan.payer, keys: keys, external: &authority}
-	wire, err := plan.session.build(bh.Hash, plan.instructions(), cfg)
+	wire, err := plan.session.build(bh.Hash, ixs, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +163,7 @@ func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey,
 	if err != nil {
 		return nil, err
 	}
+	pending.nonce = p.Nonce
 	plan.session.state.Store(statePending)
 	return pending, nil
 }

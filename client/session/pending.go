@@ -19,6 +19,8 @@ import (
 //
 // The message carries a recent blockhash, so the wallet must sign before
 // LastValidBlockHeight (about a minute on public clusters); after that prepare again.
+// Prepared with a Nonce (CreateParams.Nonce, RevokeParams.Nonce) it carries the nonce
+// instead and stays valid until the nonce advances: LastValidBlockHeight is zero.
 type Pending struct {
 	tx                   *solana.Transaction
 	message              []byte
@@ -29,6 +31,8 @@ type Pending struct {
 	// settle applies SubmitSigned's outcome to the session (now live, or revoked) and
 	// returns the error to report, if any.
 	settle func(ctx context.Context, err error) error
+	// nonce, when set, is the durable nonce the transaction is signed on.
+	nonce *Nonce
 }
 
 // Wallet is the signer whose signature is awaited.

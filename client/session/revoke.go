@@ -9,6 +9,8 @@ import (
 	"github.com/gagliardetto/solana-go/programs/system"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/nonce"
+	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
@@ -30,6 +32,9 @@ type RevokeParams struct {
 	// unless FeePayer is set, as in Revoke. Revoke and PrepareRevoke reject it (they sign
 	// with the Session's key). It is used, not kept: the caller still zeroes it.
 	SessionKey *txn.SessionKey
+	// Nonce, for PrepareRevoke, signs the transaction on a durable nonce (from a
+	// NoncePool) instead of a blockhash, so that the wallet may sign it much later.
+	Nonce *Nonce
 }
 
 // RevokeResult tells what a revoke moved.
@@ -110,6 +115,8 @@ type revokePlan struct {
 	authoritySigns bool
 	// closed leaves out the revoke: the token is already gone, only the sweep remains.
 	closed bool
+	// nonce, when set, is the durable nonce a prepared revoke is signed on.
+	nonce  *Nonce
 	result RevokeResult
 	// tokens are the session's token accounts the revoke's transaction sweeps;
 	// allowances, the delegate allowances it removes with the authority's signature.
@@ -123,6 +130,9 @@ func (m *Manager) planRevoke(ctx context.Context, s *Session, p RevokeParams, ex
 	}
 	if p.SessionKey != nil {
 		return nil, fmt.Errorf("%w: RevokeParams.SessionKey is for RevokeToken; a Session signs with its own key", ErrBadParams)
+	}
+	if p.Nonce != nil && external == nil {
+		return nil, fmt.Errorf("%w: RevokeParams.Nonce is for PrepareRevoke; Revoke signs at once", ErrBadParams)
 	}
 	keys, err := paramKeys(p.Authority, p.FeePayer)
 	if err != nil {
@@ -144,6 +154,13 @@ func (m *Manager) planRevoke(ctx context.Context, s *Session, p RevokeParams, ex
 	if p.FeePayer != nil {
 		pub := p.FeePayer.PublicKey()
 		plan.cfg.payer = &pub
+	}
+	if p.Nonce != nil {
+		if err := m.useNonce(p.Nonce, &plan.cfg); err != nil {
+			s.state.Store(stateActive)
+			return nil, err
+		}
+		plan.nonce = p.Nonce
 	}
 	plan.authoritySigns = external != nil || p.Authority != nil
 	plan.result.SweptTo = s.authority
@@ -231,19 +248,32 @@ func (r *revokePlan) instructions() ([]solana.Instruction, error) {
 	if r.sweep {
 		ixs = append(ixs, system.NewTransferInstruction(r.result.Swept, s.signer, r.result.SweptTo).Build())
 	}
+	if r.nonce != nil {
+		ixs = append([]solana.Instruction{nonce.NewAdvance(r.nonce.Account, r.nonce.pool.Authority())}, ixs...)
+	}
 	return ixs, nil
 }
 
 func (r *revokePlan) prepare(ctx context.Context) (*Pending, error) {
-	bh, err := r.m.blockhash(ctx)
-	if err != nil {
-		return nil, err
+	bh := sender.Blockhash{}
+	if r.nonce != nil {
+		bh.Hash = r.nonce.Value
+	} else {
+		var err error
+		if bh, err = r.m.blockhash(ctx); err != nil {
+			return nil, err
+		}
 	}
 	wire, err := r.build(bh.Hash)
 	if err != nil {
 		return nil, err
 	}
-	return newPending(wire, r.s.authority, bh.LastValidBlockHeight, r.s, r.settle)
+	pending, err := newPending(wire, r.s.authority, bh.LastValidBlockHeight, r.s, r.settle)
+	if err != nil {
+		return nil, err
+	}
+	pending.nonce = r.nonce
+	return pending, nil
 }
 
 // settle records how the revoke's transaction ended, sent here or by SubmitSigned.

@@ -16,7 +16,7 @@ func (m *Manager) SubmitSigned(ctx context.Context, p *Pending, signed []byte) (
 	if err != nil {
 		return solana.Signature{}, err
 	}
-	sig, err := m.sendSigned(ctx, tx, p.lastValidBlockHeight)
+	sig, err := m.sendPending(ctx, p, tx)
 	if err := p.settle(ctx, err); err != nil {
 		return solana.Signature{}, err
 	}

@@ -23,6 +23,11 @@ type MoveParams struct {
 	// Authority, when set, is whose accounts the instructions act on: the session
 	// refuses with ErrWrongAuthority unless it belongs to that authority.
 	Authority solana.PublicKey
+	// LookupTables, when set, make the move a v0 transaction loading accounts from
+	// these tables (as read from the chain: Manager.LookupTable, or what
+	// CreateLookupTable returned). The guard judges every looked-up account as it does
+	// a static one; signers and program ids stay static.
+	LookupTables []txn.LookupTable
 }
 
 type wrapConfig struct {
@@ -42,6 +47,8 @@ type wrapConfig struct {
 	ctx      context.Context
 	admitted bool
 	spend    guard.Spend
+	// tables, when not nil, make the transaction v0 with these lookup tables.
+	tables []txn.LookupTable
 }
 
 // Wrap checks ixs and builds a transaction signed by the session signer (and the keys of
@@ -92,6 +99,7 @@ func (s *Session) configure(ixs []solana.Instruction, p *MoveParams) (wrapConfig
 	if !p.Authority.IsZero() {
 		cfg.authority = &p.Authority
 	}
+	cfg.tables = p.LookupTables
 	return cfg, s.checkInstructions(ixs, &cfg)
 }
 
@@ -133,12 +141,12 @@ func (s *Session) build(blockhash solana.Hash, ixs []solana.Instruction, cfg *wr
 	if cfg.payer != nil {
 		payer = *cfg.payer
 	}
-	msg, err := txn.CompileLegacy(payer, blockhash, ixs...)
+	msg, err := compile(payer, blockhash, ixs, cfg.tables)
 	if err != nil {
 		return nil, fmt.Errorf("session: building transaction: %w", err)
 	}
 	if cfg.guard != nil {
-		if err := cfg.guard.Measure(msg.Bytes(), &cfg.spend); err != nil {
+		if err := cfg.guard.MeasureWithTables(msg.Bytes(), cfg.tables, &cfg.spend); err != nil {
 			return nil, err
 		}
 		if s.bounds != nil && !cfg.admitted {

@@ -22,13 +22,31 @@ type LegacyMessage struct {
 }
 
 type msgKey struct {
-	key              solana.PublicKey
-	signer, writable bool
+	key                       solana.PublicKey
+	signer, writable, invoked bool
+	// table is 1 + the index of the lookup table that loads the key, 0 for a static key
+	// (bytes keep the struct small: keys are swapped while sorting); at is its index in
+	// that table.
+	table, at byte
 }
 
-// less orders keys as the runtime expects: signers first, writable before read-only
-// within each group, then by key bytes (Agave's CompiledKeys sorts by key too).
+// less orders keys as the runtime expects: static keys first, signers first among
+// them, writable before read-only within each group, then by key bytes (Agave's
+// CompiledKeys sorts by key too). Looked-up keys follow: the writable ones of every
+// table, then the read-only ones, each in table order and then by key.
 func (a *msgKey) less(b *msgKey) bool {
+	if (a.table == 0) != (b.table == 0) {
+		return a.table == 0
+	}
+	if a.table != 0 {
+		if a.writable != b.writable {
+			return a.writable
+		}
+		if a.table != b.table {
+			return a.table < b.table
+		}
+		return string(a.key[:]) < string(b.key[:])
+	}
 	if a.signer != b.signer {
 		return a.signer
 	}
@@ -45,20 +63,26 @@ func (a *msgKey) less(b *msgKey) bool {
 // signer but ordered among the read-only ones. Here flags are merged before sorting, as
 // in Agave. Unlike solana-go, the instructions' metas are never modified.
 func CompileLegacy(feePayer solana.PublicKey, blockhash solana.Hash, ixs ...solana.Instruction) (LegacyMessage, error) {
+	return compile(feePayer, blockhash, nil, ixs)
+}
+
+// compile is CompileLegacy, or with tables (not nil) CompileV0.
+func compile(feePayer solana.PublicKey, blockhash solana.Hash, tables []LookupTable, ixs []solana.Instruction) (LegacyMessage, error) {
 	if len(ixs) == 0 {
 		return LegacyMessage{}, fmt.Errorf("%w: no instructions", ErrCompile)
 	}
 	var stack [16]msgKey
 	keys := append(stack[:0], msgKey{key: feePayer, signer: true, writable: true})
-	add := func(k solana.PublicKey, signer, writable bool) {
+	add := func(k solana.PublicKey, signer, writable, invoked bool) {
 		for i := range keys {
 			if keys[i].key == k {
 				keys[i].signer = keys[i].signer || signer
 				keys[i].writable = keys[i].writable || writable
+				keys[i].invoked = keys[i].invoked || invoked
 				return
 			}
 		}
-		keys = append(keys, msgKey{key: k, signer: signer, writable: writable})
+		keys = append(keys, msgKey{key: k, signer: signer, writable: writable, invoked: invoked})
 	}
 	// Data is read once per instruction: solana-go's own instructions encode it afresh
 	// (and allocate) on every call.
@@ -71,9 +95,9 @@ func CompileLegacy(feePayer solana.PublicKey, blockhash solana.Hash, ixs ...sola
 			if m == nil {
 				return LegacyMessage{}, fmt.Errorf("%w: instruction %d account %d is nil", ErrCompile, i, j)
 			}
-			add(m.PublicKey, m.IsSigner, m.IsWritable)
+			add(m.PublicKey, m.IsSigner, m.IsWritable, false)
 		}
-		add(ix.ProgramID(), false, false)
+		add(ix.ProgramID(), false, false, true)
 		data, err := ix.Data()
 		if err != nil {
 			return LegacyMessage{}, fmt.Errorf("%w: instruction %d data: %w", ErrCompile, i, err)
@@ -81,8 +105,12 @@ func CompileLegacy(feePayer solana.PublicKey, blockhash solana.Hash, ixs ...sola
 		datas = append(datas, data)
 		dataLen += 3 + 3 + len(metas) + 3 + len(data)
 	}
+	nStatic, nTables, lookupLen := lookUp(keys, tables)
+	if nStatic > 256 {
+		return LegacyMessage{}, fmt.Errorf("%w: %d account keys, a message holds 256", ErrCompile, nStatic)
+	}
 	if len(keys) > 256 {
-		return LegacyMessage{}, fmt.Errorf("%w: %d account keys, a legacy message holds 256", ErrCompile, len(keys))
+		return LegacyMessage{}, fmt.Errorf("%w: %d accounts, a v0 message indexes 256", ErrCompile, len(keys))
 	}
 	// Insertion sort: a handful of keys, and no allocation.
 	rest := keys[1:]
@@ -93,7 +121,7 @@ func CompileLegacy(feePayer solana.PublicKey, blockhash solana.Hash, ixs ...sola
 	}
 
 	var nSigners, roSigned, roUnsigned byte
-	for i := range keys {
+	for i := range keys[:nStatic] {
 		switch {
 		case keys[i].signer:
 			nSigners++
@@ -113,11 +141,14 @@ func CompileLegacy(feePayer solana.PublicKey, blockhash solana.Hash, ixs ...sola
 		return 0 // unreachable: every key was added above
 	}
 
-	b := make([]byte, 0, 3+3+32*len(keys)+32+3+dataLen)
+	b := make([]byte, 0, 1+3+3+32*nStatic+32+3+dataLen+lookupLen)
+	if tables != nil {
+		b = append(b, v0Prefix)
+	}
 	b = append(b, nSigners, roSigned, roUnsigned)
-	b = appendCompactU16(b, len(keys))
+	b = appendCompactU16(b, nStatic)
 	keysAt := len(b)
-	for i := range keys {
+	for i := range keys[:nStatic] {
 		b = append(b, keys[i].key[:]...)
 	}
 	b = append(b, blockhash[:]...)
@@ -131,6 +162,9 @@ func CompileLegacy(feePayer solana.PublicKey, blockhash solana.Hash, ixs ...sola
 		}
 		b = appendCompactU16(b, len(datas[i]))
 		b = append(b, datas[i]...)
+	}
+	if tables != nil {
+		b = appendLookups(b, keys[nStatic:], tables, nTables)
 	}
 	return LegacyMessage{bytes: b, nSigners: int(nSigners), keysAt: keysAt}, nil
 }

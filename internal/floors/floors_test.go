@@ -24,7 +24,7 @@ var floorOf = []struct {
 	{3, []string{"client/session"}},
 	{2, []string{"client/sender", "tokenstore", "tokenstore/...", "localnet", "localnet/..."}},
 	{1, []string{"client"}},
-	{0, []string{"pda", "client/txn", "client/guard", "client/grant", "client/spl", "program-idl", "program/...", "internal/..."}},
+	{0, []string{"pda", "client/txn", "client/guard", "client/grant", "client/spl", "client/alt", "client/nonce", "program-idl", "program/...", "internal/..."}},
 }
 
 func floor(rel string) (int, bool) {
@@ -103,7 +103,7 @@ func TestNoImportClimbs(t *testing.T) {
 // The table itself: a broad entry must not shadow a narrower one listed after it.
 func TestFloorTable(t *testing.T) {
 	tests := map[string]int{
-		"client": 1, "client/txn": 0, "client/spl": 0, "client/sender": 2, "client/session": 3,
+		"client": 1, "client/txn": 0, "client/spl": 0, "client/alt": 0, "client/nonce": 0, "client/sender": 2, "client/session": 3,
 		"pda": 0, "tokenstore": 2, "localnet": 2, "localnet/deploy": 2,
 		"program/gplsession": 0, "program-idl": 0, "internal/sbfld": 0, "internal/programtest": 4,
 		"cmd/sessionkit": 5, "cmd/sessionkit/internal/cli": 5, "internal/quickstart": 5, ".": 5,

@@ -103,7 +103,10 @@ func plural(n int, noun string) string {
 
 // address is the key, or for an entry a lookup table loads, where it comes from.
 func (k *Key) address() string {
-	if k.LookupTable != "" {
+	switch {
+	case k.LookupTable != "" && k.Pubkey != "":
+		return fmt.Sprintf("%s (lookup table %s, entry %d)", k.Pubkey, k.LookupTable, *k.LookupIndex)
+	case k.LookupTable != "":
 		return fmt.Sprintf("lookup table %s, entry %d", k.LookupTable, *k.LookupIndex)
 	}
 	return k.Pubkey

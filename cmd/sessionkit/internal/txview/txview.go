@@ -76,7 +76,8 @@ type Signature struct {
 }
 
 // Key is one account of the message: a static key, or an entry a lookup table loads
-// (whose address only the table's on-chain contents say).
+// (whose address only the table's on-chain contents say: Pubkey is empty until
+// View.Resolve names it).
 type Key struct {
 	Index       int    `json:"index"`
 	Pubkey      string `json:"pubkey,omitempty"`
