@@ -25,6 +25,9 @@ func TestContract(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			t.Run("Store", func(t *testing.T) { storetest.Run(t, open) })
 			t.Run("Leaser", func(t *testing.T) { storetest.RunLeaser(t, open) })
+			t.Run("Reserver", func(t *testing.T) {
+				storetest.RunReserver(t, func(t *testing.T) storetest.ReserverStore { return open(t).(storetest.ReserverStore) })
+			})
 		})
 	}
 }

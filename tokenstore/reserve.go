@@ -367,13 +367,7 @@ func (d *Dir) Attach(ctx context.Context, token solana.PublicKey, name string, d
 	} else if err != nil {
 		return fsError("attach "+token.String(), err)
 	}
-	body := append([]byte(attachMagic), sideVersion)
-	body = append(body, token[:]...)
-	body = append(body, byte(len(name)))
-	body = append(body, name...)
-	body = binary.LittleEndian.AppendUint32(body, uint32(len(data)))
-	body = append(body, data...)
-	switch err := d.writeNew(ctx, d.sessions, attachName(token, name), s.sealSide(body)); {
+	switch err := d.writeNew(ctx, d.sessions, attachName(token, name), s.sealSide(attachmentBody(token, name, data))); {
 	case errors.Is(err, fs.ErrExist):
 		return fmt.Errorf("%w: attachment %s of %s", ErrExists, name, token)
 	case err != nil:
@@ -405,6 +399,21 @@ func (d *Dir) Attachment(ctx context.Context, token solana.PublicKey, name strin
 	if err != nil {
 		return nil, err
 	}
+	return attachmentData(path, body, token, name)
+}
+
+func attachmentBody(token solana.PublicKey, name string, data []byte) []byte {
+	body := append([]byte(attachMagic), sideVersion)
+	body = append(body, token[:]...)
+	body = append(body, byte(len(name)))
+	body = append(body, name...)
+	body = binary.LittleEndian.AppendUint32(body, uint32(len(data)))
+	return append(body, data...)
+}
+
+// attachmentData checks an authenticated attachment body against token and name and
+// returns a copy of its data.
+func attachmentData(path string, body []byte, token solana.PublicKey, name string) ([]byte, error) {
 	rest, err := sideHeader(path, body, attachMagic, token)
 	if err != nil {
 		return nil, err

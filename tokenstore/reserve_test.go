@@ -9,62 +9,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// Both stores count alike: reservations add up, zero reads, names and records are checked.
-func TestReserve(t *testing.T) {
-	ctx := context.Background()
-	dir, _ := newTestDir(t)
-	for name, st := range map[string]interface {
-		Store
-		Reserver
-		Attacher
-	}{"Dir": dir, "Memory": NewMemory()} {
-		t.Run(name, func(t *testing.T) {
-			rec, key := testSession(t, 1)
-			_, err := st.Reserve(ctx, rec.Token, "uses", 1)
-			require.ErrorIs(t, err, ErrNotFound, "no record, no counters")
-			require.NoError(t, st.Put(ctx, rec, key))
-
-			total, err := st.Reserve(ctx, rec.Token, "uses", 0)
-			require.NoError(t, err)
-			require.Zero(t, total)
-			total, err = st.Reserve(ctx, rec.Token, "uses", 64)
-			require.NoError(t, err)
-			require.Equal(t, uint64(64), total)
-			total, err = st.Reserve(ctx, rec.Token, "uses", 64)
-			require.NoError(t, err)
-			require.Equal(t, uint64(128), total)
-			total, err = st.Reserve(ctx, rec.Token, "lamports", 5_000)
-			require.NoError(t, err)
-			require.Equal(t, uint64(5_000), total)
-			total, err = st.Reserve(ctx, rec.Token, "uses", 0)
-			require.NoError(t, err)
-			require.Equal(t, uint64(128), total, "another counter left this one alone")
-
-			_, err = st.Reserve(ctx, rec.Token, "lamports", ^uint64(0))
-			require.ErrorIs(t, err, ErrInvalidRecord, "overflow")
-			_, err = st.Reserve(ctx, rec.Token, "Uses!", 1)
-			require.ErrorIs(t, err, ErrInvalidRecord)
-
-			require.NoError(t, st.Attach(ctx, rec.Token, AttachmentGrant, []byte(`{"version":1}`)))
-			require.ErrorIs(t, st.Attach(ctx, rec.Token, AttachmentGrant, []byte(`{}`)), ErrExists, "written once")
-			require.ErrorIs(t, st.Attach(ctx, rec.Token, "notes", []byte(`x`)), ErrInvalidRecord)
-			got, err := st.Attachment(ctx, rec.Token, AttachmentGrant)
-			require.NoError(t, err)
-			require.Equal(t, `{"version":1}`, string(got))
-
-			require.NoError(t, st.Delete(ctx, rec.Token))
-			_, err = st.Attachment(ctx, rec.Token, AttachmentGrant)
-			require.ErrorIs(t, err, ErrNotFound)
-			require.NoError(t, st.Put(ctx, rec, key))
-			total, err = st.Reserve(ctx, rec.Token, "uses", 0)
-			require.NoError(t, err)
-			require.Zero(t, total, "Delete took the counters with the record")
-			_, err = st.Attachment(ctx, rec.Token, AttachmentGrant)
-			require.ErrorIs(t, err, ErrNotFound)
-		})
-	}
-}
-
 // The counters survive reopening, and a counter or attachment file that was edited,
 // or copied from another token, is refused as corrupt rather than trusted.
 func TestReserveDirFiles(t *testing.T) {

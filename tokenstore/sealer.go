@@ -133,3 +133,52 @@ func NewLeaseID() [LeaseIDSize]byte {
 // CheckLeaseRequest is the check Acquire and Renew make of a holder and a
 // TTL: an ErrInvalidLease naming what is wrong, or nil.
 func CheckLeaseRequest(holder string, ttl time.Duration) error { return checkLeaseRequest(holder, ttl) }
+
+// AddCounter is Dir's Reserve for a store that keeps a session's counters as one
+// sealed blob (a PostgreSQL row, say): it opens sealed (nil for none yet), adds n to
+// counter name and returns the new blob and total. The blob is authenticated as Dir's
+// counter file is, so a blob of another token or store, or an edited one, is a
+// *CorruptError naming path. With n = 0 the blob comes back unchanged.
+func (s *Sealer) AddCounter(path string, token solana.PublicKey, sealed []byte, name string, n uint64) ([]byte, uint64, error) {
+	if err := checkCounterName(name); err != nil {
+		return nil, 0, err
+	}
+	var cs counters
+	if sealed != nil {
+		body, err := s.s.openSide(path, sealed)
+		if err != nil {
+			return nil, 0, err
+		}
+		rest, err := sideHeader(path, body, counterMagic, token)
+		if err != nil {
+			return nil, 0, err
+		}
+		if cs, err = parseCounters(path, rest); err != nil {
+			return nil, 0, err
+		}
+	}
+	total, err := cs.add(name, n)
+	if err != nil || n == 0 {
+		return sealed, total, err
+	}
+	return s.s.sealSide(appendCounters(token, cs)), total, nil
+}
+
+// SealAttachment seals data as token's attachment name, as Dir writes its .att file;
+// OpenAttachment reads it back.
+func (s *Sealer) SealAttachment(token solana.PublicKey, name string, data []byte) ([]byte, error) {
+	if err := checkAttachment(name, data); err != nil {
+		return nil, err
+	}
+	return s.s.sealSide(attachmentBody(token, name, data)), nil
+}
+
+// OpenAttachment authenticates what SealAttachment made for token's attachment name and
+// returns its data; a mismatch is a *CorruptError naming path.
+func (s *Sealer) OpenAttachment(path string, token solana.PublicKey, name string, sealed []byte) ([]byte, error) {
+	body, err := s.s.openSide(path, sealed)
+	if err != nil {
+		return nil, err
+	}
+	return attachmentData(path, body, token, name)
+}

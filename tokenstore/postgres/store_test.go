@@ -48,6 +48,9 @@ func TestPostgresContract(t *testing.T) {
 	open := func(t *testing.T) tokenstore.Store { st, _, _ := newStore(t); return st }
 	t.Run("Store", func(t *testing.T) { storetest.Run(t, open) })
 	t.Run("Leaser", func(t *testing.T) { storetest.RunLeaser(t, open) })
+	t.Run("Reserver", func(t *testing.T) {
+		storetest.RunReserver(t, func(t *testing.T) storetest.ReserverStore { st, _, _ := newStore(t); return st })
+	})
 }
 
 func TestPostgresEditedRowFailsNamingToken(t *testing.T) {
@@ -285,4 +288,37 @@ func TestPostgresClaimParams(t *testing.T) {
 	require.NoError(t, st.Close())
 	_, err = st.ClaimDue(t.Context(), tokenstore.ClaimParams{Holder: "a", Limit: 1, TTL: time.Minute, Before: time.Now()})
 	require.True(t, errors.Is(err, tokenstore.ErrClosed))
+}
+
+// Counters and attachments are sealed like records: a value edited in SQL, or copied from
+// another session's row, fails to open instead of being trusted.
+func TestPostgresEditedCountersAndAttachmentsFail(t *testing.T) {
+	st, url, schema := newStore(t)
+	ctx := t.Context()
+	a, keyA := storetest.Session(t, 1)
+	b, keyB := storetest.Session(t, 2)
+	require.NoError(t, st.Put(ctx, a, keyA))
+	require.NoError(t, st.Put(ctx, b, keyB))
+	_, err := st.Reserve(ctx, a.Token, "uses", 64)
+	require.NoError(t, err)
+	_, err = st.Reserve(ctx, b.Token, "uses", 1)
+	require.NoError(t, err)
+	require.NoError(t, st.Attach(ctx, a.Token, tokenstore.AttachmentGrant, []byte(`{"version":1}`)))
+	require.NoError(t, st.Attach(ctx, b.Token, tokenstore.AttachmentGrant, []byte(`{"version":2}`)))
+
+	// B's smaller counter planted in A's row: a rollback across sessions.
+	require.Equal(t, int64(1), sql(t, url, schema, `UPDATE sessions SET counters = (SELECT counters FROM sessions WHERE token = $2) WHERE token = $1`, a.Token[:], b.Token[:]))
+	_, err = st.Reserve(ctx, a.Token, "uses", 1)
+	var ce *tokenstore.CorruptError
+	require.ErrorAs(t, err, &ce)
+	require.Contains(t, ce.Path, a.Token.String())
+
+	// A flipped byte in B's attachment.
+	require.Equal(t, int64(1), sql(t, url, schema, `UPDATE attachments SET sealed = overlay(sealed placing '\x00'::bytea from 40 for 1) WHERE token = $1`, b.Token[:]))
+	_, err = st.Attachment(ctx, b.Token, tokenstore.AttachmentGrant)
+	require.ErrorAs(t, err, &ce)
+	require.Contains(t, ce.Path, b.Token.String())
+	got, err := st.Attachment(ctx, a.Token, tokenstore.AttachmentGrant)
+	require.NoError(t, err)
+	require.Equal(t, `{"version":1}`, string(got), "the untouched attachment still opens")
 }
