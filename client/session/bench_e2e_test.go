@@ -1,7 +1,10 @@
 package session
 
 import (
+	"bytes"
 	"context"
+	"io"
+	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -10,6 +13,8 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+	"github.com/gagliardetto/solana-go/rpc/jsonrpc"
 
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/localnet"
@@ -30,8 +35,10 @@ const benchWarmup = 10
 //     (WithEndpoint: a 5 ms poll and a status check as soon as a move is sent).
 //
 // Each reports moves/s, the p50 and p99 of the time from Send to confirmation (p50-ms,
-// p99-ms) and client-cpu-ms/move: this process's CPU time (user and system, the runtime
-// runs in its own process) per move. Run it with a fixed count, e.g. -bench EndToEnd
+// p99-ms), client-cpu-ms/move: this process's CPU time (user and system, the runtime
+// runs in its own process) per move, and send-p50-ms: the median round trip of the
+// sendTransaction requests alone, the part of a move's latency the runtime sets before
+// any confirmation can be seen. Run it with a fixed count, e.g. -bench EndToEnd
 // -benchtime 500x: the runtime slows down after a few thousand transactions.
 func BenchmarkEndToEnd(b *testing.B) {
 	for _, bc := range []struct {
@@ -52,7 +59,9 @@ func benchEndToEnd(b *testing.B, ws bool, concurrency int) {
 	net := localnettest.StartForTest(b, clusterConfig()...)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	client := sender.NewRPCClient(net.RPCURL(), nil)
+	sends := &sendTimer{next: http.DefaultTransport}
+	client := rpc.NewWithCustomRPCClient(jsonrpc.NewClientWithOpts(net.RPCURL(),
+		&jsonrpc.RPCClientOpts{HTTPClient: &http.Client{Transport: sends}}))
 	// The embedded runtime makes a block per transaction, so at a hundred moves a second a
 	// blockhash lives about 1.5 s, not the minute it lives on a real cluster: refresh it
 	// often enough that moves do not expire in flight.
@@ -97,6 +106,7 @@ func benchEndToEnd(b *testing.B, ws bool, concurrency int) {
 
 	latencies := make([][]time.Duration, concurrency)
 	var next atomic.Int64
+	sends.start()
 	cpu0 := cpuTime(b)
 	b.ResetTimer()
 	start := time.Now()
@@ -127,6 +137,62 @@ func benchEndToEnd(b *testing.B, ws bool, concurrency int) {
 	b.ReportMetric(float64(all[len(all)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(all[(len(all)*99)/100].Microseconds())/1000, "p99-ms")
 	b.ReportMetric(float64(cpu.Microseconds())/1000/float64(len(all)), "client-cpu-ms/move")
+	if st := sends.stop(); len(st) > 0 {
+		slices.Sort(st)
+		b.ReportMetric(float64(st[len(st)/2].Microseconds())/1000, "send-p50-ms")
+	}
+}
+
+// sendTimer times the sendTransaction requests that pass through it while started.
+type sendTimer struct {
+	next http.RoundTripper
+
+	mu    sync.Mutex
+	on    bool
+	times []time.Duration
+}
+
+func (st *sendTimer) start() {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.on, st.times = true, nil
+}
+
+func (st *sendTimer) stop() []time.Duration {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.on = false
+	return st.times
+}
+
+func (st *sendTimer) RoundTrip(req *http.Request) (*http.Response, error) {
+	st.mu.Lock()
+	on := st.on
+	st.mu.Unlock()
+	if !on || req.Body == nil {
+		return st.next.RoundTrip(req)
+	}
+	body, err := io.ReadAll(req.Body)
+	req.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	req.Body = io.NopCloser(bytes.NewReader(body))
+	t0 := time.Now()
+	resp, err := st.next.RoundTrip(req)
+	if err == nil && bytes.Contains(body, []byte(`"sendTransaction"`)) {
+		// The answer is a signature: reading it is part of the round trip.
+		data, rerr := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		resp.Body = io.NopCloser(bytes.NewReader(data))
+		if rerr == nil {
+			d := time.Since(t0)
+			st.mu.Lock()
+			st.times = append(st.times, d)
+			st.mu.Unlock()
+		}
+	}
+	return resp, err
 }
 
 // cpuTime is the user and system CPU time this process has used so far.
