@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"sync"
 
 	"github.com/gagliardetto/solana-go"
@@ -24,18 +23,46 @@ const (
 	restoreReads = 4
 )
 
-// keyedLoader is a Persister that loads sessions with their keys already built (a
-// tokenstore's Get builds each key from its seed), so that a restore builds none again.
-type keyedLoader interface {
-	loadKeyed(ctx context.Context) ([]keyed, error)
+// keySource lists the stored sessions of a Persister and builds their keys one by one,
+// so that a restore builds each key once, while other batches' tokens are being read.
+type keySource interface {
+	// list returns the stored sessions without their keys, and a *LoadError for those
+	// it could not read.
+	list(ctx context.Context) ([]keyed, error)
+	// build sets k.key, or k.err, k.loadErr or k.gone.
+	build(ctx context.Context, k *keyed)
 }
 
-// keyed is a stored session and its key, nil if it could not be built (err says why);
-// snap.Seed is cleared.
+// keyed is a stored session and, once built, its key.
 type keyed struct {
+	// snap's Seed is set, for a plain Persister, until the key is built.
 	snap Snapshot
 	key  *txn.SessionKey
-	err  error
+	// err: the key could not be built, and the session is reported with it.
+	err error
+	// loadErr: the store could not load the session; it is reported in a *LoadError
+	// and left alone.
+	loadErr error
+	// gone: deleted from the store since it was listed.
+	gone bool
+}
+
+// persisterKeys is the keySource of a plain Persister: keys built from Load's seeds.
+type persisterKeys struct{ ps Persister }
+
+func (p persisterKeys) list(ctx context.Context) ([]keyed, error) {
+	snaps, err := p.ps.Load(ctx)
+	out := make([]keyed, len(snaps))
+	for i := range snaps {
+		out[i].snap = snaps[i]
+		clear(snaps[i].Seed[:])
+	}
+	return out, err
+}
+
+func (persisterKeys) build(_ context.Context, k *keyed) {
+	k.key, k.err = txn.NewSessionKey(k.snap.Seed[:])
+	clear(k.snap.Seed[:])
 }
 
 // restore is Restore.
@@ -43,24 +70,45 @@ func (p *Pool) restore(ctx context.Context) (restored int, err error) {
 	if p.cfg.Persister == nil {
 		return 0, nil
 	}
-	stored, err := load(ctx, p.cfg.Persister)
-	var errs []error
+	src, ok := p.cfg.Persister.(keySource)
+	if !ok {
+		src = persisterKeys{p.cfg.Persister}
+	}
+	stored, err := src.list(ctx)
 	var partial *LoadError
 	switch {
 	case errors.As(err, &partial):
-		errs = append(errs, partial) // the sound ones are restored all the same
 	case err != nil:
 		return 0, fmt.Errorf("session: loading stored sessions: %w", err)
 	}
+	defer func() {
+		for i := range stored {
+			clear(stored[i].snap.Seed[:])
+		}
+	}()
 	// Nothing in a snapshot says which slot last changed its signer's account: reads that
 	// decide about a restored key are at least as new as this restore.
 	since, err := p.mgr.rpc.GetSlot(ctx, p.mgr.commitment)
 	if err != nil {
-		zeroKeys(stored)
 		return 0, fmt.Errorf("session: reading the slot before restoring: %w", err)
 	}
-	resumed := p.mgr.resumeAll(ctx, stored)
+	resumed := p.mgr.resumeAll(ctx, stored, src)
+	var errs []error
+	for _, k := range stored {
+		if k.loadErr != nil {
+			if partial == nil {
+				partial = &LoadError{}
+			}
+			partial.Errs = append(partial.Errs, k.loadErr)
+		}
+	}
+	if partial != nil {
+		errs = append(errs, partial) // the sound ones are restored all the same
+	}
 	for i, k := range stored {
+		if k.gone || k.loadErr != nil {
+			continue
+		}
 		s, err := resumed[i].s, resumed[i].err
 		switch {
 		case err == nil:
@@ -70,6 +118,9 @@ func (p *Pool) restore(ctx context.Context) (restored int, err error) {
 				errs = append(errs, err)
 				continue
 			}
+		case k.key == nil:
+			errs = append(errs, err)
+			continue
 		case errors.Is(err, ErrNotFound), errors.Is(err, client.ErrExpired):
 			if err := p.retireSnapshot(ctx, k, since); err != nil {
 				errs = append(errs, err)
@@ -81,9 +132,7 @@ func (p *Pool) restore(ctx context.Context) (restored int, err error) {
 			}
 			continue
 		default:
-			if k.key != nil {
-				k.key.Zero()
-			}
+			k.key.Zero()
 			errs = append(errs, err)
 			continue
 		}
@@ -106,46 +155,6 @@ func (p *Pool) restore(ctx context.Context) (restored int, err error) {
 	return restored, errors.Join(errs...)
 }
 
-// load returns the Persister's sessions with their keys, built once each and on every
-// core.
-func load(ctx context.Context, ps Persister) ([]keyed, error) {
-	if kl, ok := ps.(keyedLoader); ok {
-		return kl.loadKeyed(ctx)
-	}
-	snaps, err := ps.Load(ctx)
-	out := make([]keyed, len(snaps))
-	parallel(len(snaps), func(i int) {
-		out[i].snap = snaps[i]
-		out[i].key, out[i].err = txn.NewSessionKey(snaps[i].Seed[:])
-		clear(snaps[i].Seed[:])
-		clear(out[i].snap.Seed[:])
-	})
-	return out, err
-}
-
-// zeroKeys zeroes every key in stored.
-func zeroKeys(stored []keyed) {
-	for _, k := range stored {
-		if k.key != nil {
-			k.key.Zero()
-		}
-	}
-}
-
-// parallel calls f(0) … f(n-1), on as many goroutines as there are cores.
-func parallel(n int, f func(i int)) {
-	workers := min(runtime.GOMAXPROCS(0), n)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Go(func() {
-			for i := w; i < n; i += workers {
-				f(i)
-			}
-		})
-	}
-	wg.Wait()
-}
-
 // resumed is Resume's verdict on one stored session.
 type resumed struct {
 	s   *Session
@@ -153,8 +162,9 @@ type resumed struct {
 }
 
 // resumeAll is Resume for every stored session, with the tokens read restoreBatch at a
-// time and restoreReads reads in flight. Keys are not zeroed.
-func (m *Manager) resumeAll(ctx context.Context, stored []keyed) []resumed {
+// time and restoreReads reads in flight; each batch's keys are built from src while its
+// tokens are read. Keys are not zeroed.
+func (m *Manager) resumeAll(ctx context.Context, stored []keyed, src keySource) []resumed {
 	out := make([]resumed, len(stored))
 	batches := make(chan int)
 	var wg sync.WaitGroup
@@ -162,7 +172,7 @@ func (m *Manager) resumeAll(ctx context.Context, stored []keyed) []resumed {
 		wg.Go(func() {
 			for start := range batches {
 				end := min(start+restoreBatch, len(stored))
-				m.resumeBatch(ctx, stored[start:end], out[start:end])
+				m.resumeBatch(ctx, stored[start:end], out[start:end], src)
 			}
 		})
 	}
@@ -174,26 +184,40 @@ func (m *Manager) resumeAll(ctx context.Context, stored []keyed) []resumed {
 	return out
 }
 
+// accountsRead is the answer to one getMultipleAccounts.
+type accountsRead struct {
+	res *rpc.GetMultipleAccountsResult
+	err error
+}
+
 // resumeBatch judges one batch of at most restoreBatch stored sessions, with one read
-// of their tokens.
-func (m *Manager) resumeBatch(ctx context.Context, stored []keyed, out []resumed) {
+// of their tokens, building their keys meanwhile.
+func (m *Manager) resumeBatch(ctx context.Context, stored []keyed, out []resumed, src keySource) {
 	addrs := make([]solana.PublicKey, len(stored))
 	for i, k := range stored {
 		addrs[i] = k.snap.Token
 	}
+	read := make(chan accountsRead, 1)
+	go func() {
+		res, err := m.rpc.GetMultipleAccountsWithOpts(ctx, addrs, &rpc.GetMultipleAccountsOpts{
+			Encoding: solana.EncodingBase64, Commitment: m.commitment,
+		})
+		read <- accountsRead{res, err}
+	}()
+	for i := range stored {
+		src.build(ctx, &stored[i])
+	}
+	r := <-read
 	fail := func(err error) {
 		for i := range out {
 			out[i].err = err
 		}
 	}
-	res, err := m.rpc.GetMultipleAccountsWithOpts(ctx, addrs, &rpc.GetMultipleAccountsOpts{
-		Encoding: solana.EncodingBase64, Commitment: m.commitment,
-	})
-	if err == nil && len(res.Value) != len(addrs) {
-		err = fmt.Errorf("%d accounts for %d addresses", len(res.Value), len(addrs))
+	if r.err == nil && len(r.res.Value) != len(addrs) {
+		r.err = fmt.Errorf("%d accounts for %d addresses", len(r.res.Value), len(addrs))
 	}
-	if err != nil {
-		fail(fmt.Errorf("session: fetching %d tokens from %s: %w", len(addrs), addrs[0], err))
+	if r.err != nil {
+		fail(fmt.Errorf("session: fetching %d tokens from %s: %w", len(addrs), addrs[0], r.err))
 		return
 	}
 	now, err := m.clock.now(ctx)
@@ -202,15 +226,15 @@ func (m *Manager) resumeBatch(ctx context.Context, stored []keyed, out []resumed
 		return
 	}
 	for i, k := range stored {
-		out[i] = m.resumeRead(k, res.Value[i], now)
+		out[i] = m.resumeRead(k, r.res.Value[i], now)
 	}
 }
 
 // resumeRead is Resume with the token's account (nil if none) already read at cluster
 // time now.
 func (m *Manager) resumeRead(k keyed, acct *rpc.Account, now int64) resumed {
-	if k.err != nil {
-		return resumed{err: k.err}
+	if k.key == nil {
+		return resumed{err: k.err} // reported as it is, or not at all (gone, not loaded)
 	}
 	if err := checkKey(k.snap, k.key); err != nil {
 		return resumed{err: err}
@@ -267,51 +291,42 @@ func (p *Pool) forgetMismatch(ctx context.Context, k keyed, since uint64, cause 
 	return nil
 }
 
-// loadKeyed implements keyedLoader: Load with the keys the store's Get builds, read on
-// every core.
-func (p *storePersister) loadKeyed(ctx context.Context) ([]keyed, error) {
+// list implements keySource: the store's records of the Persister's program.
+func (p *storePersister) list(ctx context.Context) ([]keyed, error) {
 	recs, err := p.st.List(ctx, tokenstore.Filter{})
-	var bad []error
 	var partial *tokenstore.PartialError
+	var bad []error
 	switch {
 	case errors.As(err, &partial):
-		bad = append(bad, partial.Files...)
+		bad = partial.Files
 	case err != nil:
 		return nil, err
 	}
-	mine := recs[:0]
+	out := make([]keyed, 0, len(recs))
 	for _, rec := range recs {
 		if rec.ProgramID == p.programID {
-			mine = append(mine, rec)
-		}
-	}
-	got := make([]keyed, len(mine))
-	errs := make([]error, len(mine))
-	parallel(len(mine), func(i int) {
-		rec := mine[i]
-		_, key, err := p.st.Get(ctx, rec.Token)
-		if err != nil {
-			errs[i] = err
-			return
-		}
-		got[i] = keyed{key: key, snap: Snapshot{
-			Token: rec.Token, SessionSigner: rec.SessionSigner, Authority: rec.Authority, TargetProgram: rec.TargetProgram,
-			FeePayer: rec.FeePayer, Version: rec.Version, ValidUntil: rec.ValidUntil,
-		}}
-	})
-	out := got[:0]
-	for i, k := range got {
-		switch err := errs[i]; {
-		case errors.Is(err, tokenstore.ErrNotFound):
-			// deleted since List
-		case err != nil:
-			bad = append(bad, fmt.Errorf("session: loading %s: %w", mine[i].Token, err))
-		default:
-			out = append(out, k)
+			out = append(out, keyed{snap: Snapshot{
+				Token: rec.Token, SessionSigner: rec.SessionSigner, Authority: rec.Authority, TargetProgram: rec.TargetProgram,
+				FeePayer: rec.FeePayer, Version: rec.Version, ValidUntil: rec.ValidUntil,
+			}})
 		}
 	}
 	if len(bad) > 0 {
 		return out, &LoadError{Errs: bad}
 	}
 	return out, nil
+}
+
+// build implements keySource with the store's Get, which builds the key from the
+// stored seed.
+func (p *storePersister) build(ctx context.Context, k *keyed) {
+	_, key, err := p.st.Get(ctx, k.snap.Token)
+	switch {
+	case errors.Is(err, tokenstore.ErrNotFound):
+		k.gone = true
+	case err != nil:
+		k.loadErr = fmt.Errorf("session: loading %s: %w", k.snap.Token, err)
+	default:
+		k.key = key
+	}
 }
