@@ -46,7 +46,8 @@ type Result struct {
 }
 
 // Sender sends transactions and waits for them to land. It is safe for concurrent use by
-// many goroutines; all of them share one blockhash cache, one status poller and one
+// many goroutines; all of them share one blockhash cache, one status poller (one
+// getSignatureStatuses per round for every signature whose check is due) and one
 // WebSocket connection.
 type Sender struct {
 	cfg       config
@@ -76,7 +77,7 @@ type Sender struct {
 	once   sync.Once
 }
 
-// pollState is the outcome of the latest shared poll.
+// pollState is the outcome of the latest block-height poll.
 type pollState struct {
 	slot, height uint64 // from getEpochInfo at the Sender's commitment
 	err          error
@@ -183,6 +184,14 @@ func (s *Sender) Close() {
 //   - If the chain cannot be queried to make the proof in (b) (the RPC keeps failing),
 //     or ctx ends or the Sender closes while a transaction may be in flight, Send returns
 //     a *SendError matching ErrOutcomeUnknown with every signature, and never guesses.
+//
+// How a landing is noticed does not enter into this. The status reads (as soon as a
+// transaction is sent, when its subscription is acknowledged, after a reconnection, and
+// the safety checks spaced by the latency observed) and the WebSocket notifications only
+// report a landing sooner; none of them can make Send re-sign. A notification that never
+// comes, or a status read that fails, at worst delays the result until a later read: (b)
+// is decided only by the block height and by its own getSignatureStatuses with
+// searchTransactionHistory, made after the height is past every LastValidBlockHeight.
 //
 // The proof in (b) relies on blocks at the commitment never being rolled back; use
 // WithCommitment(rpc.CommitmentFinalized) to make that absolute. When the signing budget

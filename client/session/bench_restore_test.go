@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/rpc"
+
 	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
 	"github.com/sessionkit/sessionkit/tokenstore"
@@ -36,8 +39,14 @@ func restoreSessions(b *testing.B) int {
 // tenth as many sessions since writing each record syncs it to disk.
 //
 // Metrics: us/session, the wall time of Restore per stored session (each op is one
-// Restore of all of them), and B/session, the heap the restored pool holds per
-// session (live heap after Restore, less before it, after a GC).
+// Restore of all of them); B/session, the heap the restored pool holds per session
+// (live heap after Restore, less before it, after a GC); and read-us/session, the
+// runtime's own floor: the same tokens read once more, 100 per getMultipleAccounts,
+// one call after another, with nothing judged or built.
+//
+// RESTORE_SESSIONS sets the count: surfpool's surfnet_setAccount slows down as accounts
+// accumulate (10,000 injected in 15 s, 30,000 in 117 s on the machine of
+// docs/benchmarks.md), so the 100,000 take the better part of an hour to set up.
 func BenchmarkRestore(b *testing.B) {
 	total := restoreSessions(b)
 	net := localnettest.StartForTest(b, clusterConfig()...)
@@ -123,6 +132,23 @@ func benchRestore(b *testing.B, ctx context.Context, m *Manager, ps Persister, s
 	per := float64(b.N) * float64(len(snaps))
 	b.ReportMetric(float64(elapsed.Microseconds())/per, "us/session")
 	b.ReportMetric(float64(held)/per, "B/session")
+
+	addrs := make([]solana.PublicKey, len(snaps))
+	for i, s := range snaps {
+		addrs[i] = s.Token
+	}
+	t0 := time.Now()
+	for start := 0; start < len(addrs); start += restoreBatch {
+		res, err := m.rpc.GetMultipleAccountsWithOpts(ctx, addrs[start:min(start+restoreBatch, len(addrs))],
+			&rpc.GetMultipleAccountsOpts{Encoding: solana.EncodingBase64, Commitment: m.commitment})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(res.Value) == 0 {
+			b.Fatal("no accounts")
+		}
+	}
+	b.ReportMetric(float64(time.Since(t0).Microseconds())/float64(len(addrs)), "read-us/session")
 }
 
 // keep keeps the restored sessions reachable until the heap is measured.
