@@ -96,7 +96,7 @@ func (s *Sender) observeLocked(w *watch, now time.Time) {
 }
 
 // pollLoop reads, in one getSignatureStatuses per round for all of them, the statuses
-// of the signatures whose checks are due, and the block height every poll interval
+// of the signatures whose checks are due (or nearly), and the block height every poll interval
 // while anything is in flight (every wsPollFactor intervals with a WebSocket: the
 // height only proves expiry, which takes a minute on a real cluster).
 func (s *Sender) pollLoop() {
@@ -115,10 +115,14 @@ func (s *Sender) pollLoop() {
 		var next time.Time
 		s.mu.Lock()
 		busy := len(s.flights) > 0
+		// Checks falling due within an eighth of the latency ride along with the round
+		// that is due now: a little early is harmless, and a busy runtime serves fewer
+		// requests.
+		horizon := now.Add(min(s.latency/8, s.cfg.pollInterval))
 		for sig, w := range s.flights {
 			switch {
 			case w.due.IsZero():
-			case !w.due.After(now):
+			case !w.due.After(horizon):
 				due = append(due, sig)
 			case next.IsZero() || w.due.Before(next):
 				next = w.due
