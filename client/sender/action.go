@@ -59,14 +59,12 @@ func (a *action) sign(build BuildFunc, bh Blockhash) (*attempt, error) {
 // it; the checks start once it is sent.
 func (a *action) watch(at *attempt) {
 	s := a.s
-	w := &watch{fl: a.fl, down: s.hub == nil}
 	s.mu.Lock()
-	s.flights[at.sig] = w
+	// Polled as without a subscription until the subscription is acknowledged.
+	s.flights[at.sig] = &watch{fl: a.fl, down: true}
 	s.mu.Unlock()
-	if s.hub != nil && !s.hub.subscribe(at.sig) {
-		s.mu.Lock()
-		w.down = true
-		s.mu.Unlock()
+	if s.hub != nil {
+		s.hub.subscribe(at.sig)
 	}
 }
 

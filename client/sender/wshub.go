@@ -154,13 +154,12 @@ func (h *wsHub) adopt(conn *websocket.Conn, attempts int) {
 }
 
 // subscribe starts watching sig; the hub keeps it subscribed, across reconnections,
-// until unsubscribe. It reports whether the request went out now; if not, the
-// signature is subscribed once a connection is up.
-func (h *wsHub) subscribe(sig solana.Signature) bool {
+// until unsubscribe. Without a connection now, the signature is subscribed once one is up.
+func (h *wsHub) subscribe(sig solana.Signature) {
 	h.mu.Lock()
 	if h.closed {
 		h.mu.Unlock()
-		return false
+		return
 	}
 	sub := h.subs[sig]
 	if sub == nil {
@@ -168,16 +167,17 @@ func (h *wsHub) subscribe(sig solana.Signature) bool {
 		h.subs[sig] = sub
 	}
 	h.mu.Unlock()
-	return h.send(sub)
+	h.send(sub)
 }
 
-// send writes sub's signatureSubscribe on the current connection.
-func (h *wsHub) send(sub *wsSub) bool {
+// send writes sub's signatureSubscribe on the current connection, unless it went out
+// there already.
+func (h *wsHub) send(sub *wsSub) {
 	h.mu.Lock()
 	conn, gen := h.conn, h.gen
 	if conn == nil || h.subs[sub.sig] != sub || sub.gen == gen {
 		h.mu.Unlock()
-		return conn != nil && sub.gen == gen
+		return
 	}
 	h.nextID++
 	sub.gen, sub.req, sub.subID, sub.live = gen, h.nextID, 0, false
@@ -187,9 +187,7 @@ func (h *wsHub) send(sub *wsSub) bool {
 	h.mu.Unlock()
 	if err := h.write(conn, msg); err != nil {
 		h.lost(gen, err)
-		return false
 	}
-	return true
 }
 
 // unsubscribe stops watching sig, telling the server when its subscription is live.
