@@ -60,8 +60,9 @@ func (a *action) sign(build BuildFunc, bh Blockhash) (*attempt, error) {
 func (a *action) watch(at *attempt) {
 	s := a.s
 	s.mu.Lock()
-	// Polled as without a subscription until the subscription is acknowledged.
-	s.flights[at.sig] = &watch{fl: a.fl, down: true}
+	// A subscription on its way counts as one: its acknowledgement can take longer than
+	// the confirmation (see Sender.sent).
+	s.flights[at.sig] = &watch{fl: a.fl, down: s.hub == nil || !s.hub.connected()}
 	s.mu.Unlock()
 	if s.hub != nil {
 		s.hub.subscribe(at.sig)

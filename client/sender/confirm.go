@@ -12,7 +12,7 @@ type watch struct {
 	fl *flight
 	// sent is when the first send of the signature began; zero until it returns.
 	sent time.Time
-	// down: the signature has no acknowledged WebSocket subscription (none yet, no
+	// down: the signature has no WebSocket subscription, acknowledged or on its way (no
 	// WebSocket, the connection is down, or the server refused it).
 	down bool
 	// due is when the poller next reads the status; zero while nothing is scheduled.

@@ -170,6 +170,13 @@ func (h *wsHub) subscribe(sig solana.Signature) {
 	h.send(sub)
 }
 
+// connected reports whether the hub has a connection now.
+func (h *wsHub) connected() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.conn != nil
+}
+
 // send writes sub's signatureSubscribe on the current connection, unless it went out
 // there already.
 func (h *wsHub) send(sub *wsSub) {
