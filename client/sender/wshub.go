@@ -53,6 +53,11 @@ type wsHub struct {
 	subs   map[solana.Signature]*wsSub // every signature watched, live or not
 	byReq  map[uint64]*wsSub           // subscribe requests awaiting their answer
 	bySub  map[uint64]*wsSub           // acknowledged subscriptions by server id
+	// ending are the server ids of subscriptions this connection unsubscribed, by the
+	// unsubscribe request's id, until the server answers it: a notification it sent
+	// meanwhile is expected, not a sign of one missed.
+	ending map[uint64]uint64
+	ended  map[uint64]bool
 	closed bool
 
 	writeMu sync.Mutex // one writer at a time on conn
@@ -87,6 +92,8 @@ func newWSHub(url string, commitment rpc.CommitmentType, timeout time.Duration, 
 		subs:       make(map[solana.Signature]*wsSub),
 		byReq:      make(map[uint64]*wsSub),
 		bySub:      make(map[uint64]*wsSub),
+		ending:     make(map[uint64]uint64),
+		ended:      make(map[uint64]bool),
 	}
 	h.ctx, h.cancel = context.WithCancel(context.Background())
 	if conn, err := h.dial(); err == nil {
@@ -211,6 +218,7 @@ func (h *wsHub) unsubscribe(sig solana.Signature) {
 	if live {
 		delete(h.bySub, sub.subID)
 		h.nextID++
+		h.ending[h.nextID], h.ended[sub.subID] = sub.subID, true
 	}
 	id := h.nextID
 	h.mu.Unlock()
@@ -274,10 +282,20 @@ func (h *wsHub) read(conn *websocket.Conn, gen uint64) {
 // answer handles the server's answer to a subscribe (or unsubscribe) request.
 func (h *wsHub) answer(gen, id uint64, result json.RawMessage, failed bool) {
 	h.mu.Lock()
+	if gen != h.gen {
+		h.mu.Unlock()
+		return // a replaced connection's
+	}
+	if subID, ok := h.ending[id]; ok {
+		delete(h.ending, id)
+		delete(h.ended, subID)
+		h.mu.Unlock()
+		return
+	}
 	sub := h.byReq[id]
 	if sub == nil || sub.gen != gen {
 		h.mu.Unlock()
-		return // an unsubscribe's answer, or a request of a replaced connection
+		return
 	}
 	delete(h.byReq, id)
 	var subID uint64
@@ -305,14 +323,21 @@ func (h *wsHub) notification(gen, subID, slot uint64, value json.RawMessage) {
 		Err any `json:"err"`
 	}
 	h.mu.Lock()
+	if gen != h.gen {
+		h.mu.Unlock()
+		return
+	}
 	sub := h.bySub[subID]
-	if sub != nil && sub.gen == gen {
+	expected := h.ended[subID]
+	if sub != nil {
 		delete(h.bySub, subID)
 		delete(h.subs, sub.sig)
 	}
 	h.mu.Unlock()
-	if sub == nil || sub.gen != gen {
-		h.events.missed()
+	if sub == nil {
+		if !expected {
+			h.events.missed()
+		}
 		return
 	}
 	if err := json.Unmarshal(value, &v); err != nil {
@@ -364,6 +389,8 @@ func (h *wsHub) lost(gen uint64, err error) {
 	h.gen++
 	clear(h.byReq)
 	clear(h.bySub)
+	clear(h.ending)
+	clear(h.ended)
 	sigs := make([]solana.Signature, 0, len(h.subs))
 	for sig, sub := range h.subs {
 		sub.live = false
