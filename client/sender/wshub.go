@@ -265,17 +265,22 @@ func (h *wsHub) read(conn *websocket.Conn, gen uint64) {
 			h.lost(gen, err)
 			return
 		}
-		var m wsMessage
-		if err := json.Unmarshal(data, &m); err != nil {
-			h.log.Debug("sender: undecodable websocket message", "err", err)
-			continue
-		}
-		switch {
-		case m.ID != nil:
-			h.answer(gen, *m.ID, m.Result, m.Error != nil)
-		case m.Method == "signatureNotification" && m.Params != nil:
-			h.notification(gen, m.Params.Subscription, m.Params.Result.Context.Slot, m.Params.Result.Value)
-		}
+		h.handle(gen, data)
+	}
+}
+
+// handle acts on one message of connection gen; one it cannot decode is ignored.
+func (h *wsHub) handle(gen uint64, data []byte) {
+	var m wsMessage
+	if err := json.Unmarshal(data, &m); err != nil {
+		h.log.Debug("sender: undecodable websocket message", "err", err)
+		return
+	}
+	switch {
+	case m.ID != nil:
+		h.answer(gen, *m.ID, m.Result, m.Error != nil)
+	case m.Method == "signatureNotification" && m.Params != nil:
+		h.notification(gen, m.Params.Subscription, m.Params.Result.Context.Slot, m.Params.Result.Value)
 	}
 }
 

@@ -168,3 +168,44 @@ func TestWSHubAcksUnsubscribesAndResubscribes(t *testing.T) {
 		t.Fatal("an unsubscribed signature came back")
 	}
 }
+
+// Whatever the server sends, the hub neither panics nor reports a signature it was not
+// watching, and a signature is acknowledged or notified only through its own
+// subscription.
+func FuzzWSHubMessage(f *testing.F) {
+	for _, seed := range []string{
+		`{"jsonrpc":"2.0","result":1001,"id":1}`,
+		`{"jsonrpc":"2.0","error":{"code":-32602,"message":"bad"},"id":2}`,
+		`{"jsonrpc":"2.0","method":"signatureNotification","params":{"result":{"context":{"slot":5},"value":{"err":null}},"subscription":1001}}`,
+		`{"jsonrpc":"2.0","method":"signatureNotification","params":{"result":{"context":{"slot":5},"value":"receivedSignature"},"subscription":1001}}`,
+		`{"jsonrpc":"2.0","method":"signatureNotification","params":{"subscription":7}}`,
+		`{"id":null}`, `[]`, `{"id":1,"result":"x"}`, `not json`,
+	} {
+		f.Add([]byte(seed), []byte(`{"jsonrpc":"2.0","result":1002,"id":2}`))
+	}
+	f.Fuzz(func(t *testing.T, first, second []byte) {
+		rec := newWSRecorder()
+		h := &wsHub{log: slog.New(slog.DiscardHandler), events: rec, gen: 1,
+			subs: map[solana.Signature]*wsSub{}, byReq: map[uint64]*wsSub{}, bySub: map[uint64]*wsSub{},
+			ending: map[uint64]uint64{}, ended: map[uint64]bool{}}
+		watched := map[solana.Signature]bool{}
+		for i, sig := range []solana.Signature{{1}, {2}} {
+			sub := &wsSub{sig: sig, gen: 1, req: uint64(i + 1)}
+			h.subs[sig], h.byReq[sub.req] = sub, sub
+			watched[sig] = true
+		}
+		h.handle(1, first)
+		h.handle(1, second)
+		h.handle(0, first) // a replaced connection's message changes nothing
+		rec.read(func(r *wsRecorder) bool {
+			for _, m := range []map[solana.Signature]int{r.nAcked, r.nNotified, r.nLost} {
+				for sig, n := range m {
+					if !watched[sig] || n > 2 {
+						t.Fatalf("reported %s %d times", sig, n)
+					}
+				}
+			}
+			return true
+		})
+	})
+}
