@@ -4,11 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/gagliardetto/solana-go"
-	"github.com/gagliardetto/solana-go/rpc/ws"
 )
 
 // action is one Send: every transaction signed for it and what is known about each.
@@ -18,7 +16,6 @@ type action struct {
 	attempts []*attempt
 	signings int // build calls
 	sends    int // sendTransaction requests
-	wg       sync.WaitGroup
 }
 
 // attempt is one signed transaction.
@@ -29,7 +26,6 @@ type attempt struct {
 	// submitted means a request carrying the bytes may have reached the cluster: only
 	// an expiry proof rules out that it lands.
 	submitted bool
-	stopWS    func()
 }
 
 // sign calls build for the blockhash and starts watching the signature before anything
@@ -59,55 +55,18 @@ func (a *action) sign(build BuildFunc, bh Blockhash) (*attempt, error) {
 	return at, nil
 }
 
+// watch registers the signature for status checks and, with a WebSocket, subscribes to
+// it; the checks start once it is sent.
 func (a *action) watch(at *attempt) {
 	s := a.s
 	s.mu.Lock()
-	s.flights[at.sig] = a.fl
+	// A subscription on its way counts as one: its acknowledgement can take longer than
+	// the confirmation (see Sender.sent).
+	s.flights[at.sig] = &watch{fl: a.fl, down: s.hub == nil || !s.hub.connected()}
 	s.mu.Unlock()
-	if s.hub == nil {
-		return
+	if s.hub != nil {
+		s.hub.subscribe(at.sig)
 	}
-	sub, gen, err := s.hub.subscribe(at.sig)
-	if err != nil {
-		s.pollFor(a.fl)
-		return
-	}
-	ctx, cancel := context.WithCancel(s.ctx)
-	at.stopWS = func() {
-		cancel()
-		sub.Unsubscribe()
-	}
-	a.wg.Add(1)
-	go func() {
-		defer a.wg.Done()
-		a.listen(ctx, sub, gen, at.sig)
-	}()
-}
-
-// listen turns the WebSocket notification into an update, or moves the flight to
-// polling when the subscription ends without one.
-func (a *action) listen(ctx context.Context, sub *ws.SignatureSubscription, gen uint64, sig solana.Signature) {
-	s := a.s
-	r, err := sub.Recv(ctx)
-	if ctx.Err() != nil {
-		return
-	}
-	if err == nil && r != nil {
-		// The notification comes when the transaction reaches the subscription's
-		// commitment, which is the Sender's.
-		s.deliver(update{sig: sig, status: &sigStatus{Slot: r.Context.Slot, Err: r.Value.Err,
-			ConfirmationStatus: string(s.cfg.commitment)}})
-		return
-	}
-	// solana-go closes every subscription with ErrSubscriptionClosed (or a nil error once
-	// the channel is drained) when the connection drops; any other error is the server
-	// refusing this one subscription.
-	if err == nil || errors.Is(err, ws.ErrSubscriptionClosed) {
-		s.hub.lost(gen, ws.ErrSubscriptionClosed)
-	} else {
-		s.log.Debug("sender: signature subscription failed", "sig", sig, "err", err)
-	}
-	s.pollFor(a.fl)
 }
 
 type submitOutcome int
@@ -254,17 +213,6 @@ func (a *action) prove(ctx context.Context, p pollState) (res *Result, dead bool
 	return nil, !pending, nil
 }
 
-// checkNow asks for the attempt's status at once instead of at the next poll: a local
-// cluster has usually confirmed a transaction by the time sendTransaction returns, and
-// the next poll tick would cost a whole interval. A failed check is left to the polls.
-func (a *action) checkNow(ctx context.Context, at *attempt) (res *Result, done bool, err error) {
-	st, err := a.s.call.statuses(ctx, []solana.Signature{at.sig}, false)
-	if err != nil || len(st.Value) != 1 {
-		return nil, false, nil
-	}
-	return a.settle(ctx, update{sig: at.sig, status: st.Value[0]})
-}
-
 // settle turns a status at the Sender's commitment into the action's outcome.
 func (a *action) settle(ctx context.Context, u update) (res *Result, done bool, err error) {
 	if u.status == nil || !u.status.reached(a.s.cfg.commitment) {
@@ -313,18 +261,14 @@ func (a *action) maxLVBH() uint64 {
 // done stops watching the action's signatures.
 func (a *action) done() {
 	s := a.s
-	for _, at := range a.attempts {
-		if at.stopWS != nil {
-			at.stopWS()
-		}
-	}
-	a.wg.Wait()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, at := range a.attempts {
 		delete(s.flights, at.sig)
 	}
-	if a.fl.polled {
-		s.needPoll--
+	s.mu.Unlock()
+	if s.hub != nil {
+		for _, at := range a.attempts {
+			s.hub.unsubscribe(at.sig)
+		}
 	}
 }

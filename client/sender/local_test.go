@@ -14,9 +14,9 @@ func TestLoopbackDefaults(t *testing.T) {
 	}{
 		{"no endpoint", nil, 400 * time.Millisecond, 5},
 		{"remote", []Option{WithEndpoint("https://api.devnet.solana.com"), WithWebSocket("wss://api.devnet.solana.com")}, 400 * time.Millisecond, 5},
-		{"loopback rpc", []Option{WithEndpoint("http://127.0.0.1:8899")}, loopbackPoll, 1},
-		{"localhost ws", []Option{WithWebSocket("ws://localhost:8900")}, loopbackPoll, 1},
-		{"ipv6 loopback", []Option{WithEndpoint("http://[::1]:8899")}, loopbackPoll, 1},
+		{"loopback rpc", []Option{WithEndpoint("http://127.0.0.1:8899")}, loopbackPoll, 5},
+		{"localhost ws", []Option{WithWebSocket("ws://localhost:8900")}, loopbackPoll, 5},
+		{"ipv6 loopback", []Option{WithEndpoint("http://[::1]:8899")}, loopbackPoll, 5},
 		{"explicit poll wins", []Option{WithEndpoint("http://127.0.0.1:8899"), WithPollInterval(time.Second)}, time.Second, 5},
 	} {
 		t.Run(c.name, func(t *testing.T) {

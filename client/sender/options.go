@@ -78,7 +78,8 @@ type config struct {
 	endpoint     string
 	pollInterval time.Duration
 	pollSet      bool
-	// wsPollFactor slows polling while every flight has a WebSocket subscription.
+	// wsPollFactor bounds the gap between the safety checks of a subscribed signature,
+	// and the block-height poll with a WebSocket, to that many poll intervals.
 	wsPollFactor int
 	// checkAfterSend asks for a transaction's status as soon as it is sent, which on a
 	// local cluster usually finds it confirmed.
@@ -155,23 +156,29 @@ type Option func(*config)
 func WithCommitment(c rpc.CommitmentType) Option { return func(o *config) { o.commitment = c } }
 
 // WithWebSocket enables signatureSubscribe over the given WebSocket endpoint (for
-// example "ws://127.0.0.1:8900"). Confirmations then arrive by push; polling continues at
-// a fifth of the rate as a safety net, and at full rate while the socket is down.
+// example "ws://127.0.0.1:8900"). Confirmations then arrive by push. The status of each
+// signature is also read as soon as its subscription is acknowledged and it is sent
+// (what confirmed before the subscription started is never pushed), and again after a
+// reconnection; later reads are a safety net against a lost notification, spaced by
+// the signature's age relative to the latency observed so far (often while it is young,
+// at most five poll intervals apart later) and batched for all signatures in flight.
+// While the socket is down, signatures are polled every poll interval.
 func WithWebSocket(url string) Option { return func(o *config) { o.wsURL = url } }
 
-// WithPollInterval sets how often getSignatureStatuses and the block height are polled
-// while transactions are in flight without a live WebSocket subscription. Default 400ms,
-// 5ms on a loopback endpoint (WithEndpoint).
+// WithPollInterval sets how often getSignatureStatuses is polled for transactions in
+// flight without a live WebSocket subscription, and the block height without a
+// WebSocket (five times as long with one). Default 400ms, 5ms on a loopback endpoint
+// (WithEndpoint).
 func WithPollInterval(d time.Duration) Option {
 	return func(o *config) { o.pollInterval, o.pollSet = d, true }
 }
 
 // WithEndpoint names the RPC URL the client talks to, so that the sender can pick
 // defaults for it: on a loopback host (127.0.0.0/8, ::1, localhost), as for a loopback
-// WebSocket URL, it polls every 5ms even while subscribed, unless WithPollInterval says
-// otherwise. A local cluster confirms within milliseconds and a loopback poll costs
-// little, while surfpool's WebSocket notification takes about 50ms and the 400ms default
-// would dominate every send.
+// WebSocket URL, it polls every 5ms and reads a transaction's status as soon as it is
+// sent, unless WithPollInterval says otherwise. A local cluster confirms within
+// milliseconds and a loopback poll costs little, while the 400ms default would dominate
+// every send.
 func WithEndpoint(rpcURL string) Option { return func(o *config) { o.endpoint = rpcURL } }
 
 // loopbackPoll is the poll interval on a loopback cluster: on the embedded runtime
@@ -184,7 +191,7 @@ func (c *config) localDefaults() {
 	if c.pollSet || !(isLoopback(c.endpoint) || isLoopback(c.wsURL)) {
 		return
 	}
-	c.pollInterval, c.wsPollFactor, c.checkAfterSend = loopbackPoll, 1, true
+	c.pollInterval, c.checkAfterSend = loopbackPoll, true
 }
 
 func isLoopback(raw string) bool {

@@ -46,7 +46,8 @@ type Result struct {
 }
 
 // Sender sends transactions and waits for them to land. It is safe for concurrent use by
-// many goroutines; all of them share one blockhash cache, one status poller and one
+// many goroutines; all of them share one blockhash cache, one status poller (one
+// getSignatureStatuses per round for every signature whose check is due) and one
 // WebSocket connection.
 type Sender struct {
 	cfg       config
@@ -59,10 +60,12 @@ type Sender struct {
 	// send and rebroadcast passes them (they are only read, by the JSON encoder).
 	sendOpts, preflightOpts map[string]any
 
-	mu       sync.Mutex
-	flights  map[solana.Signature]*flight
-	needPoll int // flights without a live WebSocket subscription
-	kick     chan struct{}
+	mu      sync.Mutex
+	flights map[solana.Signature]*watch
+	// latency follows how long signatures took from their first send to a confirmation
+	// seen (a moving average), to schedule the status checks of the young ones.
+	latency time.Duration
+	kick    chan struct{} // wakes the poller when a check falls due early
 
 	pollMu   sync.Mutex
 	poll     pollState
@@ -74,7 +77,7 @@ type Sender struct {
 	once   sync.Once
 }
 
-// pollState is the outcome of the latest shared poll.
+// pollState is the outcome of the latest block-height poll.
 type pollState struct {
 	slot, height uint64 // from getEpochInfo at the Sender's commitment
 	err          error
@@ -83,7 +86,6 @@ type pollState struct {
 // flight is one action in progress; every signature signed for it points to it.
 type flight struct {
 	updates chan update
-	polled  bool // counted in Sender.needPoll; guarded by Sender.mu
 }
 
 // update is a status of one signature.
@@ -111,7 +113,7 @@ func New(client *rpc.Client, opts ...Option) (*Sender, error) {
 		call:     &caller{client: client, retry: cfg.retry, timeout: cfg.requestTimeout, log: cfg.logger},
 		cache:    cfg.cache,
 		log:      cfg.logger,
-		flights:  make(map[solana.Signature]*flight),
+		flights:  make(map[solana.Signature]*watch),
 		kick:     make(chan struct{}, 1),
 		pollWake: make(chan struct{}),
 		sendOpts: map[string]any{"encoding": "base64", "skipPreflight": true},
@@ -127,7 +129,7 @@ func New(client *rpc.Client, opts ...Option) (*Sender, error) {
 		s.cache, s.ownsCache = c, true
 	}
 	if cfg.wsURL != "" {
-		s.hub = newWSHub(cfg.wsURL, cfg.commitment, cfg.requestTimeout, cfg.logger)
+		s.hub = newWSHub(cfg.wsURL, cfg.commitment, cfg.requestTimeout, cfg.logger, s)
 	}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	s.wg.Add(1)
@@ -182,6 +184,14 @@ func (s *Sender) Close() {
 //   - If the chain cannot be queried to make the proof in (b) (the RPC keeps failing),
 //     or ctx ends or the Sender closes while a transaction may be in flight, Send returns
 //     a *SendError matching ErrOutcomeUnknown with every signature, and never guesses.
+//
+// How a landing is noticed does not enter into this. The status reads (as soon as a
+// transaction is sent, when its subscription is acknowledged, after a reconnection, and
+// the safety checks spaced by the latency observed) and the WebSocket notifications only
+// report a landing sooner; none of them can make Send re-sign. A notification that never
+// comes, or a status read that fails, at worst delays the result until a later read: (b)
+// is decided only by the block height and by its own getSignatureStatuses with
+// searchTransactionHistory, made after the height is past every LastValidBlockHeight.
 //
 // The proof in (b) relies on blocks at the commitment never being rolled back; use
 // WithCommitment(rpc.CommitmentFinalized) to make that absolute. When the signing budget
@@ -245,6 +255,7 @@ func (s *Sender) run(ctx context.Context, build BuildFunc, signings int,
 		if err != nil {
 			return nil, err
 		}
+		sentAt := time.Now()
 		outcome, err := a.submit(ctx, at)
 		switch outcome {
 		case refusedBlockhash:
@@ -259,11 +270,7 @@ func (s *Sender) run(ctx context.Context, build BuildFunc, signings int,
 		case refused:
 			return nil, err
 		}
-		if s.cfg.checkAfterSend {
-			if res, done, err := a.checkNow(ctx, at); done {
-				return res, err
-			}
-		}
+		s.sent(at.sig, sentAt)
 		res, expired, err := a.wait(ctx, at)
 		if !expired {
 			return res, err
@@ -339,110 +346,6 @@ func (s *Sender) Details(ctx context.Context, sig solana.Signature) (*Details, e
 		d.BlockTime = &t
 	}
 	return d, nil
-}
-
-// pollLoop polls statuses and the block height for every flight: quickly while some
-// flight lacks a WebSocket subscription, five times slower otherwise as a safety net.
-func (s *Sender) pollLoop() {
-	defer s.wg.Done()
-	t := time.NewTimer(s.cfg.pollInterval)
-	defer t.Stop()
-	last := time.Now()
-	for {
-		interval := s.cfg.pollInterval
-		s.mu.Lock()
-		if s.hub != nil && s.needPoll == 0 {
-			interval *= time.Duration(s.cfg.wsPollFactor)
-		}
-		s.mu.Unlock()
-		t.Reset(time.Until(last.Add(interval)))
-		select {
-		case <-s.ctx.Done():
-			return
-		case <-s.kick:
-			continue
-		case <-t.C:
-		}
-		last = time.Now()
-		s.mu.Lock()
-		sigs := make([]solana.Signature, 0, len(s.flights))
-		for sig := range s.flights {
-			sigs = append(sigs, sig)
-		}
-		s.mu.Unlock()
-		if len(sigs) > 0 {
-			s.pollOnce(sigs)
-		}
-	}
-}
-
-func (s *Sender) pollOnce(sigs []solana.Signature) {
-	ei, err := s.call.epochInfo(s.ctx, s.cfg.commitment)
-	for i := 0; err == nil && i < len(sigs); i += maxStatusBatch {
-		chunk := sigs[i:min(i+maxStatusBatch, len(sigs))]
-		var res statusesResult
-		if res, err = s.call.statuses(s.ctx, chunk, false); err == nil {
-			for j, st := range res.Value {
-				if st != nil {
-					s.deliver(update{sig: chunk[j], status: st})
-				}
-			}
-		}
-	}
-	if err != nil && s.ctx.Err() == nil {
-		s.log.Warn("sender: status poll failed", "err", err)
-	}
-	s.pollMu.Lock()
-	s.poll = pollState{slot: ei.AbsoluteSlot, height: ei.BlockHeight, err: err}
-	if err != nil {
-		s.poll.slot, s.poll.height = 0, 0
-	}
-	close(s.pollWake)
-	s.pollWake = make(chan struct{})
-	s.pollMu.Unlock()
-}
-
-// lastPoll returns the latest poll.
-func (s *Sender) lastPoll() pollState {
-	p, _ := s.nextPoll()
-	return p
-}
-
-// nextPoll returns the latest poll and a channel closed when the next one is in.
-func (s *Sender) nextPoll() (pollState, <-chan struct{}) {
-	s.pollMu.Lock()
-	defer s.pollMu.Unlock()
-	return s.poll, s.pollWake
-}
-
-// deliver hands an update to its flight without blocking; a flight that is not reading
-// will see the same status again at the next poll.
-func (s *Sender) deliver(u update) {
-	s.mu.Lock()
-	fl := s.flights[u.sig]
-	s.mu.Unlock()
-	if fl == nil {
-		return
-	}
-	select {
-	case fl.updates <- u:
-	default:
-	}
-}
-
-// pollFor moves a flight to full-rate polling.
-func (s *Sender) pollFor(fl *flight) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if fl.polled {
-		return
-	}
-	fl.polled = true
-	s.needPoll++
-	select {
-	case s.kick <- struct{}{}:
-	default:
-	}
 }
 
 // sleep waits d unless ctx ends first.

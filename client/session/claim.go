@@ -140,7 +140,12 @@ func (p *Pool) adoptOne(ctx context.Context, cs claimStore, c tokenstore.Claim, 
 		}
 		return false, err
 	case errors.Is(err, ErrMismatch):
-		err = p.forgetMismatch(ctx, snap, since, err)
+		key, kerr := txn.NewSessionKey(snap.Seed[:])
+		if kerr != nil {
+			p.releaseClaims(ctx, []tokenstore.Claim{c})
+			return false, kerr
+		}
+		err = p.forgetMismatch(ctx, keyed{snap: snap, key: key}, since, err)
 		p.releaseClaims(ctx, []tokenstore.Claim{c})
 		return false, err
 	default:

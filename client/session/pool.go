@@ -9,8 +9,6 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
-	"github.com/sessionkit/sessionkit/client"
-	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
@@ -402,114 +400,11 @@ func (p *Pool) forget(ctx context.Context, s *Session) error {
 // deleted only if its key's account is empty. Other failures, stored sessions that could
 // not be loaded (a *LoadError) among them, are returned together and leave the store
 // untouched; they do not stop the sound sessions from being restored.
+//
+// Tokens are read in batches of 100 (getMultipleAccounts), a few batches at a time, and
+// each session's key is built from its seed once.
 func (p *Pool) Restore(ctx context.Context) (restored int, err error) {
-	if p.cfg.Persister == nil {
-		return 0, nil
-	}
-	snaps, err := p.cfg.Persister.Load(ctx)
-	var errs []error
-	var partial *LoadError
-	switch {
-	case errors.As(err, &partial):
-		errs = append(errs, partial) // the sound ones are restored all the same
-	case err != nil:
-		return 0, fmt.Errorf("session: loading stored sessions: %w", err)
-	}
-	// Nothing in a snapshot says which slot last changed its signer's account: reads that
-	// decide about a restored key are at least as new as this restore.
-	since, err := p.mgr.rpc.GetSlot(ctx, p.mgr.commitment)
-	if err != nil {
-		return 0, fmt.Errorf("session: reading the slot before restoring: %w", err)
-	}
-	for _, snap := range snaps {
-		s, err := p.mgr.Resume(ctx, snap)
-		switch {
-		case err == nil:
-			s.noteSlot(since)
-			if err := p.hold(ctx, s, p.cfg.TakeOver); err != nil {
-				s.key.Zero() // another holder's, or nobody's until this is sorted out
-				errs = append(errs, err)
-				continue
-			}
-		case errors.Is(err, ErrNotFound), errors.Is(err, client.ErrExpired):
-			if err := p.retireSnapshot(ctx, snap, since); err != nil {
-				errs = append(errs, err)
-			}
-			continue
-		case errors.Is(err, ErrMismatch):
-			if err := p.forgetMismatch(ctx, snap, since, err); err != nil {
-				errs = append(errs, err)
-			}
-			continue
-		default:
-			errs = append(errs, err)
-			continue
-		}
-		key := poolKey{s.authority, s.target}
-		p.mu.Lock()
-		prev := p.sessions[key]
-		if prev == nil || s.validUntil > prev.validUntil {
-			p.sessions[key] = s
-			prev, s = s, prev
-		}
-		p.mu.Unlock()
-		if s == nil {
-			restored++
-			continue
-		}
-		if err := p.retire(ctx, s, false); err != nil {
-			errs = append(errs, err)
-		}
-	}
-	return restored, errors.Join(errs...)
-}
-
-// retireSnapshot retires the session of a snapshot that Resume refused for a token gone
-// or expired: its signer may still hold the top-up.
-func (p *Pool) retireSnapshot(ctx context.Context, snap Snapshot, since uint64) error {
-	key, err := txn.NewSessionKey(snap.Seed[:])
-	if err != nil {
-		return err
-	}
-	s := &Session{
-		salt:  newSalt(),
-		token: snap.Token, signer: snap.SessionSigner, authority: snap.Authority, target: snap.TargetProgram,
-		feePayer: snap.FeePayer, version: snap.Version, validUntil: snap.ValidUntil, key: key, mgr: p.mgr,
-	}
-	s.noteSlot(since)
-	if err := p.hold(ctx, s, p.cfg.TakeOver); err != nil {
-		key.Zero()
-		return err
-	}
-	out, err := p.retireOutcome(ctx, s, false)
-	if out != retry {
-		key.Zero() // the store has it, or nothing was left to guard
-	}
-	return err
-}
-
-// forgetMismatch deletes a snapshot that disagrees with the chain only when the account
-// of its key is empty: where else its lamports belong is not something a snapshot that
-// fails its checks can be trusted to say.
-func (p *Pool) forgetMismatch(ctx context.Context, snap Snapshot, since uint64, cause error) error {
-	key, err := txn.NewSessionKey(snap.Seed[:])
-	if err != nil {
-		return err
-	}
-	signer := key.PublicKey()
-	key.Zero()
-	bal, err := p.mgr.balanceAt(ctx, signer, since)
-	if err != nil {
-		return fmt.Errorf("session: keeping stored session %s: %w", snap.Token, err)
-	}
-	if bal > 0 {
-		p.report(nil, fmt.Errorf("session: keeping stored session %s, its key's account %s holds %d lamports: %w", snap.Token, signer, bal, cause))
-		return nil
-	}
-	if err := p.cfg.Persister.Delete(ctx, snap.Token); err != nil {
-		return fmt.Errorf("session: deleting %s from the store: %w", snap.Token, err)
-	}
-	return nil
+	return p.restore(ctx)
 }
 
 // Maintain runs one maintenance pass and waits for it: sessions due for renewal (by the

@@ -89,7 +89,7 @@ func TestReplicasKill9(t *testing.T) {
 	short := func(owner int) bool { return owner%10 == 0 }
 	const ownerFunds = 20_000_000
 	rich := e.funded(uint64(len(owners))*ownerFunds + 1_000_000_000)
-	parallel(t, (len(owners)+19)/20, 8, func(b int) error {
+	parallelErr(t, (len(owners)+19)/20, 8, func(b int) error {
 		var ixs []solana.Instruction
 		for _, o := range owners[b*20 : min(len(owners), b*20+20)] {
 			ixs = append(ixs, system.NewTransferInstruction(ownerFunds, rich.PublicKey(), o.PublicKey()).Build())
@@ -98,7 +98,7 @@ func TestReplicasKill9(t *testing.T) {
 		return err
 	})
 	players := make([]solana.PublicKey, n) // session i: owner i/2, game i%2
-	parallel(t, len(owners), 16, func(i int) error {
+	parallelErr(t, len(owners), 16, func(i int) error {
 		var ixs []solana.Instruction
 		for g, game := range games {
 			ix, err := game.InitPlayer(owners[i].PublicKey())
@@ -116,7 +116,7 @@ func TestReplicasKill9(t *testing.T) {
 	tokens := make([]solana.PublicKey, n)
 	signers := make([]solana.PublicKey, n)
 	persist := StorePersister(st, pda.MagicBlockProgramID)
-	parallel(t, n, 32, func(i int) error {
+	parallelErr(t, n, 32, func(i int) error {
 		validFor := 3 * time.Hour
 		if short(i / 2) {
 			validFor = 30 * time.Minute
@@ -266,8 +266,8 @@ func TestReplicasKill9(t *testing.T) {
 	require.Empty(t, leases, "the live replicas released their leases; the dead one's were taken")
 }
 
-// parallel runs f(0..n-1) on at most workers goroutines and fails t on the first error.
-func parallel(t *testing.T, n, workers int, f func(i int) error) {
+// parallelErr runs f(0..n-1) on at most workers goroutines and fails t on the first error.
+func parallelErr(t *testing.T, n, workers int, f func(i int) error) {
 	t.Helper()
 	var next atomic.Int64
 	var wg sync.WaitGroup

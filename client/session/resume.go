@@ -23,16 +23,29 @@ func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err er
 			key.Zero() // a refused snapshot leaves no usable copy of its key behind
 		}
 	}()
-	signer := key.PublicKey()
-	if signer != snap.SessionSigner {
-		return nil, fmt.Errorf("%w: stored key is not the key of signer %s", ErrMismatch, snap.SessionSigner)
+	if err := checkKey(snap, key); err != nil {
+		return nil, err
 	}
 	t, err := m.Get(ctx, snap.Token)
 	if err != nil {
 		return nil, err
 	}
+	return m.resumeToken(snap, key, t)
+}
+
+// checkKey refuses a snapshot whose key is not its signer's.
+func checkKey(snap Snapshot, key *txn.SessionKey) error {
+	if key.PublicKey() != snap.SessionSigner {
+		return fmt.Errorf("%w: stored key is not the key of signer %s", ErrMismatch, snap.SessionSigner)
+	}
+	return nil
+}
+
+// resumeToken is Resume once the token t is read (as Get reads it): the Session of snap
+// and key if t is the token snap describes and is not expired. It does not zero key.
+func (m *Manager) resumeToken(snap Snapshot, key *txn.SessionKey, t *TokenStatus) (*Session, error) {
 	want := client.TokenAccount{Version: snap.Version, Authority: snap.Authority, TargetProgram: snap.TargetProgram,
-		SessionSigner: signer, ValidUntil: snap.ValidUntil}
+		SessionSigner: snap.SessionSigner, ValidUntil: snap.ValidUntil}
 	if t.Version == pda.V2 {
 		want.FeePayer = snap.FeePayer
 	}
@@ -44,13 +57,14 @@ func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err er
 	}
 	s := &Session{
 		salt:  newSalt(),
-		token: t.Address, signer: signer, authority: t.Authority, target: t.TargetProgram,
+		token: t.Address, signer: snap.SessionSigner, authority: t.Authority, target: t.TargetProgram,
 		feePayer: snap.FeePayer, version: t.Version, validUntil: t.ValidUntil, key: key, mgr: m,
 	}
 	if snap.Grant != nil {
 		// A stored grant that does not parse, or names another session, is refused: its
 		// bounds must hold after the restart as before.
-		if s.bounds, err = newBounds(snap.Grant, t.Address, signer, t.TargetProgram, m.reserver, m.idls[t.TargetProgram]); err != nil {
+		var err error
+		if s.bounds, err = newBounds(snap.Grant, t.Address, snap.SessionSigner, t.TargetProgram, m.reserver, m.idls[t.TargetProgram]); err != nil {
 			return nil, fmt.Errorf("session: the stored grant of %s: %w", snap.Token, err)
 		}
 		if e := s.bounds.grant.Expiry; e != 0 && e != t.ValidUntil {
