@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
@@ -42,8 +43,11 @@ func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err er
 	if t.Expired {
 		return nil, fmt.Errorf("%w: %s valid until %d", client.ErrExpired, t.Address, t.ValidUntil)
 	}
+	if err := checkCapAccounts(snap.Tokens, signer, t.Authority); err != nil {
+		return nil, fmt.Errorf("session: the stored token caps of %s: %w", snap.Token, err)
+	}
 	s := &Session{
-		salt:  newSalt(),
+		salt: newSalt(), tokens: slices.Clone(snap.Tokens),
 		token: t.Address, signer: signer, authority: t.Authority, target: t.TargetProgram,
 		feePayer: snap.FeePayer, version: t.Version, validUntil: t.ValidUntil, key: key, mgr: m,
 	}

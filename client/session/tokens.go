@@ -27,9 +27,10 @@ const (
 	// what the allowance says and the chain checks it, but the tokens are the wallet's
 	// own, so a wallet that moves them away leaves the session less. Revoke ends the
 	// allowance with the session key alone (Token and Token-2022 let a delegate revoke
-	// itself), as long as the Session knows of it: a session restored from a store does
-	// not (its grants are not stored), and its allowance stays until spent, replaced, or
-	// revoked by the wallet.
+	// itself), as long as the Session knows of it: Snapshot.Tokens carries it through a
+	// Persister (StorePersister keeps it as an authenticated attachment); a session
+	// rebuilt without it leaves its allowance until spent, replaced, or revoked by the
+	// wallet.
 	TokenDelegate
 )
 
@@ -96,8 +97,8 @@ func (e *InsufficientTokensError) Error() string {
 // Unwrap makes the error match ErrBadParams.
 func (e *InsufficientTokensError) Unwrap() error { return ErrBadParams }
 
-// TokenGrants is what the session was granted at create, in grant order; nil for a
-// session restored from a store (Caps then finds its top-ups on chain).
+// TokenGrants is what the session was granted at create, in grant order; a session
+// resumed from a Snapshot has them when the snapshot carried them (Snapshot.Tokens).
 func (s *Session) TokenGrants() []TokenCap { return slices.Clone(s.tokens) }
 
 // Caps reads what remains of the session's SOL and token caps at a slot no older than
