@@ -1,0 +1,105 @@
+package session
+
+import (
+	"testing"
+	"time"
+
+	"github.com/gagliardetto/solana-go"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sessionkit/sessionkit/client/grant"
+	"github.com/sessionkit/sessionkit/client/guard"
+	"github.com/sessionkit/sessionkit/client/spl"
+	"github.com/sessionkit/sessionkit/program/examplegame"
+)
+
+// Both halves on real token spend: the chain holds the session to its 60-unit top-up,
+// the grant to 10 a transaction and 40 in all. A direct TransferChecked from the
+// session's account is measured from the message by the guard; buy_item spends by CPI
+// and is counted by the limit's "simulate". Every refusal names its numbers, nothing
+// refused moves a token, and the balances of every party are exact after the revoke.
+func TestScopedTokenSpendOnChain(t *testing.T) {
+	e := newEnv(t)
+	issuer := e.funded(1_000_000_000)
+	authority := e.funded(1_000_000_000)
+	mint := e.newMint(issuer, plainToken)
+	const supply, topUp, perTx, total = 1_000_000, 60, 10, 40
+	walletATA := e.mintTo(issuer, mint, spl.TokenProgramID, authority.PublicKey(), supply)
+	treasuryOwner, err := e.game.Treasury()
+	require.NoError(t, err)
+	treasury := e.mintTo(issuer, mint, spl.TokenProgramID, treasuryOwner, 0)
+	player := e.player(e.game, authority)
+	solStart := e.balance(authority.PublicKey())
+
+	g := grant.Grant{
+		TargetProgram: gameID,
+		Instructions:  []string{"move_player", "buy_item"},
+		Tokens:        []grant.TokenLimit{{Mint: mint, Limit: grant.Limit{PerTransaction: amount(perTx), Total: amount(total), Simulate: true}}},
+	}
+	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 3_000_000, ValidFor: time.Hour,
+		Grant: &g, Tokens: []TokenGrant{{Mint: mint, Amount: topUp}}})
+	require.NoError(t, err)
+	sessionATA := s.TokenGrants()[0].Account
+	ataRent := e.balance(sessionATA)
+	s.AllowPrograms(spl.TokenProgramID)
+
+	transfer := func(n uint64) []solana.Instruction {
+		ix, err := spl.TransferChecked(spl.TokenProgramID, sessionATA, mint, treasury, s.SessionSigner(), n, plainToken.decimals)
+		require.NoError(t, err)
+		return []solana.Instruction{e.game.Move(player, s.SessionSigner(), s.Token(), examplegame.Right), ix}
+	}
+	buy := func(n uint64) []solana.Instruction {
+		ix, err := e.game.BuyItem(examplegame.Purchase{Player: player, Signer: s.SessionSigner(), Token: s.Token(),
+			Source: sessionATA, Mint: mint, TokenProgram: spl.TokenProgramID, Amount: n})
+		require.NoError(t, err)
+		return []solana.Instruction{ix}
+	}
+	landed := 0
+	send := func(ixs []solana.Instruction) error {
+		_, err := s.Send(e.ctx, ixs)
+		if err == nil {
+			landed++
+		}
+		return err
+	}
+	refusedBy := func(err error, detail string) {
+		t.Helper()
+		var re *guard.RefusedError
+		require.ErrorAs(t, err, &re)
+		require.ErrorIs(t, err, guard.ErrSpendLimit)
+		require.ErrorContains(t, err, detail)
+	}
+
+	require.NoError(t, send(transfer(perTx)))
+	refusedBy(send(transfer(perTx+1)), "11 over the limit 10")
+	require.NotContains(t, send(transfer(perTx+1)).Error(), "simulated", "the guard measured the transfer from the message")
+	require.NoError(t, send(buy(perTx)))
+	refusedBy(send(buy(perTx+1)), "token-limit perTransaction of mint "+mint.String()+" (simulated): 11 over the limit 10")
+	require.NoError(t, send(transfer(perTx)))
+	require.NoError(t, send(buy(perTx)))
+	require.Equal(t, uint64(total), s.Grant().Used["token-0"])
+	requireBound(t, send(transfer(1)), BoundToken, total, total, 1)
+	requireBound(t, send(buy(1)), BoundToken, total, total, 1)
+	require.ErrorContains(t, send(buy(1)), "token-limit total of mint "+mint.String()+": 40 used + 1 requested > 40")
+
+	// The chain saw only what the grant let through.
+	require.Equal(t, 4, landed)
+	require.Equal(t, uint64(total), e.tokens(treasury))
+	require.Equal(t, uint64(topUp-total), e.tokens(sessionATA), "the top-up's rest is the chain's cap, unspendable under the grant")
+	require.Equal(t, uint64(supply-topUp), e.tokens(walletATA))
+	caps, err := s.Caps(e.ctx)
+	require.NoError(t, err)
+	require.Equal(t, uint64(topUp-total), caps.Tokens[0].Remaining)
+	require.Equal(t, uint64(3_000_000-4*fee), caps.SOL)
+
+	res, err := e.m.Revoke(e.ctx, s, RevokeParams{})
+	require.NoError(t, err)
+	require.Len(t, res.Tokens, 1)
+	require.Equal(t, uint64(topUp-total), res.Tokens[0].Amount)
+	require.Equal(t, ataRent, res.Tokens[0].Rent)
+	require.Equal(t, uint64(supply-total), e.tokens(walletATA))
+	require.Equal(t, uint64(total), e.tokens(treasury))
+	require.False(t, e.exists(sessionATA))
+	// The wallet is out the create's two signatures, the four moves' and the revoke's.
+	require.Equal(t, solStart-2*fee-4*fee-fee, e.balance(authority.PublicKey()))
+}
