@@ -11,6 +11,7 @@ import (
 	"github.com/sessionkit/sessionkit/client/guard"
 	"github.com/sessionkit/sessionkit/client/spl"
 	"github.com/sessionkit/sessionkit/program/examplegame"
+	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
 // Both halves on real token spend: the chain holds the session to its 60-unit top-up,
@@ -31,14 +32,18 @@ func TestScopedTokenSpendOnChain(t *testing.T) {
 	player := e.player(e.game, authority)
 	solStart := e.balance(authority.PublicKey())
 
+	st := tokenstore.NewMemory()
+	m := NewManager(e.rpc, e.snd, WithProgramID(e.m.ProgramID()), WithStore(st))
 	g := grant.Grant{
 		TargetProgram: gameID,
 		Instructions:  []string{"move_player", "buy_item"},
+		MaxUses:       100,
 		Tokens:        []grant.TokenLimit{{Mint: mint, Limit: grant.Limit{PerTransaction: amount(perTx), Total: amount(total), Simulate: true}}},
 	}
-	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 3_000_000, ValidFor: time.Hour,
+	s, err := m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 3_000_000, ValidFor: time.Hour,
 		Grant: &g, Tokens: []TokenGrant{{Mint: mint, Amount: topUp}}})
 	require.NoError(t, err)
+	require.NoError(t, StorePersister(st, m.ProgramID()).Save(e.ctx, s.Snapshot()))
 	sessionATA := s.TokenGrants()[0].Account
 	ataRent := e.balance(sessionATA)
 	s.AllowPrograms(spl.TokenProgramID)
@@ -87,12 +92,26 @@ func TestScopedTokenSpendOnChain(t *testing.T) {
 	require.Equal(t, uint64(total), e.tokens(treasury))
 	require.Equal(t, uint64(topUp-total), e.tokens(sessionATA), "the top-up's rest is the chain's cap, unspendable under the grant")
 	require.Equal(t, uint64(supply-topUp), e.tokens(walletATA))
-	caps, err := s.Caps(e.ctx)
+	left, err := s.Remaining(e.ctx)
 	require.NoError(t, err)
-	require.Equal(t, uint64(topUp-total), caps.Tokens[0].Remaining)
-	require.Equal(t, uint64(3_000_000-4*fee), caps.SOL)
+	require.Equal(t, uint64(topUp-total), left.Chain.Tokens[0].Remaining, "the chain's line: what the session's account holds")
+	require.Equal(t, uint64(3_000_000-4*fee), left.Chain.SOL)
+	require.Equal(t, []Budget{
+		{Bound: BoundMaxUses, Limit: 100, Used: 4, Left: 96},
+		{Bound: BoundToken, Mint: mint, Limit: total, Used: total, Left: 0},
+	}, left.Grant, "sessionkit's lines: the grant's totals")
+	// Another process (inspect) sees the store's view: the backend's reserved block of
+	// uses counts as used.
+	stored, err := st.Attachment(e.ctx, s.Token(), tokenstore.AttachmentGrant)
+	require.NoError(t, err)
+	budgets, err := GrantBudgets(e.ctx, st, s.Token(), stored)
+	require.NoError(t, err)
+	require.Equal(t, []Budget{
+		{Bound: BoundMaxUses, Limit: 100, Used: usesBlock, Left: 100 - usesBlock},
+		{Bound: BoundToken, Mint: mint, Limit: total, Used: total, Left: 0},
+	}, budgets)
 
-	res, err := e.m.Revoke(e.ctx, s, RevokeParams{})
+	res, err := m.Revoke(e.ctx, s, RevokeParams{})
 	require.NoError(t, err)
 	require.Len(t, res.Tokens, 1)
 	require.Equal(t, uint64(topUp-total), res.Tokens[0].Amount)
