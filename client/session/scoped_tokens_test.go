@@ -75,6 +75,9 @@ func TestScopedTokenSpendOnChain(t *testing.T) {
 		require.ErrorContains(t, err, detail)
 	}
 
+	// A move that spends no token passes: the simulation counts only the token accounts
+	// the message names (it may leave out the others, which must not read as emptied).
+	require.NoError(t, send([]solana.Instruction{e.game.Move(player, s.SessionSigner(), s.Token(), examplegame.Up)}))
 	require.NoError(t, send(transfer(perTx)))
 	refusedBy(send(transfer(perTx+1)), "11 over the limit 10")
 	require.NotContains(t, send(transfer(perTx+1)).Error(), "simulated", "the guard measured the transfer from the message")
@@ -88,16 +91,16 @@ func TestScopedTokenSpendOnChain(t *testing.T) {
 	require.ErrorContains(t, send(buy(1)), "token-limit total of mint "+mint.String()+": 40 used + 1 requested > 40")
 
 	// The chain saw only what the grant let through.
-	require.Equal(t, 4, landed)
+	require.Equal(t, 5, landed)
 	require.Equal(t, uint64(total), e.tokens(treasury))
 	require.Equal(t, uint64(topUp-total), e.tokens(sessionATA), "the top-up's rest is the chain's cap, unspendable under the grant")
 	require.Equal(t, uint64(supply-topUp), e.tokens(walletATA))
 	left, err := s.Remaining(e.ctx)
 	require.NoError(t, err)
 	require.Equal(t, uint64(topUp-total), left.Chain.Tokens[0].Remaining, "the chain's line: what the session's account holds")
-	require.Equal(t, uint64(3_000_000-4*fee), left.Chain.SOL)
+	require.Equal(t, uint64(3_000_000-5*fee), left.Chain.SOL)
 	require.Equal(t, []Budget{
-		{Bound: BoundMaxUses, Limit: 100, Used: 4, Left: 96},
+		{Bound: BoundMaxUses, Limit: 100, Used: 5, Left: 95},
 		{Bound: BoundToken, Mint: mint, Limit: total, Used: total, Left: 0},
 	}, left.Grant, "sessionkit's lines: the grant's totals")
 	// Another process (inspect) sees the store's view: the backend's reserved block of
@@ -119,6 +122,6 @@ func TestScopedTokenSpendOnChain(t *testing.T) {
 	require.Equal(t, uint64(supply-total), e.tokens(walletATA))
 	require.Equal(t, uint64(total), e.tokens(treasury))
 	require.False(t, e.exists(sessionATA))
-	// The wallet is out the create's two signatures, the four moves' and the revoke's.
-	require.Equal(t, solStart-2*fee-4*fee-fee, e.balance(authority.PublicKey()))
+	// The wallet is out the create's two signatures, the five moves' and the revoke's.
+	require.Equal(t, solStart-2*fee-5*fee-fee, e.balance(authority.PublicKey()))
 }
