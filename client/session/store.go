@@ -120,14 +120,23 @@ func loadAttachments(ctx context.Context, a tokenstore.Attacher, snap *Snapshot)
 	case !errors.Is(err, tokenstore.ErrNotFound):
 		return fmt.Errorf("session: loading the grant of %s: %w", snap.Token, err)
 	}
-	raw, err := a.Attachment(ctx, snap.Token, tokenstore.AttachmentTokens)
-	switch {
-	case err == nil:
-		if snap.Tokens, err = decodeTokenCaps(raw); err != nil {
-			return fmt.Errorf("session: loading the token caps of %s: %w", snap.Token, err)
-		}
-	case !errors.Is(err, tokenstore.ErrNotFound):
-		return fmt.Errorf("session: loading the token caps of %s: %w", snap.Token, err)
+	snap.Tokens, err = StoredTokenCaps(ctx, a, snap.Token)
+	return err
+}
+
+// StoredTokenCaps returns the token caps a StorePersister kept for token (the ones
+// granted at create), for RevokeParams.Tokens; nil when the store keeps none.
+func StoredTokenCaps(ctx context.Context, a tokenstore.Attacher, token solana.PublicKey) ([]TokenCap, error) {
+	raw, err := a.Attachment(ctx, token, tokenstore.AttachmentTokens)
+	if errors.Is(err, tokenstore.ErrNotFound) {
+		return nil, nil
 	}
-	return nil
+	var caps []TokenCap
+	if err == nil {
+		caps, err = decodeTokenCaps(raw)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: loading the token caps of %s: %w", token, err)
+	}
+	return caps, nil
 }

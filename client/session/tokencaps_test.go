@@ -150,6 +150,8 @@ func TestTokenTopUpRestoredSessionKeepsCaps(t *testing.T) {
 	require.Equal(t, uint64(1_000_000-200_000), e.tokens(goldATA), "the old top-up came back, the new one went out")
 	require.False(t, e.exists(sessionGold))
 
+	_, err = m2.Revoke(e.ctx, next, RevokeParams{Tokens: next.TokenGrants()})
+	require.ErrorIs(t, err, ErrBadParams, "a Session knows its own caps")
 	res, err := m2.Revoke(e.ctx, next, RevokeParams{})
 	require.NoError(t, err)
 	require.Len(t, res.Allowances, 1)
