@@ -128,12 +128,19 @@ func TestPolicy(t *testing.T) {
 	require.NoError(t, err)
 	idl, err := programidl.ExampleGame()
 	require.NoError(t, err)
-	// The example game's IDL has no buy_item (yet): the IDL path refuses it, Anchor's rule resolves it.
+	// The IDL resolves the grant's names (buy_item, as Anchor's rule would); a name it
+	// lacks is refused, where Anchor's rule would resolve any name.
+	p, err := g.Policy(idl)
+	require.NoError(t, err)
+	anchorRule, err := g.Discriminators(nil)
+	require.NoError(t, err)
+	require.Equal(t, anchorRule, p.Instructions)
+	g.Instructions = []string{"sell_item"}
 	_, err = g.Policy(idl)
 	require.ErrorIs(t, err, grant.ErrInvalid)
-	require.ErrorContains(t, err, `"buy_item"`)
+	require.ErrorContains(t, err, `"sell_item"`)
 	g.Instructions = []string{"move_player", "0x0102030405060708"}
-	p, err := g.Policy(idl)
+	p, err = g.Policy(idl)
 	require.NoError(t, err)
 	require.Equal(t, []guard.Discriminator{{17, 58, 68, 221, 186, 117, 140, 231}, {1, 2, 3, 4, 5, 6, 7, 8}}, p.Instructions)
 	require.Equal(t, uint64(1_000_000), p.Lamports.PerTransaction)
