@@ -10,6 +10,7 @@ import (
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/tokenview"
 	"github.com/sessionkit/sessionkit/pda"
+	"github.com/sessionkit/sessionkit/tokenstore"
 )
 
 // triple names a token by what its address derives from.
@@ -104,20 +105,30 @@ func (a *app) inspect(cmd *cobra.Command, addr solana.PublicKey, store storeFlag
 		return err
 	}
 	v := tokenview.New(a.env.programID, ins, err)
+	var st *tokenstore.Dir
+	if store.dir != "" && v.Found() {
+		if st, err = a.openStore(cmd.Context(), store, false); err != nil {
+			return err
+		}
+		defer st.Close()
+	}
 	if v.Found() {
-		caps, err := m.SignerCaps(cmd.Context(), ins.Token.SessionSigner)
+		// The store's token caps add the delegate allowances, which the chain does not
+		// list by signer.
+		var granted []session.TokenCap
+		if st != nil {
+			if granted, err = session.StoredTokenCaps(cmd.Context(), st, addr); err != nil {
+				return err
+			}
+		}
+		caps, err := m.GrantedCaps(cmd.Context(), ins.Token.SessionSigner, granted)
 		if err != nil {
 			return err
 		}
 		v.SetCaps(caps)
 	}
 	var gv *grantView
-	if store.dir != "" && v.Found() {
-		st, err := a.openStore(cmd.Context(), store, false)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	if st != nil {
 		authority, _ := solana.PublicKeyFromBase58(v.Authority)
 		if gv, err = inspectGrant(cmd.Context(), m, st, addr, authority); err != nil {
 			return err

@@ -129,7 +129,13 @@ func (a *app) list(cmd *cobra.Command, authority solana.PublicKey, target *solan
 	}
 	for _, t := range toks {
 		v := tokenview.FromToken(a.env.programID, t, now)
-		caps, err := m.SignerCaps(ctx, t.SessionSigner)
+		var granted []session.TokenCap
+		if st != nil {
+			if granted, err = session.StoredTokenCaps(ctx, st, t.Address); err != nil {
+				return err
+			}
+		}
+		caps, err := m.GrantedCaps(ctx, t.SessionSigner, granted)
 		if err != nil {
 			return err
 		}

@@ -99,6 +99,13 @@ func TestTokenTopUpCLIDelegateRevoked(t *testing.T) {
 	d, n := delegate()
 	require.Equal(t, c.SessionSigner, d.String())
 	require.Equal(t, uint64(300_000), n)
+	// The chain lists no allowance by signer: inspect shows it from the store's caps.
+	v := decode[tokenview.View](t, h.onNet("inspect", c.Token, "--output", "json").ok(t))
+	require.Empty(t, v.Caps.Tokens)
+	v = decode[tokenview.View](t, h.onNet(append([]string{"inspect", c.Token, "--output", "json"}, store...)...).ok(t))
+	require.Equal(t, []tokenview.TokenCap{{Mint: mint.String(), Program: spl.TokenProgramID.String(), Account: walletATA.String(),
+		Mode: "delegate", Amount: 300_000}}, v.Caps.Tokens)
+	require.Contains(t, h.onNet(append([]string{"list", "--authority", auth.String()}, store...)...).ok(t).out, "0.01 SOL + 1 token account(s)")
 
 	rv := decode[revoked](t, h.onNet(append([]string{"revoke", c.Token, "--output", "json"}, store...)...).ok(t))
 	require.Equal(t, []revokedAllowance{{Mint: mint.String(), Account: walletATA.String(), Remaining: 300_000}}, rv.Allowances)
