@@ -5,11 +5,13 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/programs/system"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client/grant"
 	"github.com/sessionkit/sessionkit/client/guard"
 	"github.com/sessionkit/sessionkit/client/spl"
+	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 	"github.com/sessionkit/sessionkit/tokenstore"
 )
@@ -124,4 +126,30 @@ func TestScopedTokenSpendOnChain(t *testing.T) {
 	require.False(t, e.exists(sessionATA))
 	// The wallet is out the create's two signatures, the five moves' and the revoke's.
 	require.Equal(t, solStart-2*fee-5*fee-fee, e.balance(authority.PublicKey()))
+}
+
+// The simulation reads only the accounts a message lists; staticKeys finds them in
+// legacy and v0 messages, and nothing in a message too short to hold them.
+func TestScopedSimulationReadsListedAccounts(t *testing.T) {
+	payer, to := solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey()
+	msg, err := txn.CompileLegacy(payer, blockhashOf(0), system.NewTransferInstruction(1, payer, to).Build())
+	require.NoError(t, err)
+	legacy := msg.Bytes()
+	require.Equal(t, []solana.PublicKey{payer, to, solana.SystemProgramID}, staticKeys(legacy))
+	v0 := append([]byte{0x80}, legacy...)
+	require.Equal(t, []solana.PublicKey{payer, to, solana.SystemProgramID}, staticKeys(v0))
+	require.Nil(t, staticKeys(legacy[:4+32*2]), "three keys announced, two present")
+	require.Empty(t, staticKeys(nil))
+}
+
+func FuzzStaticKeys(f *testing.F) {
+	payer := solana.NewWallet().PublicKey()
+	msg, err := txn.CompileLegacy(payer, blockhashOf(0), system.NewTransferInstruction(1, payer, payer).Build())
+	require.NoError(f, err)
+	f.Add(msg.Bytes())
+	f.Add([]byte{0x80, 1, 0, 0, 0xff, 0xff, 0x03})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		keys := staticKeys(b)
+		require.LessOrEqual(t, 32*len(keys), len(b), "every key read lies within the message")
+	})
 }
