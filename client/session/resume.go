@@ -47,9 +47,10 @@ func (m *Manager) Resume(ctx context.Context, snap Snapshot) (_ *Session, err er
 		return nil, fmt.Errorf("session: the stored token caps of %s: %w", snap.Token, err)
 	}
 	s := &Session{
-		salt: newSalt(), tokens: slices.Clone(snap.Tokens),
+		salt:  newSalt(),
 		token: t.Address, signer: signer, authority: t.Authority, target: t.TargetProgram,
 		feePayer: snap.FeePayer, version: t.Version, validUntil: t.ValidUntil, key: key, mgr: m,
+		tokens: slices.Clone(snap.Tokens),
 	}
 	if snap.Grant != nil {
 		// A stored grant that does not parse, or names another session, is refused: its
