@@ -172,3 +172,29 @@ func TestTokenTopUpRestoredSessionKeepsCaps(t *testing.T) {
 	require.ErrorAs(t, err, &ce)
 	require.ErrorContains(t, err, "token caps")
 }
+
+// Sign-out everywhere ends the delegate allowance of a session whose key the store
+// holds: the stored caps name it.
+func TestRevokeAllEndsStoredAllowances(t *testing.T) {
+	e := newEnv(t)
+	issuer := e.funded(1_000_000_000)
+	authority := e.funded(1_000_000_000)
+	mint := e.newMint(issuer, plainToken)
+	walletATA := e.mintTo(issuer, mint, spl.TokenProgramID, authority.PublicKey(), 1_000_000)
+	store := StorePersister(tokenstore.NewMemory(), e.m.ProgramID())
+	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 2_000_000, ValidFor: time.Hour,
+		Tokens: []TokenGrant{{Mint: mint, Amount: 400_000, Mode: TokenDelegate}}})
+	require.NoError(t, err)
+	require.NoError(t, store.Save(e.ctx, s.Snapshot()))
+	require.Equal(t, s.SessionSigner(), e.tokenAccount(walletATA).Delegate)
+
+	res, err := e.m.RevokeAll(e.ctx, RevokeAllParams{Authority: authority.PublicKey(), Persister: store})
+	require.NoError(t, err)
+	require.Len(t, res.Revoked, 1)
+	require.Len(t, res.Revoked[0].Result.Allowances, 1)
+	require.Equal(t, uint64(400_000), res.Revoked[0].Result.Allowances[0].Remaining)
+	a := e.tokenAccount(walletATA)
+	require.True(t, a.Delegate.IsZero(), "the allowance ended with the stored key")
+	require.Zero(t, a.DelegatedAmount)
+	require.False(t, e.exists(s.Token()))
+}
