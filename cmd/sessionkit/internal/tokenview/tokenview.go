@@ -105,7 +105,7 @@ func (v *View) GrantText() string {
 		case session.BoundNative:
 			parts = append(parts, fmt.Sprintf("%d/%d lamports", b.Left, b.Limit))
 		default:
-			parts = append(parts, fmt.Sprintf("%d/%d %s…", b.Left, b.Limit, b.Mint[:4]))
+			parts = append(parts, fmt.Sprintf("%d/%d %s…", b.Left, b.Limit, b.Mint[:min(4, len(b.Mint))]))
 		}
 	}
 	if len(parts) == 0 {
