@@ -136,7 +136,7 @@
 //
 // [Reserver] keeps a session's counters (moves, lamports, tokens reserved
 // before signing) and [Attacher] small public documents beside it (its
-// permission grant). Dir writes them beside the record, authenticated like
+// permission grant, its token caps). Dir writes them beside the record, authenticated like
 // one, under the same no-link, regular-file rules; counters are replaced
 // atomically and fsynced under the exclusive lock, so two processes never
 // reserve the same block. An authenticated file cannot be forged, but a

@@ -42,9 +42,14 @@ type Attacher interface {
 // JSON).
 const AttachmentGrant = "grant"
 
+// AttachmentTokens is a session's token caps granted at create (package
+// client/session's encoding), so a restored session still knows its delegate
+// allowances and a renewal grants them again.
+const AttachmentTokens = "tokens"
+
 // Attachments are the attachment names a store keeps. The list is closed so that
 // Delete removes a session's files by name, without listing the directory.
-var Attachments = []string{AttachmentGrant}
+var Attachments = []string{AttachmentGrant, AttachmentTokens}
 
 // Limits of counters and attachments.
 const (

@@ -40,7 +40,10 @@
 // granted amount (a checked transfer; with a Token-2022 transfer fee, less the fee) into
 // the session signer's own associated token account, a [TokenDelegate] approves the
 // session signer on the authority's account for the amount (one delegate per account: a
-// later approve replaces it). [Session.Caps] reads what is left of each cap.
+// later approve replaces it). [Session.Caps] reads what is left of each cap. The caps
+// granted travel in [Snapshot.Tokens] (a [StorePersister] keeps them as an authenticated
+// attachment), so a resumed session still knows its allowances, and [Manager.Renew]
+// grants them again.
 //
 // [Manager.Revoke], signed by the session key alone, moves every token left back to the
 // authority's accounts, closes the session's token accounts (their rent to the payer who
@@ -90,4 +93,9 @@
 // signed, whether or not it lands. The rate is counted in memory: a restart opens a new
 // window. These bounds stop a bug or compromised game logic in the backend, not a holder
 // of the raw key: what the key holds (its top-ups) is the only cap the chain enforces.
+//
+// [Session.Remaining] puts both side by side: the chain's caps (SOL, token top-ups,
+// delegate allowances) and the grant's budgets (moves, lamports, tokens left), each
+// documented with the place that enforces it; [GrantBudgets] reads the budgets of a
+// session another process holds, from its store.
 package session

@@ -32,6 +32,12 @@ type RenewParams struct {
 	// filled in afresh), so a renewal never drops a session's bounds. The new session's
 	// memo carries it and its counters start from zero: the authority signs it anew.
 	Grant *grant.Grant
+	// Tokens are the new session's token caps; nil grants old's again (same mints,
+	// amounts and modes: a fresh top-up from the authority's accounts, a fresh allowance
+	// replacing old's), an empty non-nil slice grants none. With RevokeOld, old's
+	// top-ups go back to the authority after the new ones are made, so the authority
+	// needs the granted amounts on hand meanwhile.
+	Tokens []TokenGrant
 }
 
 // Renew replaces old with a new session for the same authority and target, with a fresh
@@ -57,7 +63,11 @@ func (m *Manager) Renew(ctx context.Context, old *Session, authority solana.Priv
 		carried.Signer, carried.Expiry = solana.PublicKey{}, 0
 		g = &carried
 	}
-	next, err := m.Create(ctx, authority, CreateParams{Kind: kind, TargetProgram: old.target, Payer: p.Payer, ValidFor: p.ValidFor, TopUp: p.TopUp, Grant: g})
+	tokens := p.Tokens
+	if tokens == nil {
+		tokens = renewGrants(old.tokens)
+	}
+	next, err := m.Create(ctx, authority, CreateParams{Kind: kind, TargetProgram: old.target, Payer: p.Payer, ValidFor: p.ValidFor, TopUp: p.TopUp, Grant: g, Tokens: tokens})
 	if err != nil {
 		return nil, err
 	}

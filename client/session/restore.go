@@ -328,5 +328,12 @@ func (p *storePersister) build(ctx context.Context, k *keyed) {
 		k.loadErr = fmt.Errorf("session: loading %s: %w", k.snap.Token, err)
 	default:
 		k.key = key
+		if a, ok := p.st.(tokenstore.Attacher); ok {
+			// Restore must bring back the grant's bounds and the token caps as Load does.
+			if err := loadAttachments(ctx, a, &k.snap); err != nil {
+				key.Zero()
+				k.key, k.loadErr = nil, err
+			}
+		}
 	}
 }

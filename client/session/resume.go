@@ -3,6 +3,7 @@ package session
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/txn"
@@ -55,10 +56,14 @@ func (m *Manager) resumeToken(snap Snapshot, key *txn.SessionKey, t *TokenStatus
 	if t.Expired {
 		return nil, fmt.Errorf("%w: %s valid until %d", client.ErrExpired, t.Address, t.ValidUntil)
 	}
+	if err := checkCapAccounts(snap.Tokens, snap.SessionSigner, t.Authority); err != nil {
+		return nil, fmt.Errorf("session: the stored token caps of %s: %w", snap.Token, err)
+	}
 	s := &Session{
 		salt:  newSalt(),
 		token: t.Address, signer: snap.SessionSigner, authority: t.Authority, target: t.TargetProgram,
 		feePayer: snap.FeePayer, version: t.Version, validUntil: t.ValidUntil, key: key, mgr: m,
+		tokens: slices.Clone(snap.Tokens),
 	}
 	if snap.Grant != nil {
 		// A stored grant that does not parse, or names another session, is refused: its

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/programs/system"
@@ -35,6 +36,11 @@ type RevokeParams struct {
 	// Nonce, for PrepareRevoke, signs the transaction on a durable nonce (from a
 	// NoncePool) instead of a blockhash, so that the wallet may sign it much later.
 	Nonce *Nonce
+	// Tokens are, for RevokeToken, the token caps the session was granted at create
+	// (Snapshot.Tokens, StoredTokenCaps), so that the delegate allowances among them end
+	// too; their accounts are checked as Resume checks them. Revoke and PrepareRevoke
+	// reject it (a Session knows its own).
+	Tokens []TokenCap
 }
 
 // RevokeResult tells what a revoke moved.
@@ -133,6 +139,9 @@ func (m *Manager) planRevoke(ctx context.Context, s *Session, p RevokeParams, ex
 	}
 	if p.Nonce != nil && external == nil {
 		return nil, fmt.Errorf("%w: RevokeParams.Nonce is for PrepareRevoke; Revoke signs at once", ErrBadParams)
+	}
+	if p.Tokens != nil {
+		return nil, fmt.Errorf("%w: RevokeParams.Tokens is for RevokeToken; a Session knows its own token caps", ErrBadParams)
 	}
 	keys, err := paramKeys(p.Authority, p.FeePayer)
 	if err != nil {
@@ -359,8 +368,8 @@ func (m *Manager) sweepClosed(ctx context.Context, s *Session) (*RevokeResult, e
 // Anyone may revoke a V1 token, or a V2 token once expired; an active V2 token needs
 // p.Authority, or the program answers client.ErrInvalidAuthority.
 func (m *Manager) RevokeToken(ctx context.Context, address solana.PublicKey, p RevokeParams) (*RevokeResult, error) {
-	key := p.SessionKey
-	p.SessionKey = nil
+	key, caps := p.SessionKey, p.Tokens
+	p.SessionKey, p.Tokens = nil, nil
 	if key == nil {
 		if p.FeePayer == nil {
 			p.FeePayer = p.Authority
@@ -380,10 +389,14 @@ func (m *Manager) RevokeToken(ctx context.Context, address solana.PublicKey, p R
 		return nil, fmt.Errorf("%w: RevokeParams.SessionKey is %s, token %s has session signer %s",
 			ErrMismatch, key.PublicKey(), address, tok.SessionSigner)
 	}
+	if err := checkCapAccounts(caps, tok.SessionSigner, tok.Authority); err != nil {
+		return nil, fmt.Errorf("session: RevokeParams.Tokens of %s: %w", address, err)
+	}
 	detached := &Session{
 		salt:  newSalt(),
 		token: address, signer: tok.SessionSigner, authority: tok.Authority, target: tok.TargetProgram,
 		feePayer: tok.FeePayer, version: tok.Version, validUntil: tok.ValidUntil, key: key, mgr: m,
+		tokens: slices.Clone(caps),
 	}
 	return m.Revoke(ctx, detached, p)
 }

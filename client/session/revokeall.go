@@ -178,10 +178,16 @@ func (m *Manager) detached(snap Snapshot, tok *TokenStatus) (*Session, error) {
 		key.Zero()
 		return nil, fmt.Errorf("%w: stored key is not the key of signer %s", ErrMismatch, tok.SessionSigner)
 	}
+	// The stored caps name the session's delegate allowances, which its revoke ends.
+	if err := checkCapAccounts(snap.Tokens, tok.SessionSigner, tok.Authority); err != nil {
+		key.Zero()
+		return nil, fmt.Errorf("session: the stored token caps of %s: %w", tok.Address, err)
+	}
 	return &Session{
 		salt:  newSalt(),
 		token: tok.Address, signer: tok.SessionSigner, authority: tok.Authority, target: tok.TargetProgram,
 		feePayer: cmp.Or(tok.FeePayer, snap.FeePayer), version: tok.Version, validUntil: tok.ValidUntil, key: key, mgr: m,
+		tokens: slices.Clone(snap.Tokens),
 	}, nil
 }
 

@@ -63,8 +63,9 @@ type Session struct {
 	// bounds, when the session was created with a grant, are the grant's bounds and
 	// counters (bounds.go).
 	bounds *bounds
-	// tokens are the token caps granted at create (CreateParams.Tokens); nil for a
-	// restored session, whose top-ups are found on chain.
+	// tokens are the token caps granted at create (CreateParams.Tokens), carried
+	// through Snapshot.Tokens; nil for a restored session without them, whose top-ups
+	// Caps still finds on chain.
 	tokens []TokenCap
 }
 

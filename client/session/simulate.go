@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/gagliardetto/solana-go"
 
@@ -77,7 +78,14 @@ func (s *Session) simulateSpend(ctx context.Context, msg []byte, spend *guard.Sp
 	b := s.bounds
 	addrs := []string{s.signer.String()}
 	var mintOf []int // per token account address after the signer: index into grant.Tokens
+	keys := staticKeys(msg)
 	for _, ta := range b.policy.TokenAccounts {
+		if !slices.Contains(keys, ta.Address) {
+			// A transaction changes only the accounts it names (the guard refuses lookup
+			// tables); and a simulation may leave out the accounts it did not load, which
+			// must not read as emptied.
+			continue
+		}
 		for j := range b.grant.Tokens {
 			if b.grant.Tokens[j].Mint == ta.Mint && b.grant.Tokens[j].Simulate {
 				addrs = append(addrs, ta.Address.String())
@@ -146,4 +154,31 @@ func (b *bounds) withinPerTransaction(spend *guard.Spend) error {
 		}
 	}
 	return nil
+}
+
+// staticKeys are the account keys a legacy or v0 message lists, nil when they cannot be
+// read (the guard has refused such a message before this is asked).
+func staticKeys(msg []byte) []solana.PublicKey {
+	i := 0
+	if len(msg) > 0 && msg[0]&0x80 != 0 {
+		i = 1 // the version prefix
+	}
+	i += 3 // the header
+	n, shift := 0, 0
+	for ; i < len(msg) && shift < 21; shift += 7 {
+		c := msg[i]
+		i++
+		n |= int(c&0x7f) << shift
+		if c&0x80 == 0 {
+			break
+		}
+	}
+	if n < 0 || i+32*n > len(msg) {
+		return nil
+	}
+	out := make([]solana.PublicKey, n)
+	for k := range out {
+		copy(out[k][:], msg[i+32*k:])
+	}
+	return out
 }

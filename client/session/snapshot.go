@@ -49,6 +49,10 @@ type Snapshot struct {
 	// Grant is the canonical JSON of the session's permission grant, nil without one.
 	// Resume re-applies its bounds; their counters are the store's (WithStore).
 	Grant []byte
+	// Tokens are the token caps granted at create (CreateParams.Tokens), Remaining
+	// zero: Resume checks their accounts, Session.Caps then reads the delegate
+	// allowances among them, Revoke ends those, and Renew grants them again.
+	Tokens []TokenCap
 }
 
 // Snapshot returns the session's state including its key seed, for a store.
@@ -58,6 +62,10 @@ func (s *Session) Snapshot() Snapshot {
 	snap := Snapshot{
 		Token: s.token, SessionSigner: s.signer, Authority: s.authority, TargetProgram: s.target,
 		FeePayer: s.feePayer, Version: s.version, ValidUntil: s.validUntil, Seed: Seed(seed),
+	}
+	for _, c := range s.tokens {
+		c.Remaining = 0
+		snap.Tokens = append(snap.Tokens, c)
 	}
 	if s.bounds != nil {
 		snap.Grant = slices.Clone(s.bounds.canonical)

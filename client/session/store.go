@@ -36,15 +36,26 @@ func (p *storePersister) Save(ctx context.Context, snap Snapshot) error {
 	if err != nil && !errors.Is(err, tokenstore.ErrExists) {
 		return err
 	}
-	if snap.Grant == nil {
+	if snap.Grant == nil && len(snap.Tokens) == 0 {
 		return nil
 	}
 	a, ok := p.st.(tokenstore.Attacher)
 	if !ok {
-		return fmt.Errorf("%w: session %s has a grant and the store keeps no attachments", ErrBadParams, snap.Token)
+		return fmt.Errorf("%w: session %s has a grant or token caps and the store keeps no attachments", ErrBadParams, snap.Token)
 	}
-	if err := a.Attach(ctx, snap.Token, tokenstore.AttachmentGrant, snap.Grant); err != nil && !errors.Is(err, tokenstore.ErrExists) {
-		return err
+	if snap.Grant != nil {
+		if err := a.Attach(ctx, snap.Token, tokenstore.AttachmentGrant, snap.Grant); err != nil && !errors.Is(err, tokenstore.ErrExists) {
+			return err
+		}
+	}
+	if len(snap.Tokens) > 0 {
+		caps, err := encodeTokenCaps(snap.Tokens)
+		if err != nil {
+			return err
+		}
+		if err := a.Attach(ctx, snap.Token, tokenstore.AttachmentTokens, caps); err != nil && !errors.Is(err, tokenstore.ErrExists) {
+			return err
+		}
 	}
 	return nil
 }
@@ -87,12 +98,8 @@ func (p *storePersister) Load(ctx context.Context) ([]Snapshot, error) {
 		}
 		clear(seed)
 		if a, ok := p.st.(tokenstore.Attacher); ok {
-			g, err := a.Attachment(ctx, rec.Token, tokenstore.AttachmentGrant)
-			switch {
-			case err == nil:
-				snap.Grant = g
-			case !errors.Is(err, tokenstore.ErrNotFound):
-				bad = append(bad, fmt.Errorf("session: loading the grant of %s: %w", rec.Token, err))
+			if err := loadAttachments(ctx, a, &snap); err != nil {
+				bad = append(bad, err)
 				continue
 			}
 		}
@@ -102,4 +109,34 @@ func (p *storePersister) Load(ctx context.Context) ([]Snapshot, error) {
 		return out, &LoadError{Errs: bad}
 	}
 	return out, nil
+}
+
+// loadAttachments fills in snap's grant and token caps from the store, when it has them.
+func loadAttachments(ctx context.Context, a tokenstore.Attacher, snap *Snapshot) error {
+	g, err := a.Attachment(ctx, snap.Token, tokenstore.AttachmentGrant)
+	switch {
+	case err == nil:
+		snap.Grant = g
+	case !errors.Is(err, tokenstore.ErrNotFound):
+		return fmt.Errorf("session: loading the grant of %s: %w", snap.Token, err)
+	}
+	snap.Tokens, err = StoredTokenCaps(ctx, a, snap.Token)
+	return err
+}
+
+// StoredTokenCaps returns the token caps a StorePersister kept for token (the ones
+// granted at create), for RevokeParams.Tokens; nil when the store keeps none.
+func StoredTokenCaps(ctx context.Context, a tokenstore.Attacher, token solana.PublicKey) ([]TokenCap, error) {
+	raw, err := a.Attachment(ctx, token, tokenstore.AttachmentTokens)
+	if errors.Is(err, tokenstore.ErrNotFound) {
+		return nil, nil
+	}
+	var caps []TokenCap
+	if err == nil {
+		caps, err = decodeTokenCaps(raw)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("session: loading the token caps of %s: %w", token, err)
+	}
+	return caps, nil
 }

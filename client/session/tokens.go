@@ -27,9 +27,10 @@ const (
 	// what the allowance says and the chain checks it, but the tokens are the wallet's
 	// own, so a wallet that moves them away leaves the session less. Revoke ends the
 	// allowance with the session key alone (Token and Token-2022 let a delegate revoke
-	// itself), as long as the Session knows of it: a session restored from a store does
-	// not (its grants are not stored), and its allowance stays until spent, replaced, or
-	// revoked by the wallet.
+	// itself), as long as the Session knows of it: Snapshot.Tokens carries it through a
+	// Persister (StorePersister keeps it as an authenticated attachment); a session
+	// rebuilt without it leaves its allowance until spent, replaced, or revoked by the
+	// wallet.
 	TokenDelegate
 )
 
@@ -96,8 +97,8 @@ func (e *InsufficientTokensError) Error() string {
 // Unwrap makes the error match ErrBadParams.
 func (e *InsufficientTokensError) Unwrap() error { return ErrBadParams }
 
-// TokenGrants is what the session was granted at create, in grant order; nil for a
-// session restored from a store (Caps then finds its top-ups on chain).
+// TokenGrants is what the session was granted at create, in grant order; a session
+// resumed from a Snapshot has them when the snapshot carried them (Snapshot.Tokens).
 func (s *Session) TokenGrants() []TokenCap { return slices.Clone(s.tokens) }
 
 // Caps reads what remains of the session's SOL and token caps at a slot no older than
@@ -106,18 +107,28 @@ func (s *Session) Caps(ctx context.Context) (*Caps, error) {
 	if s.mgr == nil {
 		return nil, fmt.Errorf("%w: session %s has no Manager to read with", ErrBadParams, s.token)
 	}
-	m, minSlot := s.mgr, s.lastSlot.Load()
-	out, err := m.signerCaps(ctx, s.signer, minSlot)
+	return s.mgr.capsWith(ctx, s.signer, s.lastSlot.Load(), s.tokens)
+}
+
+// GrantedCaps is SignerCaps for a session this process does not hold, given the caps it
+// was granted at create (StoredTokenCaps): the granted amounts filled in, and the
+// delegate allowances among them added, as Session.Caps reads them.
+func (m *Manager) GrantedCaps(ctx context.Context, signer solana.PublicKey, granted []TokenCap) (*Caps, error) {
+	return m.capsWith(ctx, signer, 0, granted)
+}
+
+func (m *Manager) capsWith(ctx context.Context, signer solana.PublicKey, minSlot uint64, granted []TokenCap) (*Caps, error) {
+	out, err := m.signerCaps(ctx, signer, minSlot)
 	if err != nil {
 		return nil, err
 	}
 	for i, c := range out.Tokens {
-		if j := slices.IndexFunc(s.tokens, func(g TokenCap) bool { return g.Account == c.Account }); j >= 0 {
-			out.Tokens[i].Decimals, out.Tokens[i].Granted, out.Tokens[i].Arrived = s.tokens[j].Decimals, s.tokens[j].Granted, s.tokens[j].Arrived
+		if j := slices.IndexFunc(granted, func(g TokenCap) bool { return g.Account == c.Account }); j >= 0 {
+			out.Tokens[i].Decimals, out.Tokens[i].Granted, out.Tokens[i].Arrived = granted[j].Decimals, granted[j].Granted, granted[j].Arrived
 		}
 	}
 	var delegated []TokenCap
-	for _, g := range s.tokens {
+	for _, g := range granted {
 		if g.Mode == TokenDelegate {
 			delegated = append(delegated, g)
 		}
@@ -135,7 +146,7 @@ func (s *Session) Caps(ctx context.Context) (*Caps, error) {
 	}
 	for i, g := range delegated {
 		g.Remaining = 0
-		if a := accts[i]; a != nil && a.Delegate == s.signer {
+		if a := accts[i]; a != nil && a.Delegate == signer {
 			g.Remaining = min(a.DelegatedAmount, a.Amount)
 		}
 		out.Tokens = append(out.Tokens, g)

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"strings"
@@ -149,8 +150,10 @@ func TestDemoOnAGivenBuild(t *testing.T) {
 	require.Contains(t, bad.err, "--session-program takes a session_keys.so file")
 }
 
-// demo --scoped: the session's 50 GOLD buy three items at 15, the fourth purchase is
-// refused on chain, and the revoke returns the 5 left and every lamport but the fees.
+// demo --scoped: the create carries the signed grant (its memo checked), a transfer over
+// the grant's 20 GOLD a transaction is refused before signing, the session's 50 GOLD
+// buy three items at 15, the fourth purchase is refused on chain, and the revoke
+// returns the 5 left and every lamport but the fees.
 func TestDemoScoped(t *testing.T) {
 	localnettest.RequireOwnSessionBuild(t, "the scoped demo runs on sessionkit's build")
 	type row struct {
@@ -163,7 +166,27 @@ func TestDemoScoped(t *testing.T) {
 			GrantedSOL, GrantedTokens, ItemPrice, TokensReturned uint64
 			Bought                                               int    `json:"itemsBought"`
 			Refused                                              string `json:"refusedPurchase"`
+			Grant                                                struct {
+				Permissions []struct {
+					Type string          `json:"type"`
+					Data json.RawMessage `json:"data"`
+				} `json:"permissions"`
+			} `json:"grant"`
+			GrantHash     string `json:"grantSha256"`
+			MemoCheck     string `json:"memoCheck"`
+			PolicyRefusal struct {
+				Error            string
+				Bound            string
+				Limit, Requested uint64
+				Signed           bool
+			} `json:"policyRefusal"`
 		} `json:"scoped"`
+		Inspected struct {
+			GrantLeft []struct {
+				Bound             string
+				Limit, Used, Left uint64
+			} `json:"grantLeft"`
+		} `json:"inspectedToken"`
 		TokenBalances []row `json:"tokenBalances"`
 		Revoke        struct {
 			TokenRent uint64 `json:"tokenAccountRentLamports"`
@@ -174,6 +197,34 @@ func TestDemoScoped(t *testing.T) {
 	require.Equal(t, 3, d.Scoped.Bought)
 	require.Contains(t, d.Scoped.Refused, "purchase 4: insufficient funds (5000000 left, 15000000 asked)")
 	require.Equal(t, uint64(5_000_000), d.Scoped.TokensReturned)
+
+	// The grant the authority signed: its hash is in the create's memo.
+	require.Equal(t, "match", d.Scoped.MemoCheck)
+	require.Len(t, d.Scoped.GrantHash, 64)
+	perms := map[string]string{}
+	for _, p := range d.Scoped.Grant.Permissions {
+		var b bytes.Buffer
+		require.NoError(t, json.Compact(&b, p.Data))
+		perms[p.Type] = b.String()
+	}
+	require.Equal(t, `{"allow":["move_player","buy_item"]}`, perms["instructions"])
+	require.Equal(t, `{"count":100}`, perms["max-uses"])
+	require.Equal(t, `{"total":"10000000"}`, perms["native-token-limit"])
+	require.Contains(t, perms["token-limit"], `"perTransaction":"20000000","total":"50000000"`)
+	// The move refused before signing, with its numbers; it cost nothing (the fees below).
+	rf := d.Scoped.PolicyRefusal
+	require.Equal(t, "token-limit perTransaction", rf.Bound)
+	require.Equal(t, [2]uint64{20_000_000, 25_000_000}, [2]uint64{rf.Limit, rf.Requested})
+	require.False(t, rf.Signed)
+	require.Contains(t, rf.Error, "guard: spend over the per-transaction limit")
+	require.Contains(t, rf.Error, "25000000 over the limit 20000000")
+	// What the grant leaves after 5 moves and 4 purchases (the refused one signed too).
+	type left = struct {
+		Bound             string
+		Limit, Used, Left uint64
+	}
+	require.Equal(t, []left{{"max-uses", 100, 9, 91}, {"native-token-limit", 10_000_000, 0, 10_000_000}, {"token-limit", 50_000_000, 0, 50_000_000}},
+		[]left(d.Inspected.GrantLeft), "buy_item spends by CPI, which only the chain's cap counts here")
 	require.Equal(t, []row{
 		{"authority", 1_000_000_000, 950_000_000, 950_000_000, 955_000_000},
 		{"treasury", 0, 0, 45_000_000, 45_000_000},

@@ -53,6 +53,31 @@ func TestScopedCLIGrant(t *testing.T) {
 
 	text := h.onNet(append([]string{"inspect", c.Token}, store...)...).ok(t)
 	require.Contains(t, text.out, "matches: the wallet signed this grant")
+	require.Contains(t, text.out, "100 of 100 moves (max-uses, refused by sessionkit before signing)")
+
+	// What the grant leaves, beside the chain's caps, in inspect and list.
+	type left struct {
+		Token     string `json:"token"`
+		GrantLeft []struct {
+			Bound             string
+			Limit, Used, Left uint64
+		} `json:"grantLeft"`
+		Caps struct {
+			SOL uint64 `json:"solLamports"`
+		} `json:"caps"`
+	}
+	l := decode[left](t, h.onNet(append([]string{"inspect", c.Token, "--output", "json"}, store...)...).ok(t))
+	require.Len(t, l.GrantLeft, 1)
+	require.Equal(t, "max-uses", l.GrantLeft[0].Bound)
+	require.Equal(t, [3]uint64{100, 0, 100}, [3]uint64{l.GrantLeft[0].Limit, l.GrantLeft[0].Used, l.GrantLeft[0].Left})
+	require.NotZero(t, l.Caps.SOL)
+	ls := decode[struct{ Sessions []left }](t, h.onNet(append([]string{"list", "--output", "json"}, store...)...).ok(t))
+	require.Len(t, ls.Sessions, 1)
+	require.Equal(t, l.GrantLeft, ls.Sessions[0].GrantLeft)
+	table := h.onNet(append([]string{"list"}, store...)...).ok(t)
+	require.Contains(t, table.out, "GRANT LEFT")
+	require.Contains(t, table.out, "100/100 moves")
+	require.NotContains(t, h.onNet("list").ok(t).out, "GRANT LEFT", "without a store, no grant column")
 
 	// Someone with the store's key replaces the grant with a looser one.
 	dir := store[1]

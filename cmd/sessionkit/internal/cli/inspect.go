@@ -6,6 +6,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/output"
 	"github.com/sessionkit/sessionkit/cmd/sessionkit/internal/tokenview"
 	"github.com/sessionkit/sessionkit/pda"
@@ -88,7 +89,7 @@ Exit code 3 when there is no session token at the address.`,
 		}),
 	}
 	tr.register(cmd, " (instead of <token>)")
-	store.register(cmd, "token store directory: show the session's grant from it and check its hash against the create transaction's memo")
+	store.register(cmd, "token store directory: show the session's grant from it, check its hash against the create transaction's memo, and show what its counters leave")
 	cmd.Flags().BoolVar(&tr.v2, "v2", false, "derive the V2 (session_token_v2) address instead of V1")
 	return cmd
 }
@@ -103,23 +104,40 @@ func (a *app) inspect(cmd *cobra.Command, addr solana.PublicKey, store storeFlag
 		return err
 	}
 	v := tokenview.New(a.env.programID, ins, err)
+	var st cliStore
+	if store.dir != "" && v.Found() {
+		if st, err = a.openStore(cmd.Context(), store, false); err != nil {
+			return err
+		}
+		defer st.Close()
+	}
 	if v.Found() {
-		caps, err := m.SignerCaps(cmd.Context(), ins.Token.SessionSigner)
+		// The store's token caps add the delegate allowances, which the chain does not
+		// list by signer.
+		var granted []session.TokenCap
+		if st != nil {
+			if granted, err = session.StoredTokenCaps(cmd.Context(), st, addr); err != nil {
+				return err
+			}
+		}
+		caps, err := m.GrantedCaps(cmd.Context(), ins.Token.SessionSigner, granted)
 		if err != nil {
 			return err
 		}
 		v.SetCaps(caps)
 	}
 	var gv *grantView
-	if store.dir != "" && v.Found() {
-		st, err := a.openStore(cmd.Context(), store, false)
-		if err != nil {
-			return err
-		}
-		defer st.Close()
+	if st != nil {
 		authority, _ := solana.PublicKeyFromBase58(v.Authority)
 		if gv, err = inspectGrant(cmd.Context(), m, st, addr, authority); err != nil {
 			return err
+		}
+		if gv != nil && gv.Document != nil {
+			budgets, err := session.GrantBudgets(cmd.Context(), st, addr, gv.Document)
+			if err != nil {
+				return err
+			}
+			v.SetGrantLeft(budgets)
 		}
 	}
 	if a.env.format.IsJSON() {

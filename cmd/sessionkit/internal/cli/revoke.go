@@ -32,8 +32,17 @@ type revoked struct {
 	KeyStatus  string `json:"sessionKey"`
 	// Tokens are the session's token accounts emptied back to the authority and closed.
 	Tokens []revokedTokens `json:"tokens,omitempty"`
+	// Allowances are the delegate allowances the revoke ended (the store's token caps
+	// name them).
+	Allowances []revokedAllowance `json:"allowancesEnded,omitempty"`
 	// tokensLeft: token accounts the revoke could not close keep the key in the store.
 	tokensLeft int
+}
+
+type revokedAllowance struct {
+	Mint      string `json:"mint"`
+	Account   string `json:"account"`
+	Remaining uint64 `json:"remaining"`
 }
 
 type revokedTokens struct {
@@ -137,13 +146,20 @@ func (a *app) revoke(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 			defer key.Zero()
 		}
 	}
+	var caps []session.TokenCap
+	if key != nil {
+		// The caps granted at create: the delegate allowances among them end with the key.
+		if caps, err = session.StoredTokenCaps(ctx, st, addr); err != nil {
+			return err
+		}
+	}
 
 	out := revoked{Token: addr.String(), Version: int(tok.Version), Rent: tok.Lamports, RentTo: tok.Authority.String()}
 	if tok.Version == pda.V2 {
 		out.RentTo = tok.FeePayer.String()
 	}
 	task := a.progress().Start("Revoking " + addr.String())
-	err = a.revokeToken(ctx, c, m, tok, key, now, &out)
+	err = a.revokeToken(ctx, c, m, tok, key, caps, now, &out)
 	task.Done()
 	if err != nil {
 		return err
@@ -174,8 +190,8 @@ func (a *app) revoke(cmd *cobra.Command, addr solana.PublicKey, store storeFlags
 // the same transaction when its key is at hand, expired or not. The signer pays the fee
 // when it can; otherwise, and always without the key, the -k keypair does.
 func (a *app) revokeToken(ctx context.Context, c *rpc.Client, m *session.Manager, tok *session.TokenStatus,
-	key *txn.SessionKey, now int64, out *revoked) error {
-	p := session.RevokeParams{SessionKey: key}
+	key *txn.SessionKey, caps []session.TokenCap, now int64, out *revoked) error {
+	p := session.RevokeParams{SessionKey: key, Tokens: caps}
 	var err error
 	if tok.RevokeNeedsAuthority(now) {
 		if p.Authority, err = a.authorityKey(tok); err != nil {
@@ -212,6 +228,9 @@ func (a *app) revokeToken(ctx context.Context, c *rpc.Client, m *session.Manager
 	}
 	out.Signature, out.Swept, out.Fee = res.Signature.String(), res.Swept, res.Fee
 	out.tokensLeft = len(res.TokensLeft)
+	for _, al := range res.Allowances {
+		out.Allowances = append(out.Allowances, revokedAllowance{Mint: al.Mint.String(), Account: al.Account.String(), Remaining: al.Remaining})
+	}
 	for _, t := range res.Tokens {
 		out.Tokens = append(out.Tokens, revokedTokens{Mint: t.Mint.String(), Account: t.Account.String(), Amount: t.Amount,
 			To: t.To.String(), Rent: t.Rent, RentTo: t.RentTo.String()})
@@ -258,6 +277,9 @@ func writeRevoked(io IO, r revoked) error {
 	}
 	for _, t := range r.Tokens {
 		f.Add("Tokens Returned", fmt.Sprintf("%d of mint %s to %s; account closed, rent %s to %s", t.Amount, t.Mint, t.To, output.SOL(t.Rent), t.RentTo))
+	}
+	for _, al := range r.Allowances {
+		f.Add("Allowance Ended", fmt.Sprintf("%d of mint %s left on %s, no longer the session's", al.Remaining, al.Mint, al.Account))
 	}
 	f.Add("Fee", fmt.Sprintf("%d lamports, paid by %s", r.Fee, r.FeePayer))
 	if r.SignerLeft > 0 {

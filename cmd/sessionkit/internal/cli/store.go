@@ -43,6 +43,8 @@ func (s *storeFlags) register(cmd *cobra.Command, dirUsage string) {
 type cliStore interface {
 	tokenstore.Store
 	tokenstore.Leaser
+	tokenstore.Reserver
+	tokenstore.Attacher
 }
 
 // isPostgres reports whether --store names a PostgreSQL database, not a directory.

@@ -81,6 +81,41 @@ func TestTokenTopUpCLI(t *testing.T) {
 	require.Contains(t, rv.KeyStatus, "deleted")
 }
 
+// A delegate allowance granted by create --token M:A:delegate is kept in the store with
+// the key, so revoke --store ends it with the session key.
+func TestTokenTopUpCLIDelegateRevoked(t *testing.T) {
+	h := newHarness(t, localnettest.ForTest(t))
+	auth := h.fundedAuthority(authFunds).PublicKey()
+	mint, walletATA := tokenMint(t, h, auth, 1_000_000)
+	store := h.storeFlags()
+	c := decode[created](t, h.onNet(append([]string{"create", "--target", gameID.String(), "--token", mint.String() + ":300000:delegate", "--output", "json"}, store...)...).ok(t))
+	delegate := func() (solana.PublicKey, uint64) {
+		res, err := h.net.RPC().GetAccountInfoWithOpts(context.Background(), walletATA, &rpc.GetAccountInfoOpts{Commitment: rpc.CommitmentConfirmed})
+		require.NoError(t, err)
+		a, err := spl.DecodeTokenAccount(res.Value.Data.GetBinary())
+		require.NoError(t, err)
+		return a.Delegate, a.DelegatedAmount
+	}
+	d, n := delegate()
+	require.Equal(t, c.SessionSigner, d.String())
+	require.Equal(t, uint64(300_000), n)
+	// The chain lists no allowance by signer: inspect shows it from the store's caps.
+	v := decode[tokenview.View](t, h.onNet("inspect", c.Token, "--output", "json").ok(t))
+	require.Empty(t, v.Caps.Tokens)
+	v = decode[tokenview.View](t, h.onNet(append([]string{"inspect", c.Token, "--output", "json"}, store...)...).ok(t))
+	require.Equal(t, []tokenview.TokenCap{{Mint: mint.String(), Program: spl.TokenProgramID.String(), Account: walletATA.String(),
+		Mode: "delegate", Amount: 300_000}}, v.Caps.Tokens)
+	require.Contains(t, h.onNet(append([]string{"list", "--authority", auth.String()}, store...)...).ok(t).out, "0.01 SOL + 1 token account(s)")
+
+	rv := decode[revoked](t, h.onNet(append([]string{"revoke", c.Token, "--output", "json"}, store...)...).ok(t))
+	require.Equal(t, []revokedAllowance{{Mint: mint.String(), Account: walletATA.String(), Remaining: 300_000}}, rv.Allowances)
+	d, n = delegate()
+	require.True(t, d.IsZero(), "the allowance ended with the stored key")
+	require.Zero(t, n)
+	require.Equal(t, uint64(1_000_000), tokenAmount(t, h, walletATA))
+	require.Contains(t, rv.KeyStatus, "deleted")
+}
+
 // revoke --all signs the -k authority out everywhere.
 func TestRevokeAllCLI(t *testing.T) {
 	h := newHarness(t, localnettest.ForTest(t))

@@ -43,9 +43,12 @@ type Params struct {
 	// SessionELF is a build of the session program to run instead of sessionkit's own
 	// (nil), e.g. an upstream session_keys.so.
 	SessionELF []byte
-	// Scoped grants the session 50 GOLD (the game's token) besides the SOL top-up, buys
-	// items with it through buy_item until the token program refuses one for lack of
-	// tokens, and shows the tokens returned by the revoke.
+	// Scoped grants the session 50 GOLD (the game's token) besides the SOL top-up, and
+	// signs a permission grant with the create (0.01 SOL, 50 GOLD, 100 moves,
+	// move_player and buy_item); shows a transfer over the grant's per-transaction
+	// limit refused before signing, buys items through buy_item until the token program
+	// refuses one for lack of tokens, and shows the tokens returned by the revoke. Moves
+	// plus purchases must fit the grant's 100 (ScopedMoves by default).
 	Scoped bool
 }
 
@@ -81,6 +84,10 @@ func Run(ctx context.Context, opt Params, pr *progress.Reporter) (*Report, error
 	}
 	if opt.Scoped && opt.SessionELF != nil {
 		return nil, fmt.Errorf("%w: --scoped runs on sessionkit's own session build", ErrBadOptions)
+	}
+	if opt.Scoped && opt.Moves+purchases > scopedMaxUses {
+		return nil, fmt.Errorf("%w: --scoped grants %d moves in all, %d of them purchases: at most %d moves", ErrBadOptions,
+			scopedMaxUses, purchases, scopedMaxUses-purchases)
 	}
 	r := &Report{started: time.Now()}
 	d := &run{opt: opt, pr: pr, r: r, game: examplegame.Game{ID: examplegame.ProgramID}}
@@ -242,7 +249,7 @@ func (d *run) create(ctx context.Context) error {
 		p.Kind = session.KindV2
 	}
 	if d.opt.Scoped {
-		p.Tokens = d.scopedGrant()
+		p.Tokens, p.Grant = d.scopedGrant(), d.scopedPermissions()
 	}
 	if err := d.balances(ctx, "before"); err != nil {
 		return err
@@ -254,6 +261,11 @@ func (d *run) create(ctx context.Context) error {
 	})
 	if err != nil {
 		return fmt.Errorf("demo: create: %w", err)
+	}
+	if d.opt.Scoped {
+		if err := d.checkMemo(ctx); err != nil {
+			return err
+		}
 	}
 	s := d.sess
 	d.r.Session = Session{Instruction: p.Kind.String(), Version: int(s.Version()), Token: s.Token().String(),
@@ -362,11 +374,14 @@ func (d *run) inspect(ctx context.Context) error {
 			return err
 		}
 		d.r.Token = tokenview.New(d.mgr.ProgramID(), ins, err)
-		caps, err := d.sess.Caps(ctx)
+		left, err := d.sess.Remaining(ctx)
 		if err != nil {
 			return err
 		}
-		d.r.Token.SetCaps(caps)
+		d.r.Token.SetCaps(left.Chain)
+		if left.Grant != nil {
+			d.r.Token.SetGrantLeft(left.Grant)
+		}
 		return nil
 	})
 }

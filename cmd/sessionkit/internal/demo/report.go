@@ -219,6 +219,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	if sc := r.Scoped; sc != nil {
 		p.line("   caps            %s SOL (the top-up) and %s GOLD (mint %s) moved to the session's own", output.SOLAmount(sc.GrantedSOL), gold(sc.GrantedTokens), sc.Mint)
 		p.line("                   token account in the same transaction: the chain holds the key to these, even if it leaks")
+		p.line("   grant           %s", sc.Grant)
+		p.line("                   sha256 %s in the create's memo, signed by the authority: %s", sc.GrantHash, sc.MemoCheck)
+		p.line("                   sessionkit judges every move against it before the key signs")
 	}
 
 	m := r.Moves
@@ -229,6 +232,9 @@ func (r *Report) WriteText(w io.Writer) error {
 	p.line("   first %s", m.FirstSignature)
 	p.line("   last  %s", m.LastSignature)
 	if sc := r.Scoped; sc != nil {
+		if rf := sc.PolicyRefusal; rf != nil {
+			p.line("   refused before signing (%s %s GOLD, asked %s; nothing sent): %s", rf.Bound, gold(rf.Limit), gold(rf.Requested), rf.Error)
+		}
 		p.line("   %d items bought at %s GOLD each with buy_item, paid from %s to the treasury %s", sc.Bought, gold(sc.ItemPrice), sc.SessionTokenAccount, sc.Treasury)
 		p.line("   refused on chain: %s", sc.Refused)
 	}

@@ -55,6 +55,63 @@ type View struct {
 	// Caps is what the session signer can still spend, read from the chain; set by
 	// SetCaps.
 	Caps *Caps `json:"caps,omitempty"`
+	// GrantLeft is what remains of the totals of the session's grant, enforced by
+	// sessionkit before it signs (the caps above are the chain's); set by SetGrantLeft
+	// when the store holds the grant.
+	GrantLeft []Budget `json:"grantLeft,omitempty"`
+}
+
+// Budget is what remains of one total of a grant.
+type Budget struct {
+	Bound string `json:"bound"`
+	Mint  string `json:"mint,omitempty"`
+	Limit uint64 `json:"limit"`
+	Used  uint64 `json:"used"`
+	Left  uint64 `json:"left"`
+}
+
+// SetGrantLeft records what remains of the grant's totals.
+func (v *View) SetGrantLeft(budgets []session.Budget) {
+	v.GrantLeft = make([]Budget, len(budgets))
+	for i, b := range budgets {
+		v.GrantLeft[i] = Budget{Bound: b.Bound, Limit: b.Limit, Used: b.Used, Left: b.Left}
+		if !b.Mint.IsZero() {
+			v.GrantLeft[i].Mint = b.Mint.String()
+		}
+	}
+}
+
+// Text is one budget in words.
+func (b Budget) Text() string {
+	switch b.Bound {
+	case session.BoundMaxUses:
+		return fmt.Sprintf("%d of %d moves", b.Left, b.Limit)
+	case session.BoundNative:
+		return fmt.Sprintf("%d of %d lamports", b.Left, b.Limit)
+	}
+	return fmt.Sprintf("%d of %d of mint %s", b.Left, b.Limit, b.Mint)
+}
+
+// GrantText is the grant's budgets in one short line, for tables; "-" without a grant.
+func (v *View) GrantText() string {
+	if v.GrantLeft == nil {
+		return "-"
+	}
+	var parts []string
+	for _, b := range v.GrantLeft {
+		switch b.Bound {
+		case session.BoundMaxUses:
+			parts = append(parts, fmt.Sprintf("%d/%d moves", b.Left, b.Limit))
+		case session.BoundNative:
+			parts = append(parts, fmt.Sprintf("%d/%d lamports", b.Left, b.Limit))
+		default:
+			parts = append(parts, fmt.Sprintf("%d/%d %s…", b.Left, b.Limit, b.Mint[:min(4, len(b.Mint))]))
+		}
+	}
+	if len(parts) == 0 {
+		return "no totals"
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Caps is what remains of a session's on-chain caps: the session signer's lamports (its
@@ -207,6 +264,14 @@ func (v *View) WriteText(w io.Writer) error {
 		}
 		for _, t := range v.Caps.Tokens {
 			f.Add("Token Cap Left", fmt.Sprintf("%d of mint %s (%s, account %s)", t.Amount, t.Mint, t.Mode, t.Account))
+		}
+	}
+	if v.Found() && v.GrantLeft != nil {
+		if len(v.GrantLeft) == 0 {
+			f.Add("Grant Left", "no totals in the grant (its bounds are per move)")
+		}
+		for _, b := range v.GrantLeft {
+			f.Add("Grant Left", b.Text()+" ("+b.Bound+", refused by sessionkit before signing)")
 		}
 	}
 	f.Add("Status", v.StatusText())
