@@ -91,6 +91,9 @@ type CreateParams struct {
 	// covers them. The payer pays the rent of the session's token accounts; revoke
 	// returns it.
 	Tokens []TokenGrant
+
+	// external is the session signer when its key is elsewhere (PrepareCreateExternal).
+	external solana.PublicKey
 }
 
 // Create makes a session with the authority's key on hand: it generates the ephemeral
@@ -218,15 +221,20 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 	}
 
 	var key *txn.SessionKey
-	if p.Seed != nil {
+	signer := p.external
+	switch {
+	case !signer.IsZero(): // external.go: the key stays where it was made
+	case p.Seed != nil:
 		key, err = txn.NewSessionKey(p.Seed[:])
-	} else {
+	default:
 		key, err = txn.GenerateSessionKey(nil)
 	}
 	if err != nil {
 		return nil, err
 	}
-	signer := key.PublicKey()
+	if key != nil {
+		signer = key.PublicKey()
+	}
 	token, _, err := m.pdas.Find(p.Kind.Version(), m.programID, p.TargetProgram, signer, authority)
 	if err != nil {
 		return nil, fmt.Errorf("session: deriving token address: %w", err)
