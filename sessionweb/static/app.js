@@ -24,7 +24,7 @@ async function refresh() {
     return null;
   }
   const st = await client.status();
-  $("lamports").textContent = (st.lamports / 1e9).toFixed(6) + " SOL";
+  $("lamports").textContent = (st.lamports / 1e9).toFixed(6) + " SOL" + (st.mode === "browser" ? " (the relay pays)" : "");
   $("uses").textContent = st.maxUses ? `${st.maxUses - st.uses} of ${st.maxUses}` : "unbounded";
   $("expires").textContent = `${Math.floor(st.expiresIn / 60)} min (cluster clock)`;
   $("state").textContent = st.revoked ? "revoked" : "active";
@@ -33,7 +33,8 @@ async function refresh() {
 }
 
 function showSession(cur) {
-  $("modeShown").textContent = cur ? cur.mode : "—";
+  if (cur) $("mode").value = cur.mode;
+  $("modeShown").textContent = cur ? (cur.mode === "browser" ? "browser-held key, relay pays fees" : "server-held key") : "—";
   $("token").textContent = cur ? cur.token : "—";
   $("signer").textContent = cur ? cur.signer : "—";
 }
