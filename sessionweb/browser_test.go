@@ -23,8 +23,8 @@ import (
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
-	"github.com/sessionkit/sessionkit/program/examplegame"
 	programidl "github.com/sessionkit/sessionkit/program-idl"
+	"github.com/sessionkit/sessionkit/program/examplegame"
 	"github.com/sessionkit/sessionkit/sessionweb"
 )
 
@@ -129,7 +129,7 @@ type rig struct {
 	relayK solana.PrivateKey
 }
 
-func newRig(t *testing.T) *rig {
+func newRig(t testing.TB, opts ...sessionweb.Option) *rig {
 	t.Helper()
 	ctx := context.Background()
 	n := localnettest.ForTest(t)
@@ -141,11 +141,12 @@ func newRig(t *testing.T) *rig {
 	require.NoError(t, err)
 	relay, err := txn.SessionKeyFromPrivateKey(relayK)
 	require.NoError(t, err)
-	g := demoGrant(t)
-	srv, err := sessionweb.New(m, examplegame.ProgramID, sessionweb.ExampleGame(examplegame.Game{ID: examplegame.ProgramID}),
-		sessionweb.WithRelay(relay),
+	g := grantOf(t, 100)
+	opts = append([]sessionweb.Option{sessionweb.WithRelay(relay),
 		sessionweb.WithCreateParams(sessionweb.ModeServer, session.CreateParams{Kind: session.KindV1, TopUp: 10_000_000, ValidFor: time.Hour, Grant: g}),
-		sessionweb.WithCreateParams(sessionweb.ModeBrowser, session.CreateParams{Kind: session.KindV1, Unfunded: true, ValidFor: time.Hour, Grant: g}))
+		sessionweb.WithCreateParams(sessionweb.ModeBrowser, session.CreateParams{Kind: session.KindV1, Unfunded: true, ValidFor: time.Hour, Grant: g}),
+	}, opts...)
+	srv, err := sessionweb.New(m, examplegame.ProgramID, sessionweb.ExampleGame(examplegame.Game{ID: examplegame.ProgramID}), opts...)
 	require.NoError(t, err)
 	t.Cleanup(srv.Close)
 	hs := httptest.NewServer(srv.Mux())
@@ -153,16 +154,16 @@ func newRig(t *testing.T) *rig {
 	return &rig{net: n, m: m, srv: srv, url: hs.URL, relay: relay, relayK: relayK}
 }
 
-func mustIDL(t *testing.T) *programidl.IDL {
+func mustIDL(t testing.TB) *programidl.IDL {
 	idl, err := programidl.ExampleGame()
 	require.NoError(t, err)
 	return idl
 }
 
-// demoGrant lets a session play move_player up to 100 times and nothing else.
-func demoGrant(t *testing.T) *grant.Grant {
-	g, err := grant.Parse([]byte(`{"version":1,"targetProgram":"` + examplegame.ProgramID.String() + `","permissions":[
-	  {"type":"instructions","data":{"allow":["move_player"]}},{"type":"max-uses","data":{"count":100}}]}`))
+// grantOf lets a session play move_player up to uses times and nothing else.
+func grantOf(t testing.TB, uses int) *grant.Grant {
+	g, err := grant.Parse([]byte(fmt.Sprintf(`{"version":1,"targetProgram":%q,"permissions":[
+	  {"type":"instructions","data":{"allow":["move_player"]}},{"type":"max-uses","data":{"count":%d}}]}`, examplegame.ProgramID, uses)))
 	require.NoError(t, err)
 	return g
 }

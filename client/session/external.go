@@ -71,16 +71,17 @@ func (m *Manager) PrepareCreateWith(ctx context.Context, authority solana.Public
 func (s *Session) External() bool { return s.key == nil }
 
 // PrepareMove builds the message of a move for a session whose key is elsewhere, with
-// feePayer (a relay) paying the fee: the holder of the key signs exactly these bytes and
-// AdmitMove judges them again before anyone co-signs. ixs are checked as Wrap checks
-// them, and the message is one this Session has not prepared before (a compute-unit
-// limit varies it), since the cluster runs identical transactions once.
+// feePayer (a relay) paying the fee: the holder of the key signs exactly these bytes,
+// and AdmitMove judges them before anyone co-signs. The guard judges there, where the
+// decision is made: a message the session key signed pays nothing until the fee payer
+// signs too. ixs are checked as Wrap checks them (signer and token present), and the
+// message is one this Session has not prepared before (a compute-unit limit varies
+// it), since the cluster runs identical transactions once.
 func (s *Session) PrepareMove(ctx context.Context, blockhash solana.Hash, ixs []solana.Instruction, feePayer solana.PublicKey) ([]byte, error) {
 	if feePayer.IsZero() || feePayer == s.signer {
 		return nil, fmt.Errorf("%w: a prepared move needs a fee payer other than the session signer", ErrBadParams)
 	}
-	cfg, err := s.configure(ixs, &MoveParams{})
-	if err != nil {
+	if _, err := s.configure(ixs, &MoveParams{}); err != nil {
 		return nil, err
 	}
 	if err := s.usable(ctx); err != nil {
@@ -95,9 +96,6 @@ func (s *Session) PrepareMove(ctx context.Context, blockhash solana.Hash, ixs []
 		msg, err := txn.CompileLegacy(feePayer, blockhash, variant...)
 		if err != nil {
 			return nil, fmt.Errorf("session: building transaction: %w", err)
-		}
-		if err := cfg.guard.Check(msg.Bytes()); err != nil {
-			return nil, err
 		}
 		if s.recent.claim(sha512.Sum512(msg.Bytes()), time.Now()) {
 			return msg.Bytes(), nil
