@@ -48,7 +48,7 @@ type Server struct {
 	submitTimeout         time.Duration
 	perClient, perSession *limiter
 	log                   *slog.Logger
-	params                map[string]session.CreateParams
+	params                templates
 
 	mu      sync.Mutex
 	entries map[string]*entry
@@ -84,6 +84,11 @@ type entry struct {
 	// lastValid is the last block height of the blockhash the moves are prepared on.
 	lastValid uint64
 }
+
+// templates are the CreateParams of each mode, reached through a func so that no print
+// of a Server shows a payer's key or a seed they may hold (fmt prints a func as an
+// address, and does not call String on unexported fields).
+type templates func() map[string]session.CreateParams
 
 // Option configures a Server.
 type Option func(*Server)
@@ -123,7 +128,7 @@ func WithLogger(l *slog.Logger) Option { return func(s *Server) { s.log = l } }
 // Tokens; the target is the Server's). By default: create_session, a 0.01 SOL top-up
 // for server-held keys, none for browser-held ones (the relay pays), valid for an hour.
 func WithCreateParams(mode string, p session.CreateParams) Option {
-	return func(s *Server) { s.params[mode] = p }
+	return func(s *Server) { s.params()[mode] = p }
 }
 
 // New returns a Server for the game at target, creating sessions through m.
@@ -133,11 +138,12 @@ func New(m *session.Manager, target solana.PublicKey, game Game, opts ...Option)
 		maxBody: 64 << 10, timeout: 15 * time.Second, submitTimeout: 90 * time.Second,
 		perClient: newLimiter(50, 100), perSession: newLimiter(20, 40),
 		log: slog.New(slog.DiscardHandler), entries: map[string]*entry{},
-		params: map[string]session.CreateParams{
-			ModeServer:  {Kind: session.KindV1, TopUp: client.DefaultTopUpLamports, ValidFor: time.Hour},
-			ModeBrowser: {Kind: session.KindV1, Unfunded: true, ValidFor: time.Hour},
-		},
 	}
+	params := map[string]session.CreateParams{
+		ModeServer:  {Kind: session.KindV1, TopUp: client.DefaultTopUpLamports, ValidFor: time.Hour},
+		ModeBrowser: {Kind: session.KindV1, Unfunded: true, ValidFor: time.Hour},
+	}
+	s.params = func() map[string]session.CreateParams { return params }
 	for _, o := range opts {
 		o(s)
 	}
@@ -280,7 +286,7 @@ func (s *Server) handlePrepare(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, newError(http.StatusBadRequest, CodeBadRequest, "wallet: not a base58 public key")
 	}
-	p, ok := s.params[req.Mode]
+	p, ok := s.params()[req.Mode]
 	if !ok || (req.Mode == ModeBrowser && s.relay == nil) {
 		return nil, newError(http.StatusBadRequest, CodeWrongMode, "mode: want one of the modes /api/config lists")
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/sessionkit/sessionkit/internal/programtest"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/localnet/deploy"
+	"github.com/sessionkit/sessionkit/sessionweb"
 )
 
 // holders maps each type keyHolders finds to its reflect.Type, which go/types cannot
@@ -41,6 +42,7 @@ var holders = map[string]reflect.Type{
 	"localnet.Net":                   reflect.TypeFor[localnet.Net](),
 	"localnet/deploy.Params":         reflect.TypeFor[deploy.Params](),
 	"internal/programtest.Env":       reflect.TypeFor[programtest.Env](),
+	"sessionweb.Server":              reflect.TypeFor[sessionweb.Server](),
 }
 
 // secret is a fixed key whose bytes are unlikely to occur by chance.
