@@ -2,12 +2,12 @@ package sessionweb
 
 import (
 	"context"
-	"crypto/ed25519"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
 
 	"github.com/gagliardetto/solana-go"
+	voied25519 "github.com/oasisprotocol/curve25519-voi/primitives/ed25519"
 
 	"github.com/sessionkit/sessionkit/client/txn"
 )
@@ -67,7 +67,9 @@ func cosign(ctx context.Context, relay *txn.SessionKey, s admitter, msg []byte, 
 	if required != 2 || keys[1] != signer {
 		return nil, newError(http.StatusForbidden, CodeRefused, "a relayed move is signed by the relay and the session signer "+signer.String()+" alone")
 	}
-	if !ed25519.Verify(signer[:], msg, sig[:]) {
+	// curve25519-voi, as txn.SessionKey signs: about twice as fast as crypto/ed25519 here,
+	// and a relay verifies every move.
+	if !voied25519.Verify(signer[:], msg, sig[:]) {
 		return nil, newError(http.StatusForbidden, CodeSignature, "the signature of "+signer.String()+" does not verify against the message")
 	}
 	if err := s.AdmitMove(ctx, msg); err != nil {
