@@ -3,6 +3,7 @@ package sessionweb_test
 import (
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"net/http/httptest"
 	"os"
@@ -15,11 +16,13 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 	"github.com/gagliardetto/solana-go"
+	"github.com/gagliardetto/solana-go/programs/system"
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/stretchr/testify/require"
 
 	"github.com/sessionkit/sessionkit/client/grant"
 	"github.com/sessionkit/sessionkit/client/session"
+	"github.com/sessionkit/sessionkit/client/spl"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/localnet/localnettest"
@@ -183,6 +186,50 @@ func (r *rig) exists(t *testing.T, pk solana.PublicKey) bool {
 	return res != nil && res.Value != nil && res.Value.Lamports > 0
 }
 
+// gold is a token the tests grant sessions: 6 decimals, minted by issuer.
+type gold struct {
+	mint   solana.PublicKey
+	issuer solana.PrivateKey
+}
+
+func newGold(t *testing.T, n *localnet.Net) gold {
+	ctx := context.Background()
+	issuer, err := n.NewFundedKey(ctx, 1_000_000_000)
+	require.NoError(t, err)
+	mint := solana.NewWallet().PrivateKey
+	rent, err := n.RPC().GetMinimumBalanceForRentExemption(ctx, 82, rpc.CommitmentConfirmed)
+	require.NoError(t, err)
+	init, err := spl.InitializeMint2(spl.TokenProgramID, mint.PublicKey(), issuer.PublicKey(), 6)
+	require.NoError(t, err)
+	_, err = n.Send(ctx, issuer, []solana.Instruction{system.NewCreateAccountInstruction(rent, 82, spl.TokenProgramID, issuer.PublicKey(), mint.PublicKey()).Build(), init}, mint)
+	require.NoError(t, err)
+	return gold{mint: mint.PublicKey(), issuer: issuer}
+}
+
+// mintTo gives owner amount in its associated token account and returns the account.
+func (g gold) mintTo(t *testing.T, n *localnet.Net, owner solana.PublicKey, amount uint64) solana.PublicKey {
+	ata, err := spl.AssociatedTokenAddress(owner, g.mint, spl.TokenProgramID)
+	require.NoError(t, err)
+	create, err := spl.CreateIdempotent(g.issuer.PublicKey(), owner, g.mint, spl.TokenProgramID)
+	require.NoError(t, err)
+	mint, err := spl.MintTo(spl.TokenProgramID, g.mint, ata, g.issuer.PublicKey(), amount)
+	require.NoError(t, err)
+	_, err = n.Send(context.Background(), g.issuer, []solana.Instruction{create, mint})
+	require.NoError(t, err)
+	return ata
+}
+
+func tokenBalance(t *testing.T, n *localnet.Net, account solana.PublicKey) uint64 {
+	res, err := n.RPC().GetAccountInfoWithOpts(context.Background(), account, &rpc.GetAccountInfoOpts{Commitment: rpc.CommitmentConfirmed})
+	if errors.Is(err, rpc.ErrNotFound) {
+		return 0
+	}
+	require.NoError(t, err)
+	a, err := spl.DecodeTokenAccount(res.Value.Data.GetBinary())
+	require.NoError(t, err)
+	return a.Amount
+}
+
 func TestBrowserServerHeldKey(t *testing.T) { browserFlow(t, sessionweb.ModeServer) }
 
 func TestBrowserBrowserHeldKey(t *testing.T) { browserFlow(t, sessionweb.ModeBrowser) }
@@ -192,9 +239,17 @@ func TestBrowserBrowserHeldKey(t *testing.T) { browserFlow(t, sessionweb.ModeBro
 // grant is refused with the typed error on the page, and revoke returns every lamport.
 func browserFlow(t *testing.T, mode string) {
 	bctx := browser(t)
-	r := newRig(t)
+	n := localnettest.ForTest(t)
+	g := newGold(t, n)
+	// Each session gets 0.01 SOL (server-held: its moves' fees) and 50 GOLD, which the
+	// revoke returns.
+	tokens := []session.TokenGrant{{Mint: g.mint, Amount: 50_000_000, Mode: session.TokenTopUp}}
+	r := newRig(t,
+		sessionweb.WithCreateParams(sessionweb.ModeServer, session.CreateParams{Kind: session.KindV1, TopUp: 10_000_000, ValidFor: time.Hour, Grant: grantOf(t, 100), Tokens: tokens}),
+		sessionweb.WithCreateParams(sessionweb.ModeBrowser, session.CreateParams{Kind: session.KindV1, Unfunded: true, ValidFor: time.Hour, Grant: grantOf(t, 100), Tokens: tokens}))
 	wallet, err := r.net.NewFundedKey(context.Background(), 1_000_000_000)
 	require.NoError(t, err)
+	walletGold := g.mintTo(t, n, wallet.PublicKey(), 80_000_000)
 	start, relayStart := r.balance(t, wallet.PublicKey()), r.balance(t, r.relay.PublicKey())
 	playerRent, err := r.net.RPC().GetMinimumBalanceForRentExemption(context.Background(), examplegame.PlayerSize, rpc.CommitmentConfirmed)
 	require.NoError(t, err)
@@ -208,6 +263,8 @@ func browserFlow(t *testing.T, mode string) {
 	c := eval[created](t, bctx, `demo.create(`+fmt.Sprintf("%q", mode)+`)`)
 	eval[bool](t, bctx, `(async () => { for (let i = 0; i < 20; i++) await demo.move("up"); await demo.refresh(); return true })()`)
 	require.Equal(t, 1, eval[int](t, bctx, `window.__prompts`), "one wallet prompt for the create and 20 moves")
+	require.Equal(t, uint64(30_000_000), tokenBalance(t, n, walletGold))
+	require.Equal(t, "50.000000 of "+g.mint.String()[:6]+"…", eval[string](t, bctx, `document.getElementById("tokens").textContent`), "the page shows the token cap")
 	token, signer := solana.MustPublicKeyFromBase58(c.Token), solana.MustPublicKeyFromBase58(c.Signer)
 	player, err := examplegame.Game{ID: examplegame.ProgramID}.Player(wallet.PublicKey())
 	require.NoError(t, err)
@@ -249,6 +306,10 @@ func browserFlow(t *testing.T, mode string) {
 	require.NotEmpty(t, eval[landed](t, bctx, `demo.revoke()`).Signature)
 	require.False(t, r.exists(t, token), "token closed")
 	require.False(t, r.exists(t, signer), "signer swept")
+	require.Equal(t, uint64(80_000_000), tokenBalance(t, n, walletGold), "every token came back")
+	signerGold, err := spl.AssociatedTokenAddress(signer, g.mint, spl.TokenProgramID)
+	require.NoError(t, err)
+	require.False(t, r.exists(t, signerGold), "the session's token account is closed")
 	require.Nil(t, eval[any](t, bctx, `demo.client.resume()`), "the page forgot the session")
 
 	// Every lamport: the wallet paid the create's signatures and the player's rent; in
@@ -259,7 +320,7 @@ func browserFlow(t *testing.T, mode string) {
 		require.Equal(t, relayStart, r.balance(t, r.relay.PublicKey()))
 	case sessionweb.ModeBrowser:
 		require.Equal(t, start-2*fee-playerRent, r.balance(t, wallet.PublicKey()))
-		require.Equal(t, relayStart-22*2*fee-fee, r.balance(t, r.relay.PublicKey()), "the relay paid the moves and the revoke")
+		require.Equal(t, relayStart-22*2*fee-2*fee, r.balance(t, r.relay.PublicKey()), "the relay paid the moves and the revoke (signed by the page's key too: it closes the session's token account)")
 	}
 }
 

@@ -280,7 +280,7 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 	plan.session = &Session{
 		salt:  newSalt(),
 		token: token, signer: signer, authority: authority, target: p.TargetProgram, feePayer: plan.payer,
-		version: p.Kind.Version(), validUntil: validUntil, key: key, mgr: m, tokens: caps,
+		version: p.Kind.Version(), validUntil: validUntil, key: key, mgr: m, tokens: caps, external: key == nil,
 	}
 	if p.Grant != nil {
 		if plan.session.bounds, err = m.grantBounds(*p.Grant, token, signer, p.TargetProgram, validUntil); err != nil {

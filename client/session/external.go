@@ -68,7 +68,7 @@ func (m *Manager) PrepareCreateWith(ctx context.Context, authority solana.Public
 }
 
 // External reports whether the session's key is held elsewhere (PrepareParams.Signer).
-func (s *Session) External() bool { return s.key == nil }
+func (s *Session) External() bool { return s.external }
 
 // PrepareMove builds the message of a move for a session whose key is elsewhere, with
 // feePayer (a relay) paying the fee: the holder of the key signs exactly these bytes,

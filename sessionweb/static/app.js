@@ -25,6 +25,7 @@ async function refresh() {
   }
   const st = await client.status();
   $("lamports").textContent = (st.lamports / 1e9).toFixed(6) + " SOL" + (st.mode === "browser" ? " (the relay pays)" : "");
+  $("tokens").textContent = (st.tokens || []).map((t) => `${(t.remaining / 10 ** t.decimals).toFixed(t.decimals)} of ${t.mint.slice(0, 6)}…`).join(", ") || "none";
   $("uses").textContent = st.maxUses ? `${st.maxUses - st.uses} of ${st.maxUses}` : "unbounded";
   $("expires").textContent = `${Math.floor(st.expiresIn / 60)} min (cluster clock)`;
   $("state").textContent = st.revoked ? "revoked" : "active";
@@ -94,7 +95,7 @@ const demo = {
     const landed = await client.revoke();
     log("revoked in " + landed.signature);
     $("state").textContent = "revoked";
-    $("lamports").textContent = "returned";
+    $("lamports").textContent = $("tokens").textContent = "returned";
     showSession(null);
     playing(false);
     return landed;
