@@ -16,9 +16,9 @@ import (
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/pda"
+	programidl "github.com/sessionkit/sessionkit/program-idl"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 	"github.com/sessionkit/sessionkit/program/gplsession"
-	programidl "github.com/sessionkit/sessionkit/program-idl"
 	"github.com/sessionkit/sessionkit/sessionweb"
 )
 
