@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"testing"
+	"time"
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/programs/system"
@@ -194,4 +195,19 @@ func BenchmarkRelay(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "moves/s")
+}
+
+func TestLimiter(t *testing.T) {
+	l := newLimiter(2, 3) // 2 per second, bursts of 3
+	now := time.Unix(1000, 0)
+	var got []bool
+	for range 4 {
+		got = append(got, l.allow("a", now))
+	}
+	require.Equal(t, []bool{true, true, true, false}, got)
+	require.True(t, l.allow("b", now), "another key has its own bucket")
+	require.False(t, l.allow("a", now.Add(400*time.Millisecond)), "0.8 of a token back")
+	require.True(t, l.allow("a", now.Add(600*time.Millisecond)), "1.2 tokens back")
+	l.allow("c", now.Add(2*time.Minute)) // sweeps the full buckets
+	require.Len(t, l.buckets, 1)
 }

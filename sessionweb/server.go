@@ -83,6 +83,33 @@ type entry struct {
 	pending *session.Pending
 	// lastValid is the last block height of the blockhash the moves are prepared on.
 	lastValid uint64
+	// prepared is when the create was prepared, live whether it landed: an entry whose
+	// create never landed is dropped once its blockhash is surely dead.
+	prepared time.Time
+	live     bool
+}
+
+// abandonAfter is how long a prepared create may wait for the page: past it the
+// blockhash has expired (about a minute on every cluster) and the entry is dropped.
+const abandonAfter = 3 * time.Minute
+
+// forget drops the entries no call can use any more: creates abandoned before they
+// landed, sessions revoked or past their expiry, so that the table stays bounded by the
+// sessions in play.
+func (s *Server) forget(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for id, e := range s.entries {
+		if !e.mu.TryLock() {
+			continue // in use: not abandoned
+		}
+		stale := (!e.live && now.Sub(e.prepared) > abandonAfter) || e.sess.Revoked() ||
+			now.Unix() > e.sess.ValidUntil()+60 // a minute of slack for the cluster's clock
+		e.mu.Unlock()
+		if stale {
+			delete(s.entries, id)
+		}
+	}
 }
 
 // templates are the CreateParams of each mode, reached through a func so that no print
@@ -315,8 +342,10 @@ func (s *Server) handlePrepare(ctx context.Context, body []byte) (any, error) {
 		return nil, err
 	}
 	sess := pending.Session()
+	now := time.Now()
+	s.forget(now)
 	s.mu.Lock()
-	s.entries[id] = &entry{mode: req.Mode, sess: sess, pending: pending}
+	s.entries[id] = &entry{mode: req.Mode, sess: sess, pending: pending, prepared: now}
 	s.mu.Unlock()
 	out := Prepared{Session: id, Mode: req.Mode, Token: sess.Token().String(), Signer: sess.SessionSigner().String(), Transaction: pending.Base64()}
 	if g := sess.Grant(); g != nil {
@@ -389,6 +418,7 @@ func (s *Server) handleSubmit(ctx context.Context, body []byte) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	e.live = true
 	return Landed{Signature: sig.String(), Revoked: e.sess.Revoked()}, nil
 }
 
