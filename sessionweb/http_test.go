@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client/session"
 	"github.com/sessionkit/sessionkit/client/txn"
+	"github.com/sessionkit/sessionkit/internal/syncbuf"
 	"github.com/sessionkit/sessionkit/program/examplegame"
 	"github.com/sessionkit/sessionkit/sessionweb"
 )
@@ -190,9 +192,11 @@ func TestHandlersMaxUses(t *testing.T) {
 	require.Equal(t, "max-uses", out["error"].(map[string]any)["bound"])
 }
 
-// Per-session rate limit: a burst past it is refused with rate_limited.
+// Per-session rate limit: a burst past it is refused with rate_limited. The log has a
+// line per request and none of the session's capability, keys or transactions.
 func TestHandlersRateLimit(t *testing.T) {
-	r := newRig(t, sessionweb.WithRateLimits(1000, 1, 3))
+	var logs syncbuf.Buffer
+	r := newRig(t, sessionweb.WithRateLimits(1000, 1, 3), sessionweb.WithLogger(slog.New(slog.NewJSONHandler(&logs, nil))))
 	c := newGoClient(t, r)
 	c.create(sessionweb.ModeServer) // prepare and submit: 1 of the burst of 3 per session
 	var codes []string
@@ -201,6 +205,10 @@ func TestHandlersRateLimit(t *testing.T) {
 		codes = append(codes, errCode(out))
 	}
 	require.Equal(t, []string{"", "", sessionweb.CodeRateLimited, sessionweb.CodeRateLimited}, codes)
+	require.Equal(t, 6, strings.Count(logs.String(), `"msg":"sessionweb"`))
+	require.Contains(t, logs.String(), `"status":429`)
+	require.NotContains(t, logs.String(), c.id)
+	require.NotContains(t, logs.String(), c.wallet.String())
 }
 
 // BenchmarkRelayEndToEnd relays moves of a browser-held session on the embedded runtime

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -210,4 +211,25 @@ func TestLimiter(t *testing.T) {
 	require.True(t, l.allow("a", now.Add(600*time.Millisecond)), "1.2 tokens back")
 	l.allow("c", now.Add(2*time.Minute)) // sweeps the full buckets
 	require.Len(t, l.buckets, 1)
+}
+
+// FuzzGameMove: the example game's move decoder refuses with a typed error or builds
+// one instruction of the game that the session signer signs.
+func FuzzGameMove(f *testing.F) {
+	for _, s := range []string{`{"direction":"up"}`, `{"buy":3}`, `{"direction":"sideways"}`, `{"x":1}`, `[]`, `{"direction":"up"}{}`} {
+		f.Add([]byte(s))
+	}
+	g := ExampleGame(examplegame.Game{ID: examplegame.ProgramID})
+	authority, signer, token := solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey(), solana.NewWallet().PublicKey()
+	f.Fuzz(func(t *testing.T, move []byte) {
+		ixs, err := g.Move(authority, signer, token, move)
+		if err != nil {
+			var e *Error
+			require.True(t, errors.As(err, &e), "untyped error %v", err)
+			return
+		}
+		require.Len(t, ixs, 1)
+		require.Equal(t, examplegame.ProgramID, ixs[0].ProgramID())
+		require.True(t, slices.ContainsFunc(ixs[0].Accounts(), func(m *solana.AccountMeta) bool { return m.PublicKey == signer && m.IsSigner }))
+	})
 }
