@@ -18,7 +18,8 @@ type PrepareParams struct {
 	// Signer, when set, is the session signer whose key the backend does not hold (a
 	// browser's non-extractable WebCrypto key): the create transaction then awaits its
 	// signature as well as the wallet's, and the Session cannot sign; its moves are
-	// prepared with PrepareMove, signed elsewhere and judged with AdmitMove.
+	// prepared with PrepareMove, signed elsewhere and judged with AdmitMove. Such a
+	// Session has no key to store: it is not for Snapshot or a Pool.
 	Signer solana.PublicKey
 	// Before are instructions of the wallet's own that go first into the create
 	// transaction (the game's init_player, say), so that one signature covers them.
