@@ -8,7 +8,7 @@ BENCHCOUNT ?= 6
 FUZZTIME  ?= 30s
 STATICCHECK_VERSION ?= v0.8.2
 
-.PHONY: all demo test test-upstream unit bench lint fuzz setup tools postgres
+.PHONY: all demo web test test-upstream unit bench lint fuzz setup setup-browser tools postgres
 
 all: lint test
 
@@ -17,8 +17,13 @@ DEMO_FLAGS ?=
 demo:
 	$(GO) run ./cmd/sessionkit demo $(DEMO_FLAGS)
 
-## test: everything CI runs — launcher deps, program rebuild check, the whole suite with -race.
-test: setup programs-check
+## web: the browser demo (package sessionweb) on an embedded local cluster; prints the URL.
+WEB_FLAGS ?=
+web:
+	$(GO) run ./cmd/sessionkit web $(WEB_FLAGS)
+
+## test: everything CI runs — launcher deps, headless chromium, program rebuild check, the whole suite with -race.
+test: setup setup-browser postgres programs-check
 	$(GOTEST) -race -count=1 -timeout 20m ./...
 
 ## unit: the suite without the embedded runtime (integration tests skip when CI is unset).
@@ -58,6 +63,19 @@ setup:
 # .ci/run runs it before make test; under CI a missing server fails those tests.
 postgres:
 	.ci/postgres
+
+## setup-browser: Debian's chromium for the TestBrowser… tests (sessionweb, driven by chromedp).
+# Installed with apt-get when missing (as root, or with sudo); under CI a failed install stops
+# here, since those tests fail rather than skip there.
+setup-browser:
+	@if command -v chromium >/dev/null || command -v chromium-browser >/dev/null; then :; \
+	elif command -v apt-get >/dev/null; then \
+	  SUDO=; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get install -y chromium || { $$SUDO apt-get update && $$SUDO apt-get install -y chromium; } || \
+	  { if [ -n "$$CI" ]; then echo "setup-browser: could not install chromium" >&2; exit 1; \
+	    else echo "setup-browser: chromium missing: the TestBrowser tests will be skipped" >&2; fi; }; \
+	elif [ -n "$$CI" ]; then echo "setup-browser: chromium missing: install Debian's chromium (apt-get install -y chromium)" >&2; exit 1; \
+	else echo "setup-browser: chromium missing: the TestBrowser tests will be skipped; apt-get install -y chromium" >&2; fi
 
 # make programs / programs-check / sbfld-fixtures: C programs built with clang + sbfld.
 include program/build.mk

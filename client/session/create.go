@@ -94,6 +94,9 @@ type CreateParams struct {
 	// Nonce, for PrepareCreate, signs the transaction on a durable nonce (from a
 	// NoncePool) instead of a blockhash, so that the wallet may sign it much later.
 	Nonce *Nonce
+
+	// external is the session signer when its key is elsewhere (PrepareCreateExternal).
+	external solana.PublicKey
 }
 
 // Create makes a session with the authority's key on hand: it generates the ephemeral
@@ -225,15 +228,20 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 	}
 
 	var key *txn.SessionKey
-	if p.Seed != nil {
+	signer := p.external
+	switch {
+	case !signer.IsZero(): // external.go: the key stays where it was made
+	case p.Seed != nil:
 		key, err = txn.NewSessionKey(p.Seed[:])
-	} else {
+	default:
 		key, err = txn.GenerateSessionKey(nil)
 	}
 	if err != nil {
 		return nil, err
 	}
-	signer := key.PublicKey()
+	if key != nil {
+		signer = key.PublicKey()
+	}
 	token, _, err := m.pdas.Find(p.Kind.Version(), m.programID, p.TargetProgram, signer, authority)
 	if err != nil {
 		return nil, fmt.Errorf("session: deriving token address: %w", err)
@@ -279,7 +287,7 @@ func (m *Manager) planCreate(ctx context.Context, authority solana.PublicKey, p 
 	plan.session = &Session{
 		salt:  newSalt(),
 		token: token, signer: signer, authority: authority, target: p.TargetProgram, feePayer: plan.payer,
-		version: p.Kind.Version(), validUntil: validUntil, key: key, mgr: m, tokens: caps,
+		version: p.Kind.Version(), validUntil: validUntil, key: key, mgr: m, tokens: caps, external: key == nil,
 	}
 	if p.Grant != nil {
 		if plan.session.bounds, err = m.grantBounds(*p.Grant, token, signer, p.TargetProgram, validUntil); err != nil {

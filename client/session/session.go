@@ -37,6 +37,9 @@ type Session struct {
 	// an address, not key bytes.
 	key *txn.SessionKey
 	mgr *Manager
+	// external: the key is held elsewhere (PrepareCreateWith), which signs what the
+	// session prepares, its revoke's token sweeps included.
+	external bool
 
 	// state moves (pending →) active → revoking → revoked, or back to active if a revoke
 	// fails.

@@ -200,7 +200,7 @@ func (r *revokePlan) readAllowances(ctx context.Context) error {
 // close of whole accounts), so a crash between steps loses nothing and the next revoke
 // carries on from what the chain shows.
 func (r *revokePlan) prepareTokens(ctx context.Context) error {
-	if r.s.key == nil {
+	if r.s.key == nil && !r.s.external {
 		return nil // RevokeToken without the key: nothing of the signer's can move
 	}
 	if err := r.readAllowances(ctx); err != nil {
@@ -213,6 +213,9 @@ func (r *revokePlan) prepareTokens(ctx context.Context) error {
 		ok, err := r.fitsFinal()
 		if err != nil || ok {
 			return err
+		}
+		if r.s.external { // the steps would need the key; its holder signs the one revoke
+			return fmt.Errorf("%w: the token sweeps of %s do not fit one transaction, and its session key is elsewhere", ErrBadParams, r.s.token)
 		}
 		n, err := r.largestChunk()
 		if err != nil {

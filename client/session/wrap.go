@@ -172,7 +172,9 @@ func (s *Session) build(blockhash solana.Hash, ixs []solana.Instruction, cfg *wr
 	for i, signer := range signers {
 		switch {
 		case signer == s.signer:
-			sigs[i] = s.key.Sign(msg.Bytes())
+			if s.key != nil { // without it (external.go) the signer's slot stays zero
+				sigs[i] = s.key.Sign(msg.Bytes())
+			}
 		case cfg.external != nil && *cfg.external == signer:
 		default:
 			key := cfg.keyFor(signer)

@@ -20,7 +20,7 @@ var floorOf = []struct {
 }{
 	// The quick start is a program like the CLI; "." is the root package, which only documents.
 	{5, []string{"cmd/...", "internal/quickstart", "."}},
-	{4, []string{"internal/programtest"}}, // test support for the programs' tests
+	{4, []string{"internal/programtest", "sessionweb"}}, // test support for the programs' tests; the browser side
 	{3, []string{"client/session"}},
 	{2, []string{"client/sender", "tokenstore", "tokenstore/...", "localnet", "localnet/..."}},
 	{1, []string{"client"}},
@@ -105,7 +105,7 @@ func TestFloorTable(t *testing.T) {
 	tests := map[string]int{
 		"client": 1, "client/txn": 0, "client/spl": 0, "client/alt": 0, "client/nonce": 0, "client/sender": 2, "client/session": 3,
 		"pda": 0, "tokenstore": 2, "localnet": 2, "localnet/deploy": 2,
-		"program/gplsession": 0, "program-idl": 0, "internal/sbfld": 0, "internal/programtest": 4,
+		"program/gplsession": 0, "program-idl": 0, "internal/sbfld": 0, "internal/programtest": 4, "sessionweb": 4,
 		"cmd/sessionkit": 5, "cmd/sessionkit/internal/cli": 5, "internal/quickstart": 5, ".": 5,
 	}
 	for rel, want := range tests {

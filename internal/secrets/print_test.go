@@ -21,6 +21,7 @@ import (
 	"github.com/sessionkit/sessionkit/internal/programtest"
 	"github.com/sessionkit/sessionkit/localnet"
 	"github.com/sessionkit/sessionkit/localnet/deploy"
+	"github.com/sessionkit/sessionkit/sessionweb"
 )
 
 // holders maps each type keyHolders finds to its reflect.Type, which go/types cannot
@@ -44,6 +45,7 @@ var holders = map[string]reflect.Type{
 	"client/session.LookupTableParams": reflect.TypeFor[session.LookupTableParams](),
 	"client/session.Nonce":             reflect.TypeFor[session.Nonce](),
 	"client/session.NoncePool":         reflect.TypeFor[session.NoncePool](),
+	"sessionweb.Server":                reflect.TypeFor[sessionweb.Server](),
 }
 
 // secret is a fixed key whose bytes are unlikely to occur by chance.

@@ -90,7 +90,7 @@ session token, or invalid), 130 interrupted.`,
 	a.g.register(root)
 	root.AddCommand(a.inspectCmd(), a.listCmd(), a.validateCmd(), a.createCmd(), a.revokeCmd(),
 		a.keysCmd(), a.localnetCmd(), a.demoCmd(), a.decodeCmd(),
-		a.keygenCmd(), a.airdropCmd(), a.balanceCmd())
+		a.keygenCmd(), a.airdropCmd(), a.balanceCmd(), a.webCmd())
 	return root
 }
 

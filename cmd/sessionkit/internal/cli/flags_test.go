@@ -28,7 +28,7 @@ func TestHelp(t *testing.T) {
 		}
 	}
 	walk((&app{}).root())
-	require.Len(t, paths, 18)
+	require.Len(t, paths, 19)
 	for _, p := range paths {
 		r := h.run(append(p, "--help")...)
 		require.Equal(t, ExitOK, r.code, "%s", r)
