@@ -92,6 +92,8 @@ type config struct {
 	skipPreflight  bool
 	maxSignings    int
 	mapper         ErrorMapper
+	fees           *FeeEstimator
+	feePolicy      *FeePolicy
 }
 
 func defaultConfig() config {

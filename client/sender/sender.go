@@ -43,6 +43,9 @@ type Result struct {
 	Signings int
 	// Sends counts sendTransaction requests, including retries and rebroadcasts.
 	Sends int
+	// Fees is what the landed transaction cost its fee payer, computed from its message
+	// as the runtime charges it.
+	Fees Fees
 }
 
 // Sender sends transactions and waits for them to land. It is safe for concurrent use by
@@ -53,6 +56,7 @@ type Sender struct {
 	call      *caller
 	cache     *BlockhashCache
 	ownsCache bool
+	ownsFees  bool
 	hub       *wsHub
 	log       *slog.Logger
 	// sendOpts and preflightOpts are sendTransaction's options, built once because every
@@ -126,6 +130,16 @@ func New(client *rpc.Client, opts ...Option) (*Sender, error) {
 		}
 		s.cache, s.ownsCache = c, true
 	}
+	if s.cfg.fees == nil && cfg.feePolicy != nil {
+		e, err := newFeeEstimator(s.call, cfg.logger, *cfg.feePolicy)
+		if err != nil {
+			if s.ownsCache {
+				s.cache.Close()
+			}
+			return nil, err
+		}
+		s.cfg.fees, s.ownsFees = e, true
+	}
 	if cfg.wsURL != "" {
 		s.hub = newWSHub(cfg.wsURL, cfg.commitment, cfg.requestTimeout, cfg.logger)
 	}
@@ -146,6 +160,9 @@ func (s *Sender) Close() {
 		}
 		if s.ownsCache {
 			s.cache.Close()
+		}
+		if s.ownsFees {
+			s.cfg.fees.Close()
 		}
 	})
 }
@@ -195,7 +212,10 @@ func (s *Sender) Send(ctx context.Context, build BuildFunc) (*Result, error) {
 	if build == nil {
 		return nil, fmt.Errorf("%w: nil build function", ErrInvalidTransaction)
 	}
-	return s.run(ctx, build, s.cfg.maxSignings, s.blockhash)
+	book := &feeBook{build: build}
+	res, err := s.run(ctx, book.built, s.cfg.maxSignings, s.blockhash)
+	book.settle(res)
+	return res, err
 }
 
 // SendSigned sends a transaction signed elsewhere (for example by a player's wallet) and
@@ -216,8 +236,12 @@ func (s *Sender) SendSigned(ctx context.Context, tx *solana.Transaction, lastVal
 		return nil, fmt.Errorf("%w: encode: %v", ErrInvalidTransaction, err)
 	}
 	bh := Blockhash{Hash: tx.Message.RecentBlockhash, LastValidBlockHeight: lastValidBlockHeight}
-	return s.run(ctx, func(solana.Hash) ([]byte, error) { return wire, nil }, 1,
+	res, err := s.run(ctx, func(solana.Hash) ([]byte, error) { return wire, nil }, 1,
 		func(context.Context, solana.Hash) (Blockhash, error) { return bh, nil })
+	if res != nil {
+		res.Fees, _ = TransactionFees(wire) // it was sent, so it decodes
+	}
+	return res, err
 }
 
 // run is the send loop of one action: at most signings transactions, each built for a

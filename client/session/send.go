@@ -32,7 +32,12 @@ func (s *Session) SendWith(ctx context.Context, ixs []solana.Instruction, p Move
 		return nil, err
 	}
 	s.inflight.RLock()
-	res, err := s.mgr.snd.Send(ctx, s.mover(ctx, ixs, &cfg))
+	var res *sender.Result
+	if priced(s.mgr.snd) {
+		res, err = s.sendPriced(ctx, ixs, &cfg)
+	} else {
+		res, err = s.mgr.snd.Send(ctx, s.mover(ctx, ixs, &cfg))
+	}
 	if err == nil {
 		s.noteSlot(res.Slot) // before a waiting Revoke reads the balance this move changed
 	}
@@ -102,7 +107,7 @@ func (s *Session) buildDistinct(blockhash solana.Hash, ixs []solana.Instruction,
 		return nil, err
 	}
 	for n := 0; ; n++ {
-		wire, err := s.build(blockhash, variant, cfg)
+		wire, err := s.build(blockhash, withPrice(variant, cfg.price), cfg)
 		if err != nil {
 			return nil, err
 		}

@@ -42,6 +42,8 @@ type wrapConfig struct {
 	ctx      context.Context
 	admitted bool
 	spend    guard.Spend
+	// price, when set, is the compute-unit price a move adds (see fees.go).
+	price uint64
 }
 
 // Wrap checks ixs and builds a transaction signed by the session signer (and the keys of

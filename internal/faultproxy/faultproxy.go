@@ -38,6 +38,7 @@ const (
 	delayAnswer
 	blackhole
 	rewriteBlockhash
+	canned
 )
 
 // Fault is what the proxy does to one request. Faults are comparable, so Count can
@@ -49,6 +50,7 @@ type Fault struct {
 	delay      time.Duration
 	hash       solana.Hash
 	lastValid  uint64
+	result     string // JSON, for answer
 }
 
 var (
@@ -86,6 +88,11 @@ func RewriteBlockhash(hash solana.Hash, lastValid uint64) Fault {
 	return Fault{kind: rewriteBlockhash, hash: hash, lastValid: lastValid}
 }
 
+// Answer does not forward the request and answers it with result, a JSON value: the
+// answer of a node that sees what the local runtime cannot (recent fees paid by
+// others, say).
+func Answer(result json.RawMessage) Fault { return Fault{kind: canned, result: string(result)} }
+
 func (f Fault) String() string {
 	switch f.kind {
 	case status:
@@ -105,6 +112,8 @@ func (f Fault) String() string {
 		return "blackhole"
 	case rewriteBlockhash:
 		return fmt.Sprintf("blockhash %s (last valid %d)", f.hash, f.lastValid)
+	case canned:
+		return "answer " + f.result
 	}
 	return "pass"
 }
@@ -255,6 +264,9 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			result, _ = json.Marshal(c.Sig.String())
 		}
 		writeAnswer(w, http.StatusOK, fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":%s}`, idOrNull(req.ID), result))
+		return
+	case canned:
+		writeAnswer(w, http.StatusOK, fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":%s}`, idOrNull(req.ID), f.result))
 		return
 	case delay:
 		if !sleep(r.Context(), f.delay) {
