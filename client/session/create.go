@@ -108,13 +108,13 @@ func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p Cre
 		return nil, err
 	}
 	cfg := &wrapConfig{payer: &plan.payer, keys: keys}
-	sig, err := m.send(ctx, plan.session, func(blockhash solana.Hash) ([]byte, error) {
+	sig, fees, err := m.send(ctx, plan.session, func(blockhash solana.Hash) ([]byte, error) {
 		return plan.session.build(blockhash, plan.instructions(), cfg)
 	})
 	if err != nil {
 		return nil, plan.explain(err)
 	}
-	plan.session.createSig = sig
+	plan.session.createSig, plan.session.createFees = sig, fees
 	return plan.session, nil
 }
 

@@ -84,3 +84,12 @@ func withPrice(ixs []solana.Instruction, price uint64) []solana.Instruction {
 	}
 	return append(ixs, newUnitPrice(price))
 }
+
+// CreateFees are what the create cost its fee payer (base and priority fee, and who
+// paid), when Manager.Create made this Session; zero otherwise (see Pending.Fees for a
+// wallet-signed create).
+func (s *Session) CreateFees() sender.Fees { return s.createFees }
+
+// Fees are what the prepared transaction costs its fee payer when it lands (the wallet,
+// unless another payer was set), computed from its message as the runtime charges it.
+func (p *Pending) Fees() (sender.Fees, error) { return sender.MessageFees(p.message) }

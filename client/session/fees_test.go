@@ -138,3 +138,67 @@ func requireMetaFee(t *testing.T, f sender.Fees, metaFee uint64) {
 		require.Equal(t, f.Base, metaFee, "meta.fee is neither the total %d nor the base", f.Total())
 	}
 }
+
+// Create, move (own fee and sponsored) and revoke report the fees each party paid,
+// computed from the landed message, and the balances agree to the lamport.
+func TestExactFees(t *testing.T) {
+	net := localnettest.ForTest(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	recent := json.RawMessage(`[{"slot":1,"prioritizationFee":700}]`)
+	proxy := faultproxy.New(t, net.RPCURL(), func(c faultproxy.Call) faultproxy.Fault {
+		if c.Method == "getRecentPrioritizationFees" {
+			return faultproxy.Answer(recent)
+		}
+		return faultproxy.Pass
+	})
+	e := newEnvWith(t, ctx, net, sender.NewRPCClient(proxy.URL(), nil), sender.WithPriorityFees(sender.FeePolicy{}))
+	authority := e.funded(1_000_000_000)
+	player := e.player(e.game, authority)
+	sponsorKey := e.funded(100_000_000)
+	sponsor := keyFrom(t, sponsorKey)
+
+	before := e.balance(authority.PublicKey())
+	sess, err := e.m.Create(ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 5_000_000, ValidFor: time.Hour})
+	require.NoError(t, err)
+	created := sess.CreateFees()
+	require.Equal(t, sender.Fees{Payer: authority.PublicKey(), Signatures: 2, Base: 10_000, UnitLimit: 200_000}, created)
+	require.Equal(t, before-e.rentV1-5_000_000-created.Total(), e.balance(authority.PublicKey()))
+
+	move := []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Up)}
+	signerBefore := e.balance(sess.SessionSigner())
+	res, err := sess.Send(ctx, move)
+	require.NoError(t, err)
+	require.Equal(t, sender.Fees{Payer: sess.SessionSigner(), Signatures: 1, Base: 5_000, UnitPrice: 700,
+		UnitLimit: sender.MaxUnitLimit, Priority: 980}, res.Fees)
+	require.Equal(t, signerBefore-res.Fees.Total(), e.balance(sess.SessionSigner()))
+
+	// A sponsored move: the sponsor pays both signatures and the priority fee, the
+	// session signer nothing.
+	sponsorBefore, signerBefore := e.balance(sponsorKey.PublicKey()), e.balance(sess.SessionSigner())
+	res, err = sess.SendWith(ctx, move, MoveParams{Payer: sponsor})
+	require.NoError(t, err)
+	require.Equal(t, sender.Fees{Payer: sponsorKey.PublicKey(), Signatures: 2, Base: 10_000, UnitPrice: 700,
+		UnitLimit: sender.MaxUnitLimit, Priority: 980}, res.Fees)
+	require.Equal(t, sponsorBefore-res.Fees.Total(), e.balance(sponsorKey.PublicKey()))
+	require.Equal(t, signerBefore, e.balance(sess.SessionSigner()))
+
+	signerBefore, before = e.balance(sess.SessionSigner()), e.balance(authority.PublicKey())
+	rv, err := e.m.Revoke(ctx, sess, RevokeParams{})
+	require.NoError(t, err)
+	require.Equal(t, sender.Fees{Payer: sess.SessionSigner(), Signatures: 1, Base: 5_000, UnitLimit: 400_000}, rv.Fees) // revoke and sweep
+	require.Equal(t, rv.Fee, rv.Fees.Total())
+	require.Equal(t, signerBefore-rv.Fees.Total(), rv.Swept)
+	require.Equal(t, before+e.rentV1+rv.Swept, e.balance(authority.PublicKey()))
+}
+
+// withoutFees checks that a revoke's Fees account for its Fee exactly and returns the
+// result without them, for comparing the rest.
+func withoutFees(t *testing.T, res *RevokeResult) RevokeResult {
+	t.Helper()
+	require.Equal(t, res.Fee, res.Fees.Total())
+	require.Equal(t, res.Fee, res.Fees.Base, "a revoke pays no priority fee")
+	out := *res
+	out.Fees = sender.Fees{}
+	return out
+}

@@ -9,6 +9,7 @@ import (
 	"github.com/gagliardetto/solana-go/programs/system"
 
 	"github.com/sessionkit/sessionkit/client"
+	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 )
@@ -41,6 +42,10 @@ type RevokeResult struct {
 	SweptTo solana.PublicKey
 	// Fee is what the transaction cost its fee payer.
 	Fee uint64
+	// Fees split Fee into base and priority fee and name who paid, computed from the
+	// landed message; zero for a revoke submitted through SubmitSigned (see
+	// Pending.Fees).
+	Fees sender.Fees
 }
 
 // Revoke closes the session's token and, in the same transaction, sweeps the ephemeral
@@ -54,11 +59,11 @@ func (m *Manager) Revoke(ctx context.Context, s *Session, p RevokeParams) (*Revo
 	if err != nil {
 		return nil, err
 	}
-	sig, err := m.send(ctx, s, plan.build)
+	sig, fees, err := m.send(ctx, s, plan.build)
 	if err := plan.settle(ctx, err); err != nil {
 		return nil, err
 	}
-	plan.result.Signature = sig
+	plan.result.Signature, plan.result.Fees = sig, fees
 	return &plan.result, nil
 }
 
@@ -247,11 +252,11 @@ func (m *Manager) sweepClosed(ctx context.Context, s *Session) (*RevokeResult, e
 	if !plan.sweep {
 		return nil, fmt.Errorf("%w: session signer %s holds no more than the %d-lamport fee", ErrNoSweep, s.signer, plan.result.Fee)
 	}
-	sig, err := m.send(ctx, s, plan.build)
+	sig, fees, err := m.send(ctx, s, plan.build)
 	if err != nil {
 		return nil, fmt.Errorf("session: sweeping session signer %s: %w", s.signer, err)
 	}
-	plan.result.Signature = sig
+	plan.result.Signature, plan.result.Fees = sig, fees
 	return &plan.result, nil
 }
 

@@ -122,18 +122,19 @@ func (s *Session) buildDistinct(blockhash solana.Hash, ixs []solana.Instruction,
 
 var errNoSender = fmt.Errorf("%w: the Manager was made without a sender (read-only)", ErrBadParams)
 
-// send runs one action of s through the sender and returns the landed signature,
-// noting its slot on s: reads that decide about s's key must be at least that new.
-func (m *Manager) send(ctx context.Context, s *Session, build sender.BuildFunc) (solana.Signature, error) {
+// send runs one action of s through the sender and returns the landed signature and
+// its fees, noting its slot on s: reads that decide about s's key must be at least that
+// new.
+func (m *Manager) send(ctx context.Context, s *Session, build sender.BuildFunc) (solana.Signature, sender.Fees, error) {
 	if m.snd == nil {
-		return solana.Signature{}, errNoSender
+		return solana.Signature{}, sender.Fees{}, errNoSender
 	}
 	res, err := m.snd.Send(ctx, build)
 	if err != nil {
-		return solana.Signature{}, err
+		return solana.Signature{}, sender.Fees{}, err
 	}
 	s.noteSlot(res.Slot)
-	return res.Signature, nil
+	return res.Signature, res.Fees, nil
 }
 
 // balanceAt reads account's balance from a node that has seen at least minSlot (a slot
