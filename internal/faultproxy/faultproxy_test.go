@@ -416,3 +416,18 @@ func TestAnswer(t *testing.T) {
 	assert.Empty(t, u.received(), "not forwarded")
 	assert.Equal(t, 1, p.Count(Answer(fees)))
 }
+
+func TestRefuse(t *testing.T) {
+	u := newUpstream(t)
+	var minSlot uint64
+	behind := Refuse(-32016, "Minimum context slot has not been reached")
+	p := New(t, u.srv.URL, func(c Call) Fault {
+		minSlot = c.MinContextSlot
+		return behind
+	})
+	a := mustPost(t, p.URL(), rpcBody(5, "getBalance", "x", map[string]any{"minContextSlot": 9}))
+	assert.Equal(t, http.StatusOK, a.status)
+	assert.JSONEq(t, `{"jsonrpc":"2.0","id":5,"error":{"code":-32016,"message":"Minimum context slot has not been reached"}}`, a.body)
+	assert.Empty(t, u.received(), "not forwarded")
+	assert.Equal(t, uint64(9), minSlot)
+}
