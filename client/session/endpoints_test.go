@@ -70,3 +70,24 @@ func TestFailoverLandsOnce(t *testing.T) {
 	require.Positive(t, limited.Count(tooMany))
 	require.Positive(t, sound.Count(faultproxy.Pass))
 }
+
+// Dial over several endpoints, comma-separated: a dead one first, the cluster second.
+func TestFailoverDial(t *testing.T) {
+	net := localnettest.ForTest(t)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	_, err := Dial(ctx, "http://127.0.0.1:1,ftp://x")
+	require.ErrorIs(t, err, ErrBadParams)
+
+	m, err := Dial(ctx, "http://127.0.0.1:1, "+net.RPCURL(), WithWebSocketURL(net.WSURL()))
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = m.Close() })
+	e := &env{t: t, ctx: ctx, net: net, rpc: m.RPC(), snd: m.Sender(), m: m, game: examplegame.Game{ID: gameID}}
+	owner := e.funded(1_000_000_000)
+	player := e.player(e.game, owner)
+	sess, err := m.Create(ctx, owner, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 1_000_000, ValidFor: time.Hour})
+	require.NoError(t, err)
+	_, err = sess.Send(ctx, []solana.Instruction{e.game.Move(player, sess.SessionSigner(), sess.Token(), examplegame.Up)})
+	require.NoError(t, err)
+	require.Equal(t, uint64(1), e.playerState(player).Moves)
+}
