@@ -46,8 +46,8 @@ func (g *globals) register(root *cobra.Command) {
 
 // env is what the globals and the config file resolve to.
 type env struct {
-	format      output.Format
-	rpcURL      string
+	format output.Format
+	rpcURL string
 	// rpcURLs are every endpoint -u named, rpcURL first.
 	rpcURLs     []string
 	wsURL       string
