@@ -9,6 +9,7 @@ import (
 
 	"github.com/gagliardetto/solana-go/rpc"
 	"github.com/sessionkit/sessionkit/client/txn"
+	"go.opentelemetry.io/otel/metric"
 )
 
 // RetryPolicy bounds the retries of one RPC call that failed with HTTP 429 or 5xx, a
@@ -94,6 +95,7 @@ type config struct {
 	mapper         ErrorMapper
 	fees           *FeeEstimator
 	feePolicy      *FeePolicy
+	meter          metric.MeterProvider
 }
 
 func defaultConfig() config {

@@ -59,6 +59,7 @@ type Sender struct {
 	ownsFees  bool
 	hub       *wsHub
 	log       *slog.Logger
+	metrics   *metrics
 	// sendOpts and preflightOpts are sendTransaction's options, built once because every
 	// send and rebroadcast passes them (they are only read, by the JSON encoder).
 	sendOpts, preflightOpts map[string]any
@@ -110,7 +111,12 @@ func New(client *rpc.Client, opts ...Option) (*Sender, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	mt, err := newMetrics(cfg.meter)
+	if err != nil {
+		return nil, fmt.Errorf("sender: metrics: %w", err)
+	}
 	s := &Sender{
+		metrics:  mt,
 		cfg:      cfg,
 		call:     &caller{client: client, retry: cfg.retry, timeout: cfg.requestTimeout, log: cfg.logger},
 		cache:    cfg.cache,
@@ -212,9 +218,11 @@ func (s *Sender) Send(ctx context.Context, build BuildFunc) (*Result, error) {
 	if build == nil {
 		return nil, fmt.Errorf("%w: nil build function", ErrInvalidTransaction)
 	}
+	start := time.Now()
 	book := &feeBook{build: build}
 	res, err := s.run(ctx, book.built, s.cfg.maxSignings, s.blockhash)
 	book.settle(res)
+	s.observe(ctx, start, book, res, err)
 	return res, err
 }
 
@@ -236,11 +244,13 @@ func (s *Sender) SendSigned(ctx context.Context, tx *solana.Transaction, lastVal
 		return nil, fmt.Errorf("%w: encode: %v", ErrInvalidTransaction, err)
 	}
 	bh := Blockhash{Hash: tx.Message.RecentBlockhash, LastValidBlockHeight: lastValidBlockHeight}
+	start := time.Now()
 	res, err := s.run(ctx, func(solana.Hash) ([]byte, error) { return wire, nil }, 1,
 		func(context.Context, solana.Hash) (Blockhash, error) { return bh, nil })
 	if res != nil {
 		res.Fees, _ = TransactionFees(wire) // it was sent, so it decodes
 	}
+	s.observe(ctx, start, &feeBook{}, res, err)
 	return res, err
 }
 

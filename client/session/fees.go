@@ -93,3 +93,11 @@ func (s *Session) CreateFees() sender.Fees { return s.createFees }
 // Fees are what the prepared transaction costs its fee payer when it lands (the wallet,
 // unless another payer was set), computed from its message as the runtime charges it.
 func (p *Pending) Fees() (sender.Fees, error) { return sender.MessageFees(p.message) }
+
+// party names who pays a move's fee in the sender's metrics: a role, never a key.
+func party(cfg *wrapConfig) string {
+	if cfg.payer != nil {
+		return "sponsor"
+	}
+	return "session_signer"
+}

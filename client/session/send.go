@@ -31,6 +31,7 @@ func (s *Session) SendWith(ctx context.Context, ixs []solana.Instruction, p Move
 	if err != nil {
 		return nil, err
 	}
+	ctx = sender.ContextWithParty(ctx, party(&cfg))
 	s.inflight.RLock()
 	var res *sender.Result
 	if priced(s.mgr.snd) {

@@ -26,8 +26,10 @@ type Report struct {
 	Balances  []*BalanceRow   `json:"balances"`
 	Fees      Fees            `json:"fees"`
 	Steps     []Step          `json:"steps"`
-	Total     time.Duration   `json:"-"`
-	started   time.Time
+	// Metrics are the sender's, collected at the end.
+	Metrics []Metric      `json:"metrics"`
+	Total   time.Duration `json:"-"`
+	started time.Time
 }
 
 // Cluster is the local cluster the demo ran on.
