@@ -8,8 +8,9 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go/rpc"
-	"github.com/sessionkit/sessionkit/client/txn"
 	"go.opentelemetry.io/otel/metric"
+
+	"github.com/sessionkit/sessionkit/client/txn"
 )
 
 // RetryPolicy bounds the retries of one RPC call that failed with HTTP 429 or 5xx, a
