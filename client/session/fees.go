@@ -46,6 +46,9 @@ func (s *Session) sendPriced(ctx context.Context, ixs []solana.Instruction, cfg 
 		maxPrice = guard.DefaultMaxUnitPrice
 	}
 	p := sender.PriceParams{Writable: s.writable(ixs, cfg), UnitLimit: sender.MaxUnitLimit}
+	if cfg.unitLimit > 0 {
+		p.UnitLimit = cfg.unitLimit
+	}
 	return s.mgr.snd.SendPriced(ctx, p, func(blockhash solana.Hash, price uint64) ([]byte, error) {
 		mv.cfg.price = min(price, maxPrice)
 		return mv.build(blockhash)
@@ -77,7 +80,9 @@ func withPrice(ixs []solana.Instruction, price uint64) []solana.Instruction {
 	}
 	for _, ix := range ixs {
 		if ix.ProgramID() == solana.ComputeBudget {
-			if _, ours := ix.(*unitLimit); !ours {
+			switch ix.(type) {
+			case *unitLimit, *loadedData: // ours
+			default:
 				return ixs
 			}
 		}

@@ -32,6 +32,9 @@ func (s *Session) SendWith(ctx context.Context, ixs []solana.Instruction, p Move
 		return nil, err
 	}
 	ctx = sender.ContextWithParty(ctx, party(&cfg))
+	if cfg.unitLimit, err = s.simulatedLimit(ctx, ixs, &cfg); err != nil {
+		return nil, err
+	}
 	s.inflight.RLock()
 	var res *sender.Result
 	if priced(s.mgr.snd) {
@@ -108,7 +111,7 @@ func (s *Session) buildDistinct(blockhash solana.Hash, ixs []solana.Instruction,
 		return nil, err
 	}
 	for n := 0; ; n++ {
-		wire, err := s.build(blockhash, withPrice(variant, cfg.price), cfg)
+		wire, err := s.build(blockhash, withPrice(withLimit(variant, cfg.unitLimit), cfg.price), cfg)
 		if err != nil {
 			return nil, err
 		}
