@@ -190,3 +190,50 @@ func TestEndpointsHedge(t *testing.T) {
 	require.Equal(t, uint64(2), ei.AbsoluteSlot)
 	require.Less(t, time.Since(start), 900*time.Millisecond)
 }
+
+// FuzzEndpointsMinSlot feeds arbitrary requests to the minContextSlot rewrite: it never
+// panics, and a rewritten request keeps its method and id and asks for the watermark.
+func FuzzEndpointsMinSlot(f *testing.F) {
+	f.Add([]byte(`{"jsonrpc":"2.0","id":7,"method":"getBalance","params":["k",{"commitment":"confirmed"}]}`))
+	f.Add([]byte(`{"id":"x","method":"getLatestBlockhash","params":[]}`))
+	f.Add([]byte(`{"method":"getEpochInfo","params":[null]}`))
+	f.Add([]byte(`{"method":"getBalance","params":["k",{"minContextSlot":3}]}`))
+	eps, err := NewEndpoints([]string{"http://127.0.0.1:1"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	for _, c := range []string{"confirmed", "finalized", "processed"} {
+		eps.note(c, "getBalance", []byte(`{"result":{"context":{"slot":42}}}`))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		var req endpointRequest
+		if json.Unmarshal(body, &req) != nil {
+			return
+		}
+		out, _, ok := eps.withMinSlot(&req)
+		if !ok {
+			return
+		}
+		var got struct {
+			ID     json.RawMessage   `json:"id"`
+			Method string            `json:"method"`
+			Params []json.RawMessage `json:"params"`
+		}
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatalf("rewritten request %s: %v", out, err)
+		}
+		if got.Method != req.Method || string(got.ID) != string(orNull(req.ID)) {
+			t.Fatalf("rewritten request %s lost method or id of %s", out, body)
+		}
+		if !strings.Contains(string(out), `"minContextSlot":42`) {
+			t.Fatalf("rewritten request %s asks no slot", out)
+		}
+	})
+}
+
+func orNull(id json.RawMessage) json.RawMessage {
+	if len(id) == 0 {
+		return json.RawMessage("null")
+	}
+	return id
+}
