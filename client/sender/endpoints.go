@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -111,20 +112,6 @@ func NewEndpoints(urls []string, opts ...EndpointsOption) (*Endpoints, error) {
 	}
 	e.hc = &http.Client{Transport: newTransport()}
 	return e, nil
-}
-
-// newTransport is NewRPCClient's transport: many connections per host.
-func newTransport() *http.Transport {
-	return &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
-		MaxIdleConns:          256,
-		MaxIdleConnsPerHost:   256,
-		IdleConnTimeout:       90 * time.Second,
-		TLSHandshakeTimeout:   5 * time.Second,
-		ExpectContinueTimeout: time.Second,
-		ForceAttemptHTTP2:     true,
-	}
 }
 
 // Len is the number of endpoints.
@@ -284,17 +271,19 @@ func (e *Endpoints) order() []int {
 	now := time.Now()
 	out := make([]int, 0, len(e.urls))
 	var later []int
+	until := make([]time.Time, len(e.health))
 	for i := range e.health {
 		h := &e.health[i]
 		h.mu.Lock()
-		ok := !now.Before(h.until)
+		until[i] = h.until
 		h.mu.Unlock()
-		if ok {
+		if !now.Before(until[i]) {
 			out = append(out, i)
 		} else {
 			later = append(later, i)
 		}
 	}
+	slices.SortStableFunc(later, func(a, b int) int { return until[a].Compare(until[b]) })
 	return append(out, later...)
 }
 
@@ -376,10 +365,10 @@ func (e *Endpoints) failover(r *http.Request, body []byte, method string) *answe
 	var last *answer
 	for pending > 0 {
 		var hedge <-chan time.Time
+		var timer *time.Timer
 		if e.hedge > 0 && next < len(order) {
-			t := time.NewTimer(e.hedge)
-			defer t.Stop()
-			hedge = t.C
+			timer = time.NewTimer(e.hedge)
+			hedge = timer.C
 		}
 		select {
 		case a := <-answers:
@@ -398,6 +387,9 @@ func (e *Endpoints) failover(r *http.Request, body []byte, method string) *answe
 			}
 		case <-hedge:
 			start()
+		}
+		if timer != nil {
+			timer.Stop()
 		}
 	}
 	return last
