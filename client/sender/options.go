@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/gagliardetto/solana-go/rpc"
+	"go.opentelemetry.io/otel/metric"
+
 	"github.com/sessionkit/sessionkit/client/txn"
 )
 
@@ -93,6 +95,9 @@ type config struct {
 	skipPreflight  bool
 	maxSignings    int
 	mapper         ErrorMapper
+	fees           *FeeEstimator
+	feePolicy      *FeePolicy
+	meter          metric.MeterProvider
 }
 
 func defaultConfig() config {

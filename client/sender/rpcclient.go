@@ -14,7 +14,19 @@ import (
 // the tenth concurrent request queues behind the others. header is sent with every
 // request (for example an API key); it may be nil.
 func NewRPCClient(endpoint string, header http.Header) *rpc.Client {
-	tr := &http.Transport{
+	tr := newTransport()
+	// The Sender bounds each request by context; the client timeout only protects
+	// other users of the rpc.Client from a hung connection.
+	hc := &http.Client{Transport: tr, Timeout: time.Minute}
+	return rpc.NewWithCustomRPCClient(jsonrpc.NewClientWithOpts(endpoint, &jsonrpc.RPCClientOpts{
+		HTTPClient: hc, CustomHeader: header,
+	}))
+}
+
+// newTransport is the HTTP transport of NewRPCClient and Endpoints: many connections
+// per host.
+func newTransport() *http.Transport {
+	return &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
 		MaxIdleConns:          256,
@@ -24,10 +36,4 @@ func NewRPCClient(endpoint string, header http.Header) *rpc.Client {
 		ExpectContinueTimeout: time.Second,
 		ForceAttemptHTTP2:     true,
 	}
-	// The Sender bounds each request by context; the client timeout only protects
-	// other users of the rpc.Client from a hung connection.
-	hc := &http.Client{Transport: tr, Timeout: time.Minute}
-	return rpc.NewWithCustomRPCClient(jsonrpc.NewClientWithOpts(endpoint, &jsonrpc.RPCClientOpts{
-		HTTPClient: hc, CustomHeader: header,
-	}))
 }

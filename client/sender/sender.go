@@ -43,6 +43,9 @@ type Result struct {
 	Signings int
 	// Sends counts sendTransaction requests, including retries and rebroadcasts.
 	Sends int
+	// Fees is what the landed transaction cost its fee payer, computed from its message
+	// as the runtime charges it.
+	Fees Fees
 }
 
 // Sender sends transactions and waits for them to land. It is safe for concurrent use by
@@ -54,8 +57,10 @@ type Sender struct {
 	call      *caller
 	cache     *BlockhashCache
 	ownsCache bool
+	ownsFees  bool
 	hub       *wsHub
 	log       *slog.Logger
+	metrics   *metrics
 	// sendOpts and preflightOpts are sendTransaction's options, built once because every
 	// send and rebroadcast passes them (they are only read, by the JSON encoder).
 	sendOpts, preflightOpts map[string]any
@@ -108,7 +113,12 @@ func New(client *rpc.Client, opts ...Option) (*Sender, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
+	mt, err := newMetrics(cfg.meter)
+	if err != nil {
+		return nil, fmt.Errorf("sender: metrics: %w", err)
+	}
 	s := &Sender{
+		metrics:  mt,
 		cfg:      cfg,
 		call:     &caller{client: client, retry: cfg.retry, timeout: cfg.requestTimeout, log: cfg.logger},
 		cache:    cfg.cache,
@@ -127,6 +137,16 @@ func New(client *rpc.Client, opts ...Option) (*Sender, error) {
 			return nil, err
 		}
 		s.cache, s.ownsCache = c, true
+	}
+	if s.cfg.fees == nil && cfg.feePolicy != nil {
+		e, err := newFeeEstimator(s.call, cfg.logger, *cfg.feePolicy)
+		if err != nil {
+			if s.ownsCache {
+				s.cache.Close()
+			}
+			return nil, err
+		}
+		s.cfg.fees, s.ownsFees = e, true
 	}
 	if cfg.wsURL != "" {
 		s.hub = newWSHub(cfg.wsURL, cfg.commitment, cfg.requestTimeout, cfg.logger, s)
@@ -148,6 +168,9 @@ func (s *Sender) Close() {
 		}
 		if s.ownsCache {
 			s.cache.Close()
+		}
+		if s.ownsFees {
+			s.cfg.fees.Close()
 		}
 	})
 }
@@ -205,7 +228,12 @@ func (s *Sender) Send(ctx context.Context, build BuildFunc) (*Result, error) {
 	if build == nil {
 		return nil, fmt.Errorf("%w: nil build function", ErrInvalidTransaction)
 	}
-	return s.run(ctx, build, s.cfg.maxSignings, s.blockhash)
+	start := time.Now()
+	book := &feeBook{build: build}
+	res, err := s.run(ctx, book.built, s.cfg.maxSignings, s.blockhash)
+	book.settle(res)
+	s.observe(ctx, start, book, res, err)
+	return res, err
 }
 
 // SendSigned sends a transaction signed elsewhere (for example by a player's wallet) and
@@ -226,8 +254,14 @@ func (s *Sender) SendSigned(ctx context.Context, tx *solana.Transaction, lastVal
 		return nil, fmt.Errorf("%w: encode: %v", ErrInvalidTransaction, err)
 	}
 	bh := Blockhash{Hash: tx.Message.RecentBlockhash, LastValidBlockHeight: lastValidBlockHeight}
-	return s.run(ctx, func(solana.Hash) ([]byte, error) { return wire, nil }, 1,
+	start := time.Now()
+	res, err := s.run(ctx, func(solana.Hash) ([]byte, error) { return wire, nil }, 1,
 		func(context.Context, solana.Hash) (Blockhash, error) { return bh, nil })
+	if res != nil {
+		res.Fees, _ = TransactionFees(wire) // it was sent, so it decodes
+	}
+	s.observe(ctx, start, &feeBook{}, res, err)
+	return res, err
 }
 
 // run is the send loop of one action: at most signings transactions, each built for a

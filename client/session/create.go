@@ -127,13 +127,13 @@ func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p Cre
 	if err := plan.checkSize(cfg); err != nil {
 		return nil, err
 	}
-	sig, err := m.send(ctx, plan.session, func(blockhash solana.Hash) ([]byte, error) {
+	sig, fees, err := m.send(ctx, plan.session, func(blockhash solana.Hash) ([]byte, error) {
 		return plan.session.build(blockhash, plan.instructions(), cfg)
 	})
 	if err != nil {
 		return nil, plan.explain(err)
 	}
-	plan.session.createSig = sig
+	plan.session.createSig, plan.session.createFees = sig, fees
 	return plan.session, nil
 }
 

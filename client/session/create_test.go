@@ -76,7 +76,7 @@ func TestDuplicateAndTooLong(t *testing.T) {
 			SessionSigner: s.SessionSigner(), Authority: pub, TargetProgram: gameID,
 		}, client.CreateArgs{ValidUntil: new(int64(validUntil)), ClusterTime: clusterTime})
 		require.NoError(t, err)
-		_, err = e.m.send(e.ctx, s, func(bh solana.Hash) ([]byte, error) {
+		_, _, err = e.m.send(e.ctx, s, func(bh solana.Hash) ([]byte, error) {
 			return s.build(bh, []solana.Instruction{ix}, &wrapConfig{payer: &pub, keys: []*txn.SessionKey{authKey}})
 		})
 		return err

@@ -64,29 +64,34 @@ func WithHeader(header http.Header) DialOption {
 //
 // Error messages show the RPC endpoint as scheme and host only: providers put API keys
 // in the path or the query.
+//
+// rpcURL may name several endpoints of one cluster, comma-separated: the client is then
+// a sender.Endpoints one (reads failed over, sends broadcast, per-endpoint backoff), and
+// the WebSocket URL is derived from the first.
 func Dial(ctx context.Context, rpcURL string, opts ...DialOption) (*Manager, error) {
 	var cfg dialConfig
 	for _, o := range opts {
 		o.applyDial(&cfg)
 	}
-	u, err := parseRPCURL(rpcURL)
+	urls, err := dialURLs(rpcURL)
 	if err != nil {
 		return nil, err
 	}
+	u := urls[0]
 	var wsURL string
 	if cfg.wsURL != nil {
 		wsURL = *cfg.wsURL
 	} else if wsURL, err = websocketURL(u); err != nil {
 		return nil, err
 	}
-	rpcClient := sender.NewRPCClient(rpcURL, cfg.header)
+	rpcClient := dialRPC(urls, cfg.header)
 	m := NewManager(rpcClient, nil, cfg.manager...)
 	if err := m.checkProgram(ctx, endpoint{url: rpcURL, parsed: u.String(), shown: u.Scheme + "://" + u.Host}); err != nil {
 		_ = rpcClient.Close()
 		return nil, err
 	}
 	senderOpts := []sender.Option{sender.WithCommitment(m.commitment), sender.WithErrorMapper(client.ParseTransactionError),
-		sender.WithEndpoint(rpcURL)}
+		sender.WithEndpoint(u.String())}
 	if wsURL != "" {
 		senderOpts = append(senderOpts, sender.WithWebSocket(wsURL))
 	}

@@ -36,6 +36,8 @@ type Manager struct {
 	reserver tokenstore.Reserver
 	// idls resolve grants' instruction names per target program.
 	idls map[solana.PublicKey]*programidl.IDL
+	// limits sets moves' compute-unit limits from simulation (nil: the salted ceiling).
+	limits *unitLimits
 }
 
 // WithIDL resolves the instruction names of grants for target program through its IDL

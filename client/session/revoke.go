@@ -58,11 +58,17 @@ type RevokeResult struct {
 	// Steps are the transactions sent before Signature when the token sweeps did not all
 	// fit one transaction, in order.
 	Steps []solana.Signature
+	// StepFees are the fees of Steps, in the same order.
+	StepFees []sender.Fees
 	// TokensLeft are session token accounts that could not be swept (frozen).
 	TokensLeft []solana.PublicKey
 	// Allowances are the delegate allowances the revoke ended (Remaining: what was
 	// still unspent).
 	Allowances []TokenCap
+	// Fees split Fee into base and priority fee and name who paid, computed from the
+	// landed message; zero for a revoke submitted through SubmitSigned (see
+	// Pending.Fees).
+	Fees sender.Fees
 }
 
 // Revoke closes the session's token and, in the same transaction, sweeps the ephemeral
@@ -82,11 +88,12 @@ func (m *Manager) Revoke(ctx context.Context, s *Session, p RevokeParams) (*Revo
 	if err != nil {
 		return nil, err
 	}
-	sig, err := m.send(ctx, s, plan.build)
+	sig, fees, err := m.send(ctx, s, plan.build)
 	if err := plan.settle(ctx, err); err != nil {
 		return nil, err
 	}
 	plan.result.signed(sig)
+	plan.result.Fees = fees
 	return &plan.result, nil
 }
 
@@ -347,12 +354,13 @@ func (m *Manager) sweepClosed(ctx context.Context, s *Session) (*RevokeResult, e
 	if !plan.sweep && len(plan.tokens) == 0 {
 		return nil, fmt.Errorf("%w: session signer %s holds no more than the %d-lamport fee", ErrNoSweep, s.signer, plan.result.Fee)
 	}
-	sig, err := m.send(ctx, s, plan.build)
+	sig, fees, err := m.send(ctx, s, plan.build)
 	if err != nil {
 		return nil, fmt.Errorf("session: sweeping session signer %s: %w", s.signer, err)
 	}
 	plan.landed()
 	plan.result.signed(sig)
+	plan.result.Fees = fees
 	return &plan.result, nil
 }
 

@@ -303,7 +303,7 @@ func (m *Manager) revokeKeyless(ctx context.Context, tokens []*TokenStatus, p Re
 	carrier := &Session{mgr: m}
 	for i, group := range groups {
 		ixs := ixGroups[i]
-		sig, err := m.send(ctx, carrier, func(bh solana.Hash) ([]byte, error) { return carrier.build(bh, ixs, cfg) })
+		sig, _, err := m.send(ctx, carrier, func(bh solana.Hash) ([]byte, error) { return carrier.build(bh, ixs, cfg) })
 		for _, tok := range group {
 			if err != nil {
 				res.fail(tok.Address, m.programID, err)

@@ -31,8 +31,17 @@ func (s *Session) SendWith(ctx context.Context, ixs []solana.Instruction, p Move
 	if err != nil {
 		return nil, err
 	}
+	ctx = sender.ContextWithParty(ctx, party(&cfg))
+	if cfg.unitLimit, err = s.simulatedLimit(ctx, ixs, &cfg); err != nil {
+		return nil, err
+	}
 	s.inflight.RLock()
-	res, err := s.mgr.snd.Send(ctx, s.mover(ctx, ixs, &cfg))
+	var res *sender.Result
+	if priced(s.mgr.snd) {
+		res, err = s.sendPriced(ctx, ixs, &cfg)
+	} else {
+		res, err = s.mgr.snd.Send(ctx, s.mover(ctx, ixs, &cfg))
+	}
 	if err == nil {
 		s.noteSlot(res.Slot) // before a waiting Revoke reads the balance this move changed
 	}
@@ -102,7 +111,7 @@ func (s *Session) buildDistinct(blockhash solana.Hash, ixs []solana.Instruction,
 		return nil, err
 	}
 	for n := 0; ; n++ {
-		wire, err := s.build(blockhash, variant, cfg)
+		wire, err := s.build(blockhash, withPrice(withLimit(variant, cfg.unitLimit), cfg.price), cfg)
 		if err != nil {
 			return nil, err
 		}
@@ -117,18 +126,19 @@ func (s *Session) buildDistinct(blockhash solana.Hash, ixs []solana.Instruction,
 
 var errNoSender = fmt.Errorf("%w: the Manager was made without a sender (read-only)", ErrBadParams)
 
-// send runs one action of s through the sender and returns the landed signature,
-// noting its slot on s: reads that decide about s's key must be at least that new.
-func (m *Manager) send(ctx context.Context, s *Session, build sender.BuildFunc) (solana.Signature, error) {
+// send runs one action of s through the sender and returns the landed signature and
+// its fees, noting its slot on s: reads that decide about s's key must be at least that
+// new.
+func (m *Manager) send(ctx context.Context, s *Session, build sender.BuildFunc) (solana.Signature, sender.Fees, error) {
 	if m.snd == nil {
-		return solana.Signature{}, errNoSender
+		return solana.Signature{}, sender.Fees{}, errNoSender
 	}
 	res, err := m.snd.Send(ctx, build)
 	if err != nil {
-		return solana.Signature{}, err
+		return solana.Signature{}, sender.Fees{}, err
 	}
 	s.noteSlot(res.Slot)
-	return res.Signature, nil
+	return res.Signature, res.Fees, nil
 }
 
 // balanceAt reads account's balance from a node that has seen at least minSlot (a slot

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/guard"
+	"github.com/sessionkit/sessionkit/client/sender"
 	"github.com/sessionkit/sessionkit/client/txn"
 	"github.com/sessionkit/sessionkit/pda"
 	"github.com/sessionkit/sessionkit/tokenstore"
@@ -33,6 +34,8 @@ type Session struct {
 	validUntil int64
 	// createSig is the create's signature when Create made the Session, for receipts.
 	createSig solana.Signature
+	// createFees are what the create cost its fee payer, when Create made the Session.
+	createFees sender.Fees
 	// key sits behind a pointer so that even a reflective %#v of a copied Session prints
 	// an address, not key bytes.
 	key *txn.SessionKey

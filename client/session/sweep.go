@@ -227,7 +227,7 @@ func (r *revokePlan) prepareTokens(ctx context.Context) error {
 			return err
 		}
 		cfg := wrapConfig{payer: r.cfg.payer, keys: r.cfg.keys}
-		sig, err := r.m.send(ctx, r.s, func(bh solana.Hash) ([]byte, error) { return r.s.build(bh, ixs, &cfg) })
+		sig, fees, err := r.m.send(ctx, r.s, func(bh solana.Hash) ([]byte, error) { return r.s.build(bh, ixs, &cfg) })
 		if err != nil {
 			return fmt.Errorf("session: revoking %s, step %d (sweeping %d token accounts): %w", r.s.token, step, n, err)
 		}
@@ -236,6 +236,7 @@ func (r *revokePlan) prepareTokens(ctx context.Context) error {
 			r.result.Tokens = append(r.result.Tokens, t.sweep)
 		}
 		r.result.Steps = append(r.result.Steps, sig)
+		r.result.StepFees = append(r.result.StepFees, fees)
 		if revokeStepHook != nil {
 			revokeStepHook(step)
 		}

@@ -20,6 +20,9 @@ import (
 // The runtime clamps a requested limit to its per-transaction ceiling, so every such
 // limit means that ceiling: free while no unit price is set, and the same for the guard's
 // caps. The values above the ceiling leave room for a 15-bit salt and a 16-bit counter.
+// With a limit from simulation (WithComputeLimitFromSimulation) the salt and counter move
+// to a loaded-data limit above its ceiling instead, and the unit limit stays honest
+// (computelimit.go).
 
 // maxComputeUnits is the runtime's per-transaction ceiling.
 const maxComputeUnits = 1_400_000

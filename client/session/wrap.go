@@ -49,6 +49,11 @@ type wrapConfig struct {
 	spend    guard.Spend
 	// tables, when not nil, make the transaction v0 with these lookup tables.
 	tables []txn.LookupTable
+	// price, when set, is the compute-unit price a move adds (see fees.go).
+	price uint64
+	// unitLimit, when set, is the move's compute-unit limit from simulation (see
+	// computelimit.go).
+	unitLimit uint32
 }
 
 // Wrap checks ixs and builds a transaction signed by the session signer (and the keys of

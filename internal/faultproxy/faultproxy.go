@@ -38,6 +38,8 @@ const (
 	delayAnswer
 	blackhole
 	rewriteBlockhash
+	canned
+	refuse
 )
 
 // Fault is what the proxy does to one request. Faults are comparable, so Count can
@@ -49,6 +51,8 @@ type Fault struct {
 	delay      time.Duration
 	hash       solana.Hash
 	lastValid  uint64
+	result     string // JSON, for canned; the message, for refuse
+	code       int
 }
 
 var (
@@ -86,6 +90,15 @@ func RewriteBlockhash(hash solana.Hash, lastValid uint64) Fault {
 	return Fault{kind: rewriteBlockhash, hash: hash, lastValid: lastValid}
 }
 
+// Answer does not forward the request and answers it with result, a JSON value: the
+// answer of a node that sees what the local runtime cannot (recent fees paid by
+// others, say).
+func Answer(result json.RawMessage) Fault { return Fault{kind: canned, result: string(result)} }
+
+// Refuse does not forward the request and answers it with a JSON-RPC error: a node
+// behind the slot asked for answers -32016, say.
+func Refuse(code int, message string) Fault { return Fault{kind: refuse, code: code, result: message} }
+
 func (f Fault) String() string {
 	switch f.kind {
 	case status:
@@ -105,6 +118,10 @@ func (f Fault) String() string {
 		return "blackhole"
 	case rewriteBlockhash:
 		return fmt.Sprintf("blockhash %s (last valid %d)", f.hash, f.lastValid)
+	case canned:
+		return "answer " + f.result
+	case refuse:
+		return fmt.Sprintf("JSON-RPC error %d %q", f.code, f.result)
 	}
 	return "pass"
 }
@@ -118,6 +135,8 @@ type Call struct {
 	Sig solana.Signature
 	// NthSig counts the sendTransaction requests carrying Sig, this one included.
 	NthSig int
+	// MinContextSlot is the request's minContextSlot, zero if it sets none.
+	MinContextSlot uint64
 }
 
 // Rule picks the fault for a call, Pass to leave it to the next rule. Rules run one at
@@ -236,7 +255,7 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 		// A malformed request goes on as a call without a method, for the runtime to refuse.
 		_ = json.Unmarshal(body, &req)
 	}
-	c := Call{Method: req.Method}
+	c := Call{Method: req.Method, MinContextSlot: minContextSlot(req.Params)}
 	if c.Method == "sendTransaction" {
 		c.Sig = signature(req.Params)
 	}
@@ -255,6 +274,13 @@ func (p *Proxy) serve(w http.ResponseWriter, r *http.Request) {
 			result, _ = json.Marshal(c.Sig.String())
 		}
 		writeAnswer(w, http.StatusOK, fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":%s}`, idOrNull(req.ID), result))
+		return
+	case refuse:
+		msg, _ := json.Marshal(f.result)
+		writeAnswer(w, http.StatusOK, fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"error":{"code":%d,"message":%s}}`, idOrNull(req.ID), f.code, msg))
+		return
+	case canned:
+		writeAnswer(w, http.StatusOK, fmt.Appendf(nil, `{"jsonrpc":"2.0","id":%s,"result":%s}`, idOrNull(req.ID), f.result))
 		return
 	case delay:
 		if !sleep(r.Context(), f.delay) {
@@ -508,4 +534,17 @@ func (p *TCP) Cut() {
 		c.Close()
 	}
 	p.conns = nil
+}
+
+// minContextSlot reads the minContextSlot of a request's config object, if any.
+func minContextSlot(params []json.RawMessage) uint64 {
+	for _, p := range params {
+		var cfg struct {
+			MinContextSlot uint64 `json:"minContextSlot"`
+		}
+		if json.Unmarshal(p, &cfg) == nil && cfg.MinContextSlot > 0 {
+			return cfg.MinContextSlot
+		}
+	}
+	return 0
 }

@@ -405,3 +405,29 @@ func TestTCPCut(t *testing.T) {
 	defer again.Close()
 	require.NoError(t, echo(again), "new connections are forwarded after a cut")
 }
+
+func TestAnswer(t *testing.T) {
+	u := newUpstream(t)
+	fees := json.RawMessage(`[{"slot":9,"prioritizationFee":250}]`)
+	p := New(t, u.srv.URL, always(Answer(fees)))
+	a := mustPost(t, p.URL(), rpcBody(4, "getRecentPrioritizationFees"))
+	assert.Equal(t, http.StatusOK, a.status)
+	assert.JSONEq(t, `{"jsonrpc":"2.0","id":4,"result":[{"slot":9,"prioritizationFee":250}]}`, a.body)
+	assert.Empty(t, u.received(), "not forwarded")
+	assert.Equal(t, 1, p.Count(Answer(fees)))
+}
+
+func TestRefuse(t *testing.T) {
+	u := newUpstream(t)
+	var minSlot uint64
+	behind := Refuse(-32016, "Minimum context slot has not been reached")
+	p := New(t, u.srv.URL, func(c Call) Fault {
+		minSlot = c.MinContextSlot
+		return behind
+	})
+	a := mustPost(t, p.URL(), rpcBody(5, "getBalance", "x", map[string]any{"minContextSlot": 9}))
+	assert.Equal(t, http.StatusOK, a.status)
+	assert.JSONEq(t, `{"jsonrpc":"2.0","id":5,"error":{"code":-32016,"message":"Minimum context slot has not been reached"}}`, a.body)
+	assert.Empty(t, u.received(), "not forwarded")
+	assert.Equal(t, uint64(9), minSlot)
+}

@@ -44,7 +44,12 @@ type demoReport struct {
 		Name                                         string
 		Before, AfterCreate, AfterMoves, AfterRevoke uint64
 	} `json:"balances"`
-	Fees struct{ Create, Moves, Revoke, Total uint64 } `json:"fees"`
+	Fees    struct{ Create, Moves, Revoke, Total uint64 } `json:"fees"`
+	Metrics []struct {
+		Name       string            `json:"name"`
+		Attributes map[string]string `json:"attributes"`
+		Value      int64             `json:"value"`
+	} `json:"metrics"`
 }
 
 // TestDemo runs the demo on its own embedded cluster and checks its accounting: the
@@ -90,6 +95,22 @@ func TestDemo(t *testing.T) {
 			require.Equal(t, uint64(n)*sigFee, d.Fees.Moves)
 			require.Equal(t, tc.revokeFee, d.Fees.Revoke)
 			require.Equal(t, tc.createFee+uint64(n)*sigFee+tc.revokeFee, d.Fees.Total)
+			// The sender's metrics: every action landed (create, the moves, the revoke), and
+			// the fees it counted are the fees the balances lost.
+			var landed, baseFees, priorityFees int64
+			for _, m := range d.Metrics {
+				switch {
+				case m.Name == "sessionkit.sender.actions" && m.Attributes["outcome"] == "landed":
+					landed += m.Value
+				case m.Name == "sessionkit.sender.fees" && m.Attributes["fee"] == "base":
+					baseFees += m.Value
+				case m.Name == "sessionkit.sender.fees":
+					priorityFees += m.Value
+				}
+			}
+			require.Equal(t, int64(n+2), landed)
+			require.Equal(t, int64(d.Fees.Total), baseFees)
+			require.Zero(t, priorityFees)
 			payer := d.Authority
 			if tc.sponsor {
 				payer = d.Sponsor

@@ -25,7 +25,7 @@ import (
 // globals are the flags every command takes, named as in the solana CLI.
 type globals struct {
 	config     string
-	url        string
+	urls       []string
 	ws         string
 	keypair    string
 	commitment string
@@ -36,7 +36,7 @@ type globals struct {
 func (g *globals) register(root *cobra.Command) {
 	f := root.PersistentFlags()
 	f.StringVarP(&g.config, "config", "C", "", "Solana CLI config file (default ~/.config/solana/cli/config.yml)")
-	f.StringVarP(&g.url, "url", "u", "", "cluster: a JSON-RPC URL or a moniker: mainnet-beta (m), devnet (d), testnet (t), localhost (l) (default from the config file, else mainnet-beta)")
+	f.StringArrayVarP(&g.urls, "url", "u", nil, "cluster: a JSON-RPC URL or a moniker: mainnet-beta (m), devnet (d), testnet (t), localhost (l); several endpoints of one cluster comma-separated or repeated, reads failing over and sends broadcast (default from the config file, else mainnet-beta)")
 	f.StringVar(&g.ws, "ws", "", "WebSocket URL for confirmations (default from the config file when the URL is too; otherwise confirmations are polled)")
 	f.StringVarP(&g.keypair, "keypair", "k", "", "Solana keypair file of the authority / fee payer (default from the config file, else ~/.config/solana/id.json)")
 	f.StringVar(&g.commitment, "commitment", "", "confirmed or finalized (default from the config file, else confirmed)")
@@ -46,8 +46,10 @@ func (g *globals) register(root *cobra.Command) {
 
 // env is what the globals and the config file resolve to.
 type env struct {
-	format      output.Format
-	rpcURL      string
+	format output.Format
+	rpcURL string
+	// rpcURLs are every endpoint -u named, rpcURL first.
+	rpcURLs     []string
 	wsURL       string
 	keypairPath string
 	commitment  rpc.CommitmentType
@@ -79,9 +81,24 @@ func (a *app) resolve(cmd *cobra.Command) error {
 		}
 	}
 
-	rawURL := firstNonEmpty(g.url, cfg.JSONRPCURL, "m")
-	if e.rpcURL, err = solanacfg.ResolveURL(rawURL); err != nil {
-		if g.url == "" {
+	flagURLs := sender.ParseEndpoints(g.urls...)
+	flagURL := strings.Join(flagURLs, ",")
+	rawURLs := flagURLs
+	if len(rawURLs) == 0 {
+		rawURLs = []string{firstNonEmpty(cfg.JSONRPCURL, "m")}
+	}
+	for _, raw := range rawURLs {
+		var u string
+		if u, err = solanacfg.ResolveURL(raw); err != nil {
+			break
+		}
+		e.rpcURLs = append(e.rpcURLs, u)
+	}
+	if err == nil {
+		e.rpcURL = e.rpcURLs[0]
+	}
+	if err != nil {
+		if flagURL == "" {
 			// The URL came from the file: the file is what to fix, -u what overrides it.
 			return usageError("fix json_rpc_url in "+cfgPath+", or pass -u m, d, t, l or an http(s) URL",
 				"the Solana CLI config %s: json_rpc_url %w", cfgPath, err)
@@ -91,7 +108,7 @@ func (a *app) resolve(cmd *cobra.Command) error {
 	switch {
 	case g.ws != "":
 		e.wsURL = g.ws
-	case g.url == "" && cfg.WebsocketURL != "":
+	case flagURL == "" && cfg.WebsocketURL != "":
 		e.wsURL = cfg.WebsocketURL
 	}
 
@@ -147,8 +164,17 @@ func parsePubkey(what, s string) (solana.PublicKey, error) {
 	return pk, nil
 }
 
-// rpcClient returns a client for the cluster; every command makes one.
-func (a *app) rpcClient() *rpc.Client { return sender.NewRPCClient(a.env.rpcURL, nil) }
+// rpcClient returns a client for the cluster; every command makes one. Over several
+// endpoints it is a sender.Endpoints client.
+func (a *app) rpcClient() *rpc.Client {
+	if len(a.env.rpcURLs) > 1 {
+		if eps, err := sender.NewEndpoints(a.env.rpcURLs); err == nil {
+			return eps.Client(nil)
+		}
+		// ResolveURL admitted every URL, which NewEndpoints accepts alike.
+	}
+	return sender.NewRPCClient(a.env.rpcURL, nil)
+}
 
 // manager returns a session Manager. Commands that only read pass withSender false: a
 // Sender starts fetching blockhashes at once, which reads have no use for.

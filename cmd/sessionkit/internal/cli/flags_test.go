@@ -61,6 +61,10 @@ func TestConfigFile(t *testing.T) {
 	require.Equal(t, ExitError, r.code)
 	require.Contains(t, r.err, "cannot reach the cluster at http://127.0.0.1:1")
 
+	// Several endpoints, comma-separated and repeated: the dead one is failed over.
+	r = h.run("-u", "http://127.0.0.1:1,"+h.net.RPCURL(), "-u", "http://127.0.0.1:2", "list").ok(t)
+	require.Contains(t, r.out, "Authority:    "+auth.PublicKey().String()+"\n")
+
 	// -C names another file; a missing one named explicitly is an error.
 	alt := filepath.Join(h.home, "alt.yml")
 	require.NoError(t, os.WriteFile(alt, []byte("json_rpc_url: http://127.0.0.1:1\nkeypair_path: "+keyPath+"\n"), 0o600))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gagliardetto/solana-go"
 	"github.com/gagliardetto/solana-go/rpc"
+	sdkmetric "go.opentelemetry.io/otel/sdk/metric"
 
 	"github.com/sessionkit/sessionkit/client"
 	"github.com/sessionkit/sessionkit/client/sender"
@@ -102,6 +103,10 @@ func Run(ctx context.Context, opt Params, pr *progress.Reporter) (*Report, error
 		}
 	}
 	r.Fees = r.fees()
+	var err error
+	if r.Metrics, err = collect(ctx, d.metrics); err != nil {
+		return nil, err
+	}
 	r.Total = time.Since(r.started)
 	return r, nil
 }
@@ -111,10 +116,11 @@ const feeBound = 5_000
 
 // run is one demo in progress.
 type run struct {
-	opt  Params
-	pr   *progress.Reporter
-	r    *Report
-	game examplegame.Game
+	metrics *sdkmetric.ManualReader
+	opt     Params
+	pr      *progress.Reporter
+	r       *Report
+	game    examplegame.Game
 
 	net       *localnet.Net
 	rpc       *rpc.Client
@@ -161,7 +167,9 @@ func (d *run) start(ctx context.Context) error {
 		info := n.Info()
 		d.r.Cluster = Cluster{Backend: string(info.Backend), RPCURL: info.RPCURL, WSURL: info.WSURL}
 		d.rpc = sender.NewRPCClient(n.RPCURL(), nil)
-		d.snd, err = sender.New(d.rpc, sender.WithPollInterval(localPoll))
+		var mp *sdkmetric.MeterProvider
+		mp, d.metrics = newMeter()
+		d.snd, err = sender.New(d.rpc, sender.WithPollInterval(localPoll), sender.WithMeterProvider(mp))
 		if err != nil {
 			return err
 		}

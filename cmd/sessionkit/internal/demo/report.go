@@ -29,8 +29,10 @@ type Report struct {
 	TokenBalances []*BalanceRow `json:"tokenBalances,omitempty"`
 	Fees          Fees          `json:"fees"`
 	Steps         []Step        `json:"steps"`
-	Total         time.Duration `json:"-"`
-	started       time.Time
+	// Metrics are the sender's, collected at the end.
+	Metrics []Metric      `json:"metrics"`
+	Total   time.Duration `json:"-"`
+	started time.Time
 }
 
 // Cluster is the local cluster the demo ran on.
