@@ -1,6 +1,7 @@
 package sessionweb_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -299,7 +300,13 @@ func browserFlow(t *testing.T, mode string) {
 		eval[bool](t, bctx, `demo.refresh().then(() => true)`)
 		buf, err := chromedp.Run(bctx, chromedp.CaptureScreenshot())
 		require.NoError(t, err)
-		require.NoError(t, os.WriteFile(filepath.Join("..", "docs", "web-demo.png"), buf, 0o644))
+		require.True(t, bytes.HasPrefix(buf, []byte("\x89PNG\r\n")), "the screenshot is a PNG")
+		// docs/web-demo.png is rewritten only on request, so a test run leaves the tree clean.
+		out := filepath.Join(t.TempDir(), "web-demo.png")
+		if os.Getenv("SESSIONKIT_UPDATE_SCREENSHOT") != "" {
+			out = filepath.Join("..", "docs", "web-demo.png")
+		}
+		require.NoError(t, os.WriteFile(out, buf, 0o644))
 	}
 
 	type landed struct{ Signature string }
