@@ -54,10 +54,9 @@
 //     field); judged by sessionkit against the cluster clock.
 //   - expiry: unix seconds; the token's valid_until, which the chain enforces.
 //   - compute: caps on SetComputeUnitLimit and SetComputeUnitPrice (micro-lamports per
-//     unit); judged by sessionkit from the compiled message. Session.Send gives every move
-//     a salted unit-limit instruction that the runtime reads as its ceiling, 1,400,000
-//     units, so a maxUnitLimit below that refuses every Send (it binds messages built with
-//     Session.Wrap); bound the priority fee with maxUnitPrice.
+//     unit); judged by sessionkit from the compiled message. With a maxUnitLimit,
+//     Session.Send asks for exactly that limit on every move (the move's uniqueness salt
+//     goes into the loaded-data limit instead), so the priority fee is paid on at most it.
 //
 // Only the token's target program and expiry, and what the session key holds (the SOL
 // and token top-ups), are enforced by the chain. Everything else is enforced by

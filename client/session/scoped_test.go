@@ -518,3 +518,21 @@ func TestScopedInstructionNamesThroughIDL(t *testing.T) {
 	require.Equal(t, "move_player", idl.Instructions[1].Name)
 	require.Equal(t, 2, len(plan.instructions()), "the create and its memo")
 }
+
+// A grant's unit-limit cap below the runtime's ceiling still lets Send play: each move
+// asks for exactly the cap (its salt moves to the loaded-data limit), lands, and two
+// identical moves stay distinct.
+func TestScopedComputeCapSends(t *testing.T) {
+	e := newEnv(t)
+	authority := e.funded(1_000_000_000)
+	player := e.player(e.game, authority)
+	s, err := e.m.Create(e.ctx, authority, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 2_000_000, ValidFor: time.Hour,
+		Grant: &grant.Grant{TargetProgram: gameID, Compute: &grant.Compute{MaxUnitLimit: 150_000}}})
+	require.NoError(t, err)
+	for range 2 {
+		res, err := s.Send(e.ctx, []solana.Instruction{e.game.Move(player, s.SessionSigner(), s.Token(), examplegame.Up)})
+		require.NoError(t, err)
+		require.Equal(t, uint32(150_000), res.Fees.UnitLimit, "the move asks for the grant's cap")
+	}
+	require.Equal(t, uint64(2), e.playerState(player).Moves)
+}

@@ -35,6 +35,12 @@ func (s *Session) SendWith(ctx context.Context, ixs []solana.Instruction, p Move
 	if cfg.unitLimit, err = s.simulatedLimit(ctx, ixs, &cfg); err != nil {
 		return nil, err
 	}
+	if cfg.unitLimit == 0 && cfg.guard != nil && cfg.guard.MaxUnitLimit != 0 && cfg.guard.MaxUnitLimit < maxComputeUnits {
+		// A unit-limit cap below the runtime's ceiling (a grant's compute bound) leaves no
+		// room for the salt above it: the move asks for the cap, and the salt moves to the
+		// loaded-data limit, as with a simulated limit.
+		cfg.unitLimit = cfg.guard.MaxUnitLimit
+	}
 	s.inflight.RLock()
 	var res *sender.Result
 	if priced(s.mgr.snd) {
