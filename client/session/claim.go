@@ -157,6 +157,15 @@ func (p *Pool) adoptOne(ctx context.Context, cs claimStore, c tokenstore.Claim, 
 	k := poolKey{s.authority, s.target}
 	p.mu.Lock()
 	prev := p.sessions[k]
+	if prev != nil && prev.token == s.token {
+		// Our own session, whose lease lapsed (a renewal slower than the TTL) and which
+		// we claimed again: keep serving it under the new lease.
+		prev.lease.Store(&h)
+		prev.leaseLost.Store(false)
+		p.mu.Unlock()
+		s.key.Zero()
+		return true, nil
+	}
 	joined := prev == nil || s.validUntil > prev.validUntil
 	if joined {
 		p.sessions[k] = s

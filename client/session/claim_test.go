@@ -105,3 +105,42 @@ func TestAdoptNeedsAClaimer(t *testing.T) {
 	_, err := p.Adopt(t.Context(), AdoptParams{})
 	require.ErrorIs(t, err, ErrNoClaims)
 }
+
+// A pool whose lease on one of its own sessions lapsed (a renewal slower than the TTL)
+// and that claims it again keeps serving the session it has under the new lease, and a
+// renewal of the stale lease does not drop it: Close then releases every lease.
+func TestPostgresPoolReclaimsItsOwnLapsedLease(t *testing.T) {
+	e := newEnv(t)
+	url, schema := pgtest.Schema(t)
+	st, err := postgres.Create(e.ctx, url, tokenstore.MasterKey(bytes.Repeat([]byte{4}, 32)), postgres.WithSchema(schema))
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	pool := NewPool(e.m, PoolConfig{Persister: StorePersister(st, pda.MagicBlockProgramID), Leases: st,
+		Holder: "replica-a", Interval: -1, LeaseTTL: time.Second, RevokeExpired: true})
+	owner := e.funded(1_000_000_000)
+	player := e.player(e.game, owner)
+	s, err := e.m.Create(e.ctx, owner, CreateParams{Kind: KindV1, TargetProgram: gameID, TopUp: 2_000_000, ValidFor: time.Hour})
+	require.NoError(t, err)
+	_, err = pool.Put(e.ctx, s)
+	require.NoError(t, err)
+
+	time.Sleep(1200 * time.Millisecond) // the lease runs out unrenewed
+	_, err = s.Send(e.ctx, []solana.Instruction{e.game.Move(player, s.SessionSigner(), s.Token(), examplegame.Up)})
+	require.ErrorIs(t, err, tokenstore.ErrLeaseLost, "no signing on a lapsed lease")
+	n, err := pool.Adopt(e.ctx, AdoptParams{})
+	require.NoError(t, err)
+	require.Equal(t, 1, n)
+	got, ok := pool.Get(owner.PublicKey(), gameID)
+	require.True(t, ok)
+	require.Same(t, s, got, "the pool keeps the Session it had")
+	require.Empty(t, pool.Retired())
+	_, err = s.Send(e.ctx, []solana.Instruction{e.game.Move(player, s.SessionSigner(), s.Token(), examplegame.Up)})
+	require.NoError(t, err, "signing again under the new lease")
+	require.NoError(t, pool.Maintain(e.ctx), "renewing the new lease")
+	require.Equal(t, 1, pool.Len())
+
+	require.NoError(t, pool.Close())
+	leases, err := st.Leases(e.ctx)
+	require.NoError(t, err)
+	require.Empty(t, leases, "Close released the reclaimed lease")
+}

@@ -195,7 +195,9 @@ func (p *Pool) renewLeases(ctx context.Context) {
 			if cur := p.sessions[poolKey{s.authority, s.target}]; cur == s {
 				delete(p.sessions, poolKey{s.authority, s.target})
 			}
-			delete(p.retired, s.token)
+			if p.retired[s.token] == s { // not another copy of it, claimed again since
+				delete(p.retired, s.token)
+			}
 			p.mu.Unlock()
 			p.report(s, fmt.Errorf("session: %s left the pool: %w", s.token, err))
 		default:
