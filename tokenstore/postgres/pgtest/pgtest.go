@@ -36,7 +36,7 @@ func URL(t testing.TB) string {
 	}
 	if err != nil {
 		msg := "PostgreSQL at " + EnvURL + " (default " + DefaultURL + ") does not answer: " + err.Error()
-		if os.Getenv("CI") == "true" {
+		if os.Getenv("CI") != "" {
 			t.Fatal(msg)
 		}
 		t.Skip(msg + " (set CI=true to fail instead)")
