@@ -142,6 +142,12 @@ func (m *Manager) Create(ctx context.Context, authority solana.PrivateKey, p Cre
 // wallet's signature is missing. The wallet pays unless p.Payer is set. Hand the
 // Pending's bytes to the wallet and pass the result to SubmitSigned.
 func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey, p CreateParams) (*Pending, error) {
+	return m.prepareCreate(ctx, authority, p, nil)
+}
+
+// prepareCreate is PrepareCreate with before, the wallet's own instructions, ahead of the
+// create's (after a nonce's advance, which must come first).
+func (m *Manager) prepareCreate(ctx context.Context, authority solana.PublicKey, p CreateParams, before []solana.Instruction) (*Pending, error) {
 	keys, err := paramKeys(p.Payer)
 	if err != nil {
 		return nil, err
@@ -151,7 +157,8 @@ func (m *Manager) PrepareCreate(ctx context.Context, authority solana.PublicKey,
 		return nil, err
 	}
 	cfg := &wrapConfig{payer: &plan.payer, keys: keys, external: &authority}
-	ixs, bh, err := m.recent(ctx, p.Nonce, cfg, plan.instructions())
+	ixs := append(append([]solana.Instruction(nil), before...), plan.instructions()...)
+	ixs, bh, err := m.recent(ctx, p.Nonce, cfg, ixs)
 	if err != nil {
 		return nil, err
 	}

@@ -39,33 +39,7 @@ func (m *Manager) PrepareCreateWith(ctx context.Context, authority solana.Public
 		}
 		p.external = x.Signer
 	}
-	keys, err := paramKeys(p.Payer)
-	if err != nil {
-		return nil, err
-	}
-	plan, err := m.planCreate(ctx, authority, p)
-	if err != nil {
-		return nil, err
-	}
-	bh, err := m.blockhash(ctx)
-	if err != nil {
-		return nil, err
-	}
-	cfg := &wrapConfig{payer: &plan.payer, keys: keys, external: &authority}
-	ixs := append(append([]solana.Instruction(nil), x.Before...), plan.instructions()...)
-	wire, err := plan.session.build(bh.Hash, ixs, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if err := checkSize(wire, "the create transaction"); err != nil {
-		return nil, err
-	}
-	pending, err := newPending(wire, authority, bh.LastValidBlockHeight, plan.session, plan.settle)
-	if err != nil {
-		return nil, err
-	}
-	plan.session.state.Store(statePending)
-	return pending, nil
+	return m.prepareCreate(ctx, authority, p, x.Before)
 }
 
 // External reports whether the session's key is held elsewhere (PrepareParams.Signer).
