@@ -261,16 +261,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	}
 
 	p.head(8, "Balances in lamports, exact", 0)
-	var tb strings.Builder
-	t := output.NewTable(&tb, "   PARTY", "ADDRESS", "BEFORE", "AFTER CREATE", "AFTER MOVES", "AFTER REVOKE", "CHANGE")
-	for _, b := range r.Balances {
-		t.Row("   "+b.Name, b.Address, output.Grouped(b.Before), output.Grouped(b.AfterCreate),
-			output.Grouped(b.AfterMoves), output.Grouped(b.AfterRevoke), output.GroupedSigned(b.Change()))
-	}
-	if err := t.Flush(); err != nil {
+	table, err := balanceTable(r.Balances, "ADDRESS", "AFTER MOVES")
+	if err != nil {
 		return err
 	}
-	p.raw(tb.String())
+	p.raw(table)
 	f := r.Fees
 	txs, what := m.Count, "moves"
 	if r.Scoped != nil {
@@ -286,16 +281,11 @@ func (r *Report) WriteText(w io.Writer) error {
 	if len(r.TokenBalances) > 0 {
 		p.line("")
 		p.line("   GOLD in base units (6 decimals), exact:")
-		var gb strings.Builder
-		t := output.NewTable(&gb, "   PARTY", "TOKEN ACCOUNT", "BEFORE", "AFTER CREATE", "AFTER PLAY", "AFTER REVOKE", "CHANGE")
-		for _, b := range r.TokenBalances {
-			t.Row("   "+b.Name, b.Address, output.Grouped(b.Before), output.Grouped(b.AfterCreate),
-				output.Grouped(b.AfterMoves), output.Grouped(b.AfterRevoke), output.GroupedSigned(b.Change()))
-		}
-		if err := t.Flush(); err != nil {
+		table, err := balanceTable(r.TokenBalances, "TOKEN ACCOUNT", "AFTER PLAY")
+		if err != nil {
 			return err
 		}
-		p.raw(gb.String())
+		p.raw(table)
 		p.line("   The authority is out exactly the items bought; the treasury got exactly that; nothing else moved.")
 	}
 
@@ -336,4 +326,19 @@ func (p *printer) head(n int, title string, d time.Duration) {
 		return
 	}
 	p.line("%d. %s", n, title)
+}
+
+// balanceTable renders rows of balances at each step of the demo; address and middle
+// name the address column and the step between create and revoke.
+func balanceTable(rows []*BalanceRow, address, middle string) (string, error) {
+	var b strings.Builder
+	t := output.NewTable(&b, "   PARTY", address, "BEFORE", "AFTER CREATE", middle, "AFTER REVOKE", "CHANGE")
+	for _, r := range rows {
+		t.Row("   "+r.Name, r.Address, output.Grouped(r.Before), output.Grouped(r.AfterCreate),
+			output.Grouped(r.AfterMoves), output.Grouped(r.AfterRevoke), output.GroupedSigned(r.Change()))
+	}
+	if err := t.Flush(); err != nil {
+		return "", err
+	}
+	return b.String(), nil
 }
