@@ -19,7 +19,7 @@ type PrepareParams struct {
 	// browser's non-extractable WebCrypto key): the create transaction then awaits its
 	// signature as well as the wallet's, and the Session cannot sign; its moves are
 	// prepared with PrepareMove, signed elsewhere and judged with AdmitMove. Such a
-	// Session has no key to store: it is not for Snapshot or a Pool.
+	// Session has no key to store: a Pool refuses it and its Snapshot carries no seed.
 	Signer solana.PublicKey
 	// Before are instructions of the wallet's own that go first into the create
 	// transaction (the game's init_player, say), so that one signature covers them.

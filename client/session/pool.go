@@ -251,6 +251,9 @@ func (p *Pool) Put(ctx context.Context, s *Session) (replaced *Session, err erro
 	if p.life.Err() != nil {
 		return nil, ErrClosed
 	}
+	if s.external {
+		return nil, fmt.Errorf("%w: session %s's key is held elsewhere; a Pool keeps sessions whose keys it holds", ErrBadParams, s.token)
+	}
 	if p.cfg.Persister != nil {
 		if err := p.cfg.Persister.Save(ctx, s.Snapshot()); err != nil {
 			return nil, fmt.Errorf("session: persisting %s: %w", s.token, err)

@@ -57,11 +57,14 @@ type Snapshot struct {
 
 // Snapshot returns the session's state including its key seed, for a store.
 func (s *Session) Snapshot() Snapshot {
-	seed := s.key.Seed()
-	defer clear(seed)
 	snap := Snapshot{
 		Token: s.token, SessionSigner: s.signer, Authority: s.authority, TargetProgram: s.target,
-		FeePayer: s.feePayer, Version: s.version, ValidUntil: s.validUntil, Seed: Seed(seed),
+		FeePayer: s.feePayer, Version: s.version, ValidUntil: s.validUntil,
+	}
+	if s.key != nil { // an external session's key is elsewhere: no seed to give
+		seed := s.key.Seed()
+		snap.Seed = Seed(seed)
+		clear(seed)
 	}
 	for _, c := range s.tokens {
 		c.Remaining = 0
